@@ -1,0 +1,33 @@
+//! Writing files so that a reader (or a crash) never sees half of one.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `contents` to a temp file beside `path`, syncs it, and renames it over `path`.
+pub fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".brief-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn replaces_whole_files_and_leaves_no_temp_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.md");
+        super::write(&p, b"first").unwrap();
+        super::write(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,213 @@
+//! Text generation: prefill the prompt in one forward pass, then decode token by token with the
+//! KV cache until an end-of-turn token or the token budget.
+
+use std::time::Instant;
+
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+
+use crate::model::{Model, ModelError};
+
+/// Sampling and length settings; part of what a cached summary is keyed by.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GenParams {
+    pub max_tokens: usize,
+    /// 0 means greedy decoding.
+    pub temperature: f64,
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    /// Penalty on tokens seen in the last `repeat_last_n`; small models loop without it.
+    pub repeat_penalty: f32,
+    pub repeat_last_n: usize,
+}
+
+impl Default for GenParams {
+    fn default() -> Self {
+        Self {
+            max_tokens: 160,
+            temperature: 0.0,
+            top_p: None,
+            seed: 299_792_458,
+            repeat_penalty: 1.1,
+            repeat_last_n: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    EndOfTurn,
+    MaxTokens,
+    ContextFull,
+}
+
+/// What one generation produced and what it cost.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub prefill_secs: f64,
+    pub decode_secs: f64,
+    pub stop: StopReason,
+}
+
+/// Token counts and timings summed over several generations.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Usage {
+    pub calls: usize,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub prefill_secs: f64,
+    pub decode_secs: f64,
+}
+
+impl Usage {
+    pub fn add(&mut self, g: &Generation) {
+        self.calls += 1;
+        self.prompt_tokens += g.prompt_tokens;
+        self.generated_tokens += g.generated_tokens;
+        self.prefill_secs += g.prefill_secs;
+        self.decode_secs += g.decode_secs;
+    }
+
+    pub fn merge(&mut self, other: &Usage) {
+        self.calls += other.calls;
+        self.prompt_tokens += other.prompt_tokens;
+        self.generated_tokens += other.generated_tokens;
+        self.prefill_secs += other.prefill_secs;
+        self.decode_secs += other.decode_secs;
+    }
+
+    pub fn prefill_tok_per_s(&self) -> f64 {
+        rate(self.prompt_tokens, self.prefill_secs)
+    }
+
+    pub fn decode_tok_per_s(&self) -> f64 {
+        rate(self.generated_tokens, self.decode_secs)
+    }
+}
+
+fn rate(n: usize, secs: f64) -> f64 {
+    if secs > 0.0 {
+        n as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+/// Tokenizes a rendered prompt; special-token text such as `<|im_start|>` becomes its single id.
+pub fn encode(model: &Model, prompt: &str) -> Result<Vec<u32>, ModelError> {
+    let enc = model
+        .tokenizer
+        .encode_fast(prompt, false)
+        .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e.to_string())))?;
+    let mut ids = Vec::with_capacity(enc.len() + 1);
+    if let Some(bos) = model.bos {
+        if enc.get_ids().first() != Some(&bos) {
+            ids.push(bos);
+        }
+    }
+    ids.extend_from_slice(enc.get_ids());
+    Ok(ids)
+}
+
+pub fn count_tokens(model: &Model, text: &str) -> Result<usize, ModelError> {
+    model
+        .tokenizer
+        .encode_fast(text, false)
+        .map(|e| e.len())
+        .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e.to_string())))
+}
+
+pub fn decode(model: &Model, ids: &[u32]) -> Result<String, ModelError> {
+    model
+        .tokenizer
+        .decode(ids, true)
+        .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e.to_string())))
+}
+
+/// Generates a continuation of `prompt` (already rendered through the chat template, if any).
+pub fn generate(
+    model: &mut Model,
+    prompt: &str,
+    params: &GenParams,
+) -> Result<Generation, ModelError> {
+    let prompt_ids = encode(model, prompt)?;
+    let budget = model.context_length.saturating_sub(prompt_ids.len());
+    let max_new = params.max_tokens.min(budget);
+    let sampling = if params.temperature <= 0.0 {
+        Sampling::ArgMax
+    } else {
+        match params.top_p {
+            Some(p) => Sampling::TopP {
+                p,
+                temperature: params.temperature,
+            },
+            None => Sampling::All {
+                temperature: params.temperature,
+            },
+        }
+    };
+    let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
+    model.reset();
+
+    let start = Instant::now();
+    let mut logits = model.forward(&prompt_ids, 0)?;
+    let prefill_secs = start.elapsed().as_secs_f64();
+
+    let decode_start = Instant::now();
+    let mut out: Vec<u32> = Vec::new();
+    let mut stop = if max_new < params.max_tokens {
+        StopReason::ContextFull
+    } else {
+        StopReason::MaxTokens
+    };
+    for i in 0..max_new {
+        let next = pick(&mut sampler, &logits, &out, params, &model.device)?;
+        if model.stop_ids.contains(&next) {
+            stop = StopReason::EndOfTurn;
+            break;
+        }
+        out.push(next);
+        if i + 1 == max_new {
+            break;
+        }
+        logits = model.forward(&[next], prompt_ids.len() + out.len() - 1)?;
+    }
+    let decode_secs = decode_start.elapsed().as_secs_f64();
+    Ok(Generation {
+        text: decode(model, &out)?,
+        prompt_tokens: prompt_ids.len(),
+        generated_tokens: out.len(),
+        prefill_secs,
+        decode_secs,
+        stop,
+    })
+}
+
+fn pick(
+    sampler: &mut LogitsProcessor,
+    logits: &[f32],
+    out: &[u32],
+    params: &GenParams,
+    device: &candle_core::Device,
+) -> Result<u32, ModelError> {
+    let mut logits = candle_core::Tensor::new(logits, device)?;
+    if params.repeat_penalty != 1.0 {
+        // Only the output is penalised: copying the article's own words is what a faithful
+        // summary should do.
+        let recent: Vec<u32> = out
+            .iter()
+            .rev()
+            .take(params.repeat_last_n)
+            .copied()
+            .collect();
+        logits = candle_transformers::utils::apply_repeat_penalty(
+            &logits,
+            params.repeat_penalty,
+            &recent,
+        )?;
+    }
+    Ok(sampler.sample(&logits)?)
+}

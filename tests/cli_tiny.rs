@@ -1,0 +1,205 @@
+//! The whole pipeline through the real binary on a tiny random-weight GGUF that the test
+//! writes itself: the JSON contract, atomic output, and one-line errors with exit 2 for bad
+//! input. Fast: no real model is needed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn brief(args: &[&str], models_dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args(args)
+        .env("BRIEF_MODELS", models_dir)
+        .env("BRIEF_OFFLINE", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run brief")
+}
+
+fn seeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+fn tiny_model(dir: &Path) -> PathBuf {
+    let p = dir.join("tiny.gguf");
+    brief::tiny::write_tiny_llama(&p, 7).expect("write tiny gguf");
+    p
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The last stderr line is the error: one line, naming what is wrong.
+fn assert_bad_input(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
+    let err = stderr(o);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("brief: "), "{err}");
+    assert!(last.contains(needle), "expected `{needle}` in: {last}");
+}
+
+#[test]
+fn tiny_model_runs_the_whole_pipeline_and_honours_the_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let out = dir.path().join("briefing.json");
+    let o = brief(
+        &[
+            "run",
+            seeds().to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--format",
+            "json",
+            "--max-tokens",
+            "24",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 5);
+    let ids: Vec<&str> = sources.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["S1", "S2", "S3", "S4", "S5"]);
+    for s in sources {
+        assert!(s["path"].as_str().unwrap().ends_with(".txt"));
+        assert!(s["summary"].is_string() && s.get("title").is_some());
+    }
+    assert!(v["briefing"]["headline"].is_string());
+    for p in v["briefing"]["points"].as_array().unwrap() {
+        let cited = p["sources"].as_array().unwrap();
+        assert!(!cited.is_empty(), "a point without a source was printed: {p}");
+        for id in cited {
+            assert!(ids.contains(&id.as_str().unwrap()), "unknown source {id}");
+        }
+    }
+    let run = &v["run"];
+    assert_eq!(run["model"]["architecture"], "llama");
+    assert_eq!(run["model"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(run["prompts"]["hashes"]["article.j2"].is_string());
+    assert_eq!(run["params"]["summary"]["max_tokens"], 24);
+    assert!(run["tokens"]["prompt_tokens"].as_u64().unwrap() > 1000);
+    assert!(run["timings"]["total_secs"].as_f64().unwrap() > 0.0);
+    // Nothing but the output is left in the directory: no temp files.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+}
+
+#[test]
+fn markdown_is_the_default_and_lists_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let o = brief(
+        &["run", seeds().to_str().unwrap(), "--model", model.to_str().unwrap(), "--max-tokens", "8"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(md.starts_with("# "), "{md}");
+    assert!(md.contains("## Sources"));
+    for id in 1..=5 {
+        assert!(md.contains(&format!("**[S{id}]")), "S{id} missing:\n{md}");
+    }
+}
+
+fn run_expecting_failure(dir: &Path, input: &Path, model: &str) -> (Output, PathBuf) {
+    let out = dir.join("out.md");
+    let o = brief(
+        &["run", input.to_str().unwrap(), "--model", model, "-o", out.to_str().unwrap()],
+        dir,
+    );
+    (o, out)
+}
+
+#[test]
+fn bad_inputs_give_one_line_errors_exit_2_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let m = model.to_str().unwrap();
+
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &empty, m);
+    assert_bad_input(&o, "empty.txt");
+    assert!(!out.exists());
+
+    let binary = dir.path().join("binary.txt");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254]).unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &binary, m);
+    assert_bad_input(&o, "binary.txt");
+    assert!(!out.exists());
+
+    let missing = dir.path().join("nope.txt");
+    let (o, out) = run_expecting_failure(dir.path(), &missing, m);
+    assert_bad_input(&o, "nope.txt");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_truncated_gguf_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let bytes = std::fs::read(&model).unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &seeds(), cut.to_str().unwrap());
+    assert_bad_input(&o, "cut.gguf");
+    assert!(!out.exists());
+
+    let not_gguf = dir.path().join("text.gguf");
+    std::fs::write(&not_gguf, "this is not a model").unwrap();
+    let (o, _) = run_expecting_failure(dir.path(), &seeds(), not_gguf.to_str().unwrap());
+    assert_bad_input(&o, "text.gguf");
+}
+
+#[test]
+fn a_model_whose_sha256_differs_from_its_manifest_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let size = std::fs::metadata(&model).unwrap().len();
+    let model_dir = dir.path().join("tiny");
+    std::fs::create_dir_all(&model_dir).unwrap();
+    std::fs::rename(&model, model_dir.join("tiny.gguf")).unwrap();
+    let manifest = format!(
+        r#"name = "tiny"
+description = "test"
+architecture = "llama"
+role = "chat"
+license = "none"
+upstream = "none"
+hub_repo = "none/none"
+[[files]]
+name = "tiny.gguf"
+size = {size}
+sha256 = "{}"
+hub_file = "tiny.gguf"
+parts = []
+"#,
+        "0".repeat(64)
+    );
+    std::fs::write(dir.path().join("tiny.toml"), manifest).unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &seeds(), "tiny");
+    assert_bad_input(&o, "sha256");
+    assert!(!out.exists());
+}
+
+#[test]
+fn unknown_models_and_cuda_without_the_feature_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _) = run_expecting_failure(dir.path(), &seeds(), "no-such-model");
+    assert_bad_input(&o, "no-such-model");
+    if !cfg!(feature = "cuda") {
+        let model = tiny_model(dir.path());
+        let o = brief(
+            &["run", seeds().to_str().unwrap(), "--model", model.to_str().unwrap(), "--device", "cuda"],
+            dir.path(),
+        );
+        assert_bad_input(&o, "--features cuda");
+    }
+}

