@@ -1,21 +1,531 @@
-// PLACEHOLDER until the ingest module lands.
-use std::path::PathBuf;
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+//! Reading articles from the command line's inputs into clean, identified articles.
+//!
+//! Inputs are files, directories (walked recursively) and `-` for standard input. Each
+//! distinct article gets a stable id `S1`…`Sn` in input order; an article whose text is
+//! identical or nearly identical to an earlier one is recorded in [`Ingested::skipped`]
+//! instead of getting an id of its own.
+//!
+//! Policies worth knowing about:
+//! - Inside a directory only `.txt`, `.md`, `.markdown`, `.html` and `.htm` files are read
+//!   (case-insensitive), in path order; hidden entries (names starting with `.`) and
+//!   symlinked directories are not followed. A named file of any other extension is read
+//!   as text.
+//! - A problem with a file that was named explicitly is an error. A problem with a file
+//!   found while walking a directory only rejects that file (see [`Ingested::rejected`]),
+//!   so one failed scrape does not sink a folder of fifty articles; a directory that yields
+//!   no article at all is an error.
+//! - Text decoding: see [`decode`]'s module docs (UTF-8, UTF-16 with a BOM, and
+//!   Windows-1252 for legacy single-byte files; anything else is called binary).
+
+mod boilerplate;
+mod clean;
+mod decode;
+mod dedupe;
+mod html;
+mod title;
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use clean::clean_text;
+pub use title::detect_title;
+
+/// Default cap on one input's size: generous for any news article, small enough that a
+/// mistakenly named log file or video is refused before it is read into memory.
+pub const DEFAULT_MAX_BYTES: u64 = 5 * 1024 * 1024;
+
+/// Extensions read when walking a directory.
+pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
+
+/// The path recorded for standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// A source's stable id: `S1`, `S2`, … in input order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct ArticleId(pub u32);
-impl std::fmt::Display for ArticleId { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "S{}", self.0) } }
-impl serde::Serialize for ArticleId { fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(&self.to_string()) } }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Article { pub id: ArticleId, pub path: String, pub title: Option<String>, pub text: String, pub content_hash: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Skipped { pub path: String, pub duplicate_of: ArticleId }
-#[derive(Debug, Clone)]
-pub struct IngestOptions { pub max_bytes: u64 }
-pub struct Ingested { pub articles: Vec<Article>, pub skipped: Vec<Skipped> }
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError { #[error("{0}: cannot read")] Read(String) }
-pub fn ingest(inputs: &[PathBuf], _o: &IngestOptions) -> Result<Ingested, IngestError> {
-    let mut files = vec![];
-    for i in inputs { if i.is_dir() { let mut v: Vec<_> = std::fs::read_dir(i).unwrap().map(|e| e.unwrap().path()).collect(); v.sort(); files.extend(v) } else { files.push(i.clone()) } }
-    let articles = files.iter().enumerate().map(|(n, p)| { let t = std::fs::read_to_string(p).map_err(|_| IngestError::Read(p.display().to_string()))?; Ok(Article { id: ArticleId(n as u32 + 1), path: p.display().to_string(), title: t.lines().next().map(|s| s.to_string()), text: t, content_hash: String::new() }) }).collect::<Result<_, IngestError>>()?;
-    Ok(Ingested { articles, skipped: vec![] })
+
+impl fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "S{}", self.0)
+    }
 }
+
+/// Why a string is not an [`ArticleId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a source id (expected S1, S2, …)")]
+pub struct ParseArticleIdError(String);
+
+impl FromStr for ArticleId {
+    type Err = ParseArticleIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ParseArticleIdError(s.to_string());
+        let digits = s
+            .trim()
+            .strip_prefix(['S', 's'])
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(bad)?;
+        match digits.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(ArticleId(n)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl From<ArticleId> for String {
+    fn from(id: ArticleId) -> Self {
+        id.to_string()
+    }
+}
+
+impl TryFrom<String> for ArticleId {
+    type Error = ParseArticleIdError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// One cleaned article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: ArticleId,
+    /// The path as given (or as found under a given directory); `-` for standard input.
+    pub path: String,
+    /// The headline, when the source has one; it is not repeated in `text`.
+    pub title: Option<String>,
+    /// The article body: paragraphs separated by one blank line, no boilerplate.
+    pub text: String,
+    /// SHA-256 (lowercase hex) of `text`.
+    pub content_hash: String,
+}
+
+/// An input that repeated an earlier article and so was not used again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub duplicate_of: ArticleId,
+}
+
+/// A file found while walking a directory that could not be used.
+#[derive(Debug)]
+pub struct Rejected {
+    pub path: String,
+    pub error: IngestError,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    pub articles: Vec<Article>,
+    pub skipped: Vec<Skipped>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Tunables for [`ingest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Largest input accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// Everything that can go wrong reading the inputs; each message names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("no inputs given")]
+    NoInputs,
+    #[error("{path}: no such file or directory")]
+    Missing { path: String },
+    #[error("{path}: cannot read: {cause}")]
+    Unreadable { path: String, cause: io::Error },
+    #[error("{path}: file is empty")]
+    Empty { path: String },
+    #[error("{path}: no article text left after removing boilerplate")]
+    NoText { path: String },
+    #[error("{path}: looks like a binary file, not text ({reason})")]
+    Binary { path: String, reason: &'static str },
+    #[error("{path}: {} is over the {} limit on one article", human_size(*.size), human_size(*.limit))]
+    TooLarge { path: String, size: u64, limit: u64 },
+    #[error("{path}: directory holds no usable articles ({detail})")]
+    NoArticlesInDir { path: String, detail: String },
+}
+
+impl IngestError {
+    /// The input the error is about, if any.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::NoInputs => None,
+            Self::Missing { path }
+            | Self::Unreadable { path, .. }
+            | Self::Empty { path }
+            | Self::NoText { path }
+            | Self::Binary { path, .. }
+            | Self::TooLarge { path, .. }
+            | Self::NoArticlesInDir { path, .. } => Some(path),
+        }
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / MB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Reads every input (`-` reads standard input, once) into articles.
+pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
+    let stdin = io::stdin();
+    let mut lock = stdin.lock();
+    ingest_from(inputs, opts, &mut lock)
+}
+
+/// [`ingest`] with the reader that stands for `-`, so tests need no real stdin.
+pub fn ingest_from(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    stdin: &mut dyn Read,
+) -> Result<Ingested, IngestError> {
+    if inputs.is_empty() {
+        return Err(IngestError::NoInputs);
+    }
+    let mut run = Run::new(opts);
+    for input in inputs {
+        if input.as_os_str() == STDIN_PATH {
+            run.add_stdin(stdin)?;
+        } else {
+            run.add_path(input)?;
+        }
+    }
+    Ok(run.finish())
+}
+
+/// A file's content after decoding and cleaning, before it gets an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Document {
+    title: Option<String>,
+    text: String,
+}
+
+/// How a source's bytes should be interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html,
+    /// Plain text or Markdown; sniffed for whole HTML documents too.
+    Text,
+}
+
+impl Format {
+    fn of(path: &Path) -> Self {
+        match extension(path).as_deref() {
+            Some("html" | "htm") => Self::Html,
+            _ => Self::Text,
+        }
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// State of one [`ingest_from`] call.
+struct Run<'a> {
+    opts: &'a IngestOptions,
+    out: Ingested,
+    seen: dedupe::Seen,
+    /// What `-` resolved to the first time, so a repeated `-` (stdin is gone by then)
+    /// points at the same article.
+    stdin_was: Option<ArticleId>,
+}
+
+impl<'a> Run<'a> {
+    fn new(opts: &'a IngestOptions) -> Self {
+        Self {
+            opts,
+            out: Ingested::default(),
+            seen: dedupe::Seen::default(),
+            stdin_was: None,
+        }
+    }
+
+    fn finish(self) -> Ingested {
+        self.out
+    }
+
+    fn add_stdin(&mut self, stdin: &mut dyn Read) -> Result<(), IngestError> {
+        if let Some(first) = self.stdin_was {
+            self.out.skipped.push(Skipped {
+                path: STDIN_PATH.to_string(),
+                duplicate_of: first,
+            });
+            return Ok(());
+        }
+        let bytes = read_limited(stdin, STDIN_PATH, None, self.opts.max_bytes)?;
+        let doc = parse_document(&bytes, STDIN_PATH, Format::Text)?;
+        self.stdin_was = Some(self.accept(STDIN_PATH.to_string(), doc));
+        Ok(())
+    }
+
+    fn add_path(&mut self, input: &Path) -> Result<(), IngestError> {
+        let shown = input.display().to_string();
+        let meta = fs::metadata(input).map_err(|e| open_error(&shown, e))?;
+        if meta.is_dir() {
+            self.add_dir(input, &shown)
+        } else {
+            let doc = load_file(input, &shown, self.opts)?;
+            self.accept(shown, doc);
+            Ok(())
+        }
+    }
+
+    fn add_dir(&mut self, dir: &Path, shown: &str) -> Result<(), IngestError> {
+        let files = list_articles(dir).map_err(|e| open_error(shown, e))?;
+        if files.is_empty() {
+            return Err(IngestError::NoArticlesInDir {
+                path: shown.to_string(),
+                detail: format!("no .{} files", ARTICLE_EXTENSIONS.join("/.")),
+            });
+        }
+        let before = self.out.rejected.len();
+        let mut used = 0usize;
+        for file in &files {
+            let file_shown = file.display().to_string();
+            match load_file(file, &file_shown, self.opts) {
+                Ok(doc) => {
+                    self.accept(file_shown, doc);
+                    used += 1;
+                }
+                Err(error) => self.out.rejected.push(Rejected {
+                    path: file_shown,
+                    error,
+                }),
+            }
+        }
+        if used == 0 {
+            let first = self.out.rejected.get(before).map(|r| r.error.to_string());
+            return Err(IngestError::NoArticlesInDir {
+                path: shown.to_string(),
+                detail: format!(
+                    "all {} candidate files were rejected; first: {}",
+                    files.len(),
+                    first.unwrap_or_default()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Gives the document an id, or records it as a repeat; returns the id it goes by.
+    fn accept(&mut self, path: String, doc: Document) -> ArticleId {
+        let fingerprint = dedupe::Fingerprint::new(doc.title.as_deref(), &doc.text);
+        if let Some(original) = self.seen.find(&fingerprint) {
+            self.out.skipped.push(Skipped {
+                path,
+                duplicate_of: original,
+            });
+            return original;
+        }
+        let id = ArticleId(next_id(self.out.articles.len()));
+        self.seen.insert(id, fingerprint);
+        self.out.articles.push(Article {
+            id,
+            path,
+            content_hash: sha256_hex(&doc.text),
+            title: doc.title,
+            text: doc.text,
+        });
+        id
+    }
+}
+
+fn next_id(count: usize) -> u32 {
+    // More than four billion articles cannot fit in memory anyway.
+    u32::try_from(count + 1).unwrap_or(u32::MAX)
+}
+
+fn open_error(path: &str, e: io::Error) -> IngestError {
+    if e.kind() == io::ErrorKind::NotFound {
+        IngestError::Missing {
+            path: path.to_string(),
+        }
+    } else {
+        IngestError::Unreadable {
+            path: path.to_string(),
+            cause: e,
+        }
+    }
+}
+
+/// All article files under `dir`, sorted by path so runs are reproducible.
+fn list_articles(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    walk(dir, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if is_hidden(&path) {
+            continue;
+        }
+        // `file_type` does not follow symlinks, so a link to a directory is never walked
+        // (no cycles); a link to a file is still read through `metadata` below.
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if is_article_file(&path) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+fn is_article_file(path: &Path) -> bool {
+    extension(path).is_some_and(|e| ARTICLE_EXTENSIONS.contains(&e.as_str()))
+}
+
+fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Document, IngestError> {
+    let mut file = fs::File::open(path).map_err(|e| open_error(shown, e))?;
+    // Regular files can be refused by size before reading; pipes (`<(cmd)`) have no size
+    // and are capped while reading instead.
+    let known = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    if let Some(size) = known.filter(|&s| s > opts.max_bytes) {
+        return Err(IngestError::TooLarge {
+            path: shown.to_string(),
+            size,
+            limit: opts.max_bytes,
+        });
+    }
+    let bytes = read_limited(&mut file, shown, known, opts.max_bytes)?;
+    parse_document(&bytes, shown, Format::of(path))
+}
+
+fn read_limited(
+    reader: &mut dyn Read,
+    shown: &str,
+    known: Option<u64>,
+    max_bytes: u64,
+) -> Result<Vec<u8>, IngestError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|cause| IngestError::Unreadable {
+            path: shown.to_string(),
+            cause,
+        })?;
+    let read = bytes.len() as u64;
+    if read > max_bytes {
+        return Err(IngestError::TooLarge {
+            path: shown.to_string(),
+            size: known.unwrap_or(read).max(read),
+            limit: max_bytes,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decodes and cleans one source's bytes.
+fn parse_document(bytes: &[u8], shown: &str, format: Format) -> Result<Document, IngestError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::Empty {
+            path: shown.to_string(),
+        });
+    }
+    let raw = decode::decode(bytes).map_err(|reason| IngestError::Binary {
+        path: shown.to_string(),
+        reason,
+    })?;
+    if raw.trim().is_empty() {
+        return Err(IngestError::Empty {
+            path: shown.to_string(),
+        });
+    }
+    let doc = if format == Format::Html || html::is_document(&raw) {
+        html_document(&raw)
+    } else {
+        text_document(&raw)
+    };
+    if doc.text.is_empty() {
+        return Err(IngestError::NoText {
+            path: shown.to_string(),
+        });
+    }
+    Ok(doc)
+}
+
+fn text_document(raw: &str) -> Document {
+    let (front_title, rest) = clean::split_front_matter(raw);
+    let cleaned = clean_text(rest);
+    match front_title {
+        Some(title) => Document {
+            text: title::drop_leading_title(&cleaned, &title),
+            title: Some(title),
+        },
+        None => {
+            let (title, text) = detect_title(&cleaned);
+            Document { title, text }
+        }
+    }
+}
+
+fn html_document(raw: &str) -> Document {
+    let page = html::extract(raw);
+    let cleaned = clean_text(&page.text);
+    match page.title {
+        Some(title) => Document {
+            text: title::drop_leading_title(&cleaned, &title),
+            title: Some(title),
+        },
+        None => {
+            let (title, text) = detect_title(&cleaned);
+            Document { title, text }
+        }
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use fmt::Write as _;
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for byte in digest.iter() {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@ pub mod tokenizer;
 pub mod atomic;
 pub mod attribute;
 pub mod consolidate;
+pub mod eval;
 pub mod ingest;
 pub mod pipeline;
 pub mod render;
@@ -27,6 +28,8 @@ pub mod tiny;
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     let bad_input = e.chain().any(|c| {
         c.is::<ingest::IngestError>()
+            || c.is::<eval::EvalError>()
+            || c.is::<sentences::SentenceError>()
             || c.is::<manifest::ManifestError>()
             || c.is::<prompts::PromptError>()
             || c.is::<pipeline::InputError>()

@@ -41,6 +41,35 @@ enum Command {
     /// List or fetch models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Score summaries against a dev set with references (ROUGE, computed in Rust).
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// JSON Lines of {id, documents: [{text}], references: [..]}.
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Only the first N examples.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[command(flatten)]
+    gen: GenArgs,
+    /// Summary style; by default one line for single-document examples, a briefing otherwise.
+    #[arg(long, value_enum)]
+    style: Option<Style>,
+    /// Key points for multi-document examples.
+    #[arg(long, default_value_t = 8)]
+    points: usize,
+    /// Where to write the predictions (JSON Lines of {id, summary}).
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
+    /// Punkt parameters for ROUGE-Lsum sentence splits (default: beside the data file).
+    #[arg(long, value_name = "FILE")]
+    punkt: Option<PathBuf>,
+    /// Also write the scores as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -163,6 +192,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<()> {
     let models_dir = manifest::models_dir(cli.models_dir.as_deref());
     match &cli.command {
         Command::Run(args) => run(cli, args, models_dir),
+        Command::Eval(args) => eval(cli, args, models_dir),
         Command::Models(ModelsCommand::List) => models_list(&models_dir),
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             models_fetch(&models_dir, name, *force, cli.offline)
@@ -182,21 +212,10 @@ fn gen_params(g: &GenArgs, max_tokens: usize) -> GenParams {
 }
 
 fn run(cli: &Cli, args: &RunArgs, models_dir: PathBuf) -> anyhow::Result<()> {
-    let cfg = RunConfig {
-        inputs: args.inputs.clone(),
-        model: ModelSpec::parse(&args.gen.model),
-        models_dir,
-        offline: cli.offline,
-        prompts_dir: args.gen.prompts.clone(),
-        summary_params: gen_params(&args.gen, args.gen.max_tokens),
-        briefing_params: gen_params(&args.gen, (args.points * 48).max(160)),
-        points: args.points,
-        style: args.style,
-        device: args.gen.device,
-        weights: args.gen.weights,
-        ingest: IngestOptions {
-            max_bytes: args.max_bytes,
-        },
+    let mut cfg = run_config(cli, &args.gen, models_dir, args.points, args.style);
+    cfg.inputs = args.inputs.clone();
+    cfg.ingest = IngestOptions {
+        max_bytes: args.max_bytes,
     };
     let progress = CliProgress::new(cli.quiet);
     let report = pipeline::run(&cfg, &progress)?;
@@ -207,6 +226,88 @@ fn run(cli: &Cli, args: &RunArgs, models_dir: PathBuf) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+fn run_config(cli: &Cli, gen: &GenArgs, models_dir: PathBuf, points: usize, style: Style) -> RunConfig {
+    RunConfig {
+        inputs: Vec::new(),
+        model: ModelSpec::parse(&gen.model),
+        models_dir,
+        offline: cli.offline,
+        prompts_dir: gen.prompts.clone(),
+        summary_params: gen_params(gen, gen.max_tokens),
+        briefing_params: gen_params(gen, (points * 48).max(160)),
+        points,
+        style,
+        device: gen.device,
+        weights: gen.weights,
+        ingest: IngestOptions::default(),
+    }
+}
+
+fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
+    use brief::eval;
+    let examples = eval::read_examples(&args.data, args.limit)?;
+    let multi = examples.iter().any(|e| e.documents.len() > 1);
+    let style = args
+        .style
+        .unwrap_or(if multi { Style::Briefing } else { Style::Oneline });
+    let cfg = run_config(cli, &args.gen, models_dir, args.points, style);
+    let punkt = args.punkt.clone().unwrap_or_else(|| eval::default_punkt(&args.data));
+    let splitter = brief::sentences::Splitter::punkt_from_json(&punkt)?;
+    let prompts = brief::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
+    let mut loaded = pipeline::load_model(&cfg)?;
+    let quiet = QuietProgress;
+    let start = std::time::Instant::now();
+    let mut usage = brief::generate::Usage::default();
+    let mut predictions = Vec::with_capacity(examples.len());
+    for (i, ex) in examples.iter().enumerate() {
+        let (summary, u) = eval::predict(&cfg, &mut loaded, &prompts, ex, &quiet)?;
+        usage.merge(&u);
+        if !cli.quiet {
+            tracing::info!("{}/{} {}: {} words", i + 1, examples.len(), ex.id, summary.split_whitespace().count());
+        }
+        predictions.push(eval::Prediction { id: ex.id.clone(), summary });
+    }
+    let scores = eval::score(&examples, &predictions, &splitter);
+    let report = eval::EvalReport {
+        data: args.data.display().to_string(),
+        model: loaded.info.name.clone(),
+        examples: examples.len(),
+        rouge1: scores.rouge1,
+        rouge2: scores.rouge2,
+        rouge_lsum: scores.rouge_lsum,
+        avg_words: eval::avg_words(&predictions),
+        prefill_tok_per_s: usage.prefill_tok_per_s(),
+        decode_tok_per_s: usage.decode_tok_per_s(),
+        wall_secs: start.elapsed().as_secs_f64(),
+        tokens: usage,
+    };
+    if let Some(path) = &args.predictions {
+        let mut text = String::new();
+        for p in &predictions {
+            text.push_str(&serde_json::to_string(p)?);
+            text.push('\n');
+        }
+        brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        brief::atomic::write(path, serde_json::to_string_pretty(&report)?.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    print!("{}", eval::table(&report));
+    Ok(())
+}
+
+/// Progress for inner pipeline runs whose caller reports on its own.
+struct QuietProgress;
+
+impl Progress for QuietProgress {
+    fn stage(&self, _: &str) {}
+    fn articles(&self, _: usize) {}
+    fn article_done(&self, _: &Article, _: &ArticleSummary) {}
+    fn finish(&self) {}
 }
 
 fn models_list(models_dir: &std::path::Path) -> anyhow::Result<()> {

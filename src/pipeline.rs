@@ -139,11 +139,19 @@ pub struct Params {
     pub style: Style,
 }
 
+/// A file found in a directory that could not be used (the run goes on without it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub path: String,
+    pub reason: String,
+}
+
 /// The result of a run: what `render` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub sources: Vec<Source>,
     pub skipped: Vec<Skipped>,
+    pub rejected: Vec<Rejected>,
     pub briefing: Briefing,
     pub run: RunRecord,
 }
@@ -234,6 +242,17 @@ pub fn run_loaded(
     progress: &dyn Progress,
 ) -> anyhow::Result<Report> {
     let articles = ingested.articles;
+    let rejected: Vec<Rejected> = ingested
+        .rejected
+        .iter()
+        .map(|r| {
+            tracing::warn!("skipping {}", r.error);
+            Rejected {
+                path: r.path.clone(),
+                reason: r.error.to_string(),
+            }
+        })
+        .collect();
     let mut usage = Usage::default();
     progress.articles(articles.len());
     let t = Instant::now();
@@ -295,6 +314,7 @@ pub fn run_loaded(
     Ok(Report {
         sources,
         skipped: ingested.skipped,
+        rejected,
         briefing: Briefing {
             headline,
             points,

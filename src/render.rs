@@ -63,6 +63,9 @@ pub fn markdown(report: &Report) -> String {
     for s in &report.skipped {
         let _ = writeln!(out, "_Skipped `{}`: same article as [{}]._", s.path, s.duplicate_of);
     }
+    for r in &report.rejected {
+        let _ = writeln!(out, "_Not used: {}._", r.reason);
+    }
     let r = &report.run;
     let _ = writeln!(
         out,

@@ -1,0 +1,239 @@
+//! `brief eval`: runs the pipeline over a dev set with reference summaries and scores it with
+//! ROUGE (computed here, in Rust, exactly as Google's rouge-score does).
+//!
+//! Multi-document examples get a briefing (its points joined, one per line, as the summary);
+//! single-document examples get a one-line summary.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::generate::Usage;
+use crate::ingest::{self, Article, ArticleId, Ingested};
+use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
+use crate::prompts::Prompts;
+use crate::rouge::{self, CorpusScores};
+use crate::sentences::Splitter;
+use crate::summarize::{self, Style};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {why}")]
+    Data { path: String, why: String },
+    #[error("{path}: line {line}: {why}")]
+    Line {
+        path: String,
+        line: usize,
+        why: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Document {
+    pub text: String,
+}
+
+/// One line of the eval files (`../shared/eval/*.jsonl`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Example {
+    pub id: String,
+    pub documents: Vec<Document>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prediction {
+    pub id: String,
+    pub summary: String,
+}
+
+/// What an eval run measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub data: String,
+    pub model: String,
+    pub examples: usize,
+    pub rouge1: f64,
+    pub rouge2: f64,
+    pub rouge_lsum: f64,
+    pub avg_words: f64,
+    pub prefill_tok_per_s: f64,
+    pub decode_tok_per_s: f64,
+    pub wall_secs: f64,
+    pub tokens: Usage,
+}
+
+pub fn read_examples(path: &Path, limit: Option<usize>) -> Result<Vec<Example>, EvalError> {
+    let shown = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| EvalError::Data {
+        path: shown.clone(),
+        why: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| EvalError::Data {
+            path: shown.clone(),
+            why: e.to_string(),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ex: Example = serde_json::from_str(&line).map_err(|e| EvalError::Line {
+            path: shown.clone(),
+            line: i + 1,
+            why: e.to_string(),
+        })?;
+        if ex.documents.is_empty() || ex.references.is_empty() {
+            return Err(EvalError::Line {
+                path: shown,
+                line: i + 1,
+                why: "needs at least one document and one reference".into(),
+            });
+        }
+        out.push(ex);
+        if limit.is_some_and(|n| out.len() >= n) {
+            break;
+        }
+    }
+    if out.is_empty() {
+        return Err(EvalError::Data {
+            path: shown,
+            why: "no examples".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The Punkt parameters score.py splits with: beside the data file, where the eval README puts
+/// them.
+pub fn default_punkt(data: &Path) -> PathBuf {
+    data.parent()
+        .unwrap_or(Path::new("."))
+        .join("punkt_news_en.json")
+}
+
+/// The example's documents as articles, cleaned the way `brief run` cleans files.
+pub fn articles_of(ex: &Example) -> Vec<Article> {
+    ex.documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let text = ingest::clean_text(&d.text);
+            let (title, body) = ingest::detect_title(&text);
+            let body = if body.trim().is_empty() { text.clone() } else { body };
+            Article {
+                id: ArticleId(i as u32 + 1),
+                path: format!("{}#{}", ex.id, i + 1),
+                title,
+                content_hash: crate::fetch::hex(&sha2::Digest::finalize(
+                    <sha2::Sha256 as sha2::Digest>::new_with_prefix(body.as_bytes()),
+                )),
+                text: body,
+            }
+        })
+        .filter(|a| !a.text.trim().is_empty())
+        .collect()
+}
+
+/// Summarizes one example: a one-line summary for a single document, a briefing otherwise.
+pub fn predict(
+    cfg: &RunConfig,
+    loaded: &mut LoadedModel,
+    prompts: &Prompts,
+    ex: &Example,
+    progress: &dyn Progress,
+) -> anyhow::Result<(String, Usage)> {
+    let articles = articles_of(ex);
+    if articles.is_empty() {
+        return Ok((String::new(), Usage::default()));
+    }
+    if articles.len() == 1 && cfg.style == Style::Oneline {
+        let s = summarize::summarize(
+            &mut loaded.model,
+            prompts,
+            &articles[0],
+            &cfg.summary_params,
+            Style::Oneline,
+        )?;
+        return Ok((s.summary, s.usage));
+    }
+    let ingested = Ingested {
+        articles,
+        ..Default::default()
+    };
+    let report =
+        pipeline::run_loaded(cfg, loaded, prompts, ingested, 0.0, Instant::now(), progress)?;
+    let summary = report
+        .briefing
+        .points
+        .iter()
+        .map(|p| p.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok((summary, report.run.tokens))
+}
+
+/// Scores predictions against the examples' references.
+pub fn score(
+    examples: &[Example],
+    predictions: &[Prediction],
+    splitter: &Splitter,
+) -> CorpusScores {
+    let per: Vec<rouge::Scores> = examples
+        .iter()
+        .zip(predictions)
+        .map(|(ex, p)| rouge::score(&p.summary, &ex.references, splitter))
+        .collect();
+    rouge::corpus_mean(&per)
+}
+
+pub fn avg_words(predictions: &[Prediction]) -> f64 {
+    if predictions.is_empty() {
+        return 0.0;
+    }
+    predictions
+        .iter()
+        .map(|p| p.summary.split_whitespace().count())
+        .sum::<usize>() as f64
+        / predictions.len() as f64
+}
+
+pub fn table(r: &EvalReport) -> String {
+    format!(
+        "| model | examples | R-1 | R-2 | R-Lsum | avg words | prefill tok/s | decode tok/s | wall s |\n\
+         |---|---|---|---|---|---|---|---|---|\n\
+         | {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1} |\n",
+        r.model,
+        r.examples,
+        r.rouge1,
+        r.rouge2,
+        r.rouge_lsum,
+        r.avg_words,
+        r.prefill_tok_per_s,
+        r.decode_tok_per_s,
+        r.wall_secs
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_examples_and_reports_bad_lines_with_their_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.jsonl");
+        std::fs::write(
+            &p,
+            "{\"id\":\"a\",\"documents\":[{\"text\":\"One. Two.\"}],\"references\":[\"One.\"]}\n\n{\"id\":\"b\"}\n",
+        )
+        .unwrap();
+        let err = read_examples(&p, None).unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        let ok = read_examples(&p, Some(1)).unwrap();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(articles_of(&ok[0])[0].id, ArticleId(1));
+    }
+}
