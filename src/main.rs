@@ -28,7 +28,8 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     models_dir: Option<PathBuf>,
     /// Never try the Hugging Face Hub; use the offline wheels.
-    #[arg(long, global = true, env = "BRIEF_OFFLINE")]
+    #[arg(long, global = true, env = "BRIEF_OFFLINE", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::FalseyValueParser::new())]
     offline: bool,
     #[command(subcommand)]
     command: Command,

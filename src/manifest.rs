@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn a_local_manifest_overrides_a_builtin_and_bad_ones_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let text = BUILTIN[0].1.replace("Q4_1 GGUF (98 MB)", "local copy");
+        let text = BUILTIN[0].1.replace(
+            "description = \"SmolLM2-135M-Instruct, Q4_1 GGUF (98 MB)\"",
+            "description = \"local copy\"",
+        );
         std::fs::write(dir.path().join("mine.toml"), text).unwrap();
         let m = find(dir.path(), "smollm2-135m").unwrap();
         assert_eq!(m.description, "local copy");

@@ -169,7 +169,10 @@ mod tests {
             serde_json::json!({"id": "S2", "title": "", "summary": "Two."}),
         ];
         let out = p
-            .render("briefing.j2", context! { sources => sources, points => 4 })
+            .render(
+                "briefing.j2",
+                context! { sources => minijinja::Value::from(minijinja::value::Serde(&sources)), points => 4 },
+            )
             .unwrap();
         assert!(out.contains("[S1] A: One.") && out.contains("[S2] Two."), "{out}");
     }

@@ -172,6 +172,7 @@ pub(crate) fn ints(md: &Metadata, key: &'static str) -> Result<Vec<i32>, Tokeniz
         .collect()
 }
 
+#[allow(dead_code)]
 pub(crate) fn floats(md: &Metadata, key: &'static str) -> Result<Vec<f32>, TokenizerError> {
     let arr = array(md, key)?;
     arr.iter()
