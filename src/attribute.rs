@@ -1,5 +1,8 @@
-//! Citations: parsing the model's `[S2]` markers, dropping ids that do not exist, and never
-//! letting a point through without a source.
+//! Every statement checked. Drafted points (the model's) and extracted points (source
+//! sentences) are matched against every source's sentences; a point cites exactly the sources
+//! whose evidence clears the support threshold, its figures and quotations must appear in a
+//! cited source, and a point no source supports is repaired (replaced by its best supporting
+//! sentence) or dropped.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -7,34 +10,85 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::embed::{cosine, EmbedError, Embedder};
+use crate::evidence::{self, Evidence, Index, SUPPORT};
 use crate::ingest::{Article, ArticleId};
 
-/// How a point's sources were decided.
+/// Where a point's text came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CitationOrigin {
-    /// The model cited them and they exist.
+pub enum Origin {
+    /// Written by the model and supported as written.
     Model,
-    /// The model cited nothing valid; the sources that share the point's names and numbers.
-    Overlap,
+    /// Written by the model but unsupported or ungrounded, so replaced by its best source
+    /// sentence.
+    Repaired,
+    /// A source sentence chosen for the briefing.
+    Extracted,
+}
+
+/// How the briefing's points are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The model's points, checked, then the best-supported source sentences.
+    Hybrid,
+    /// Only source sentences, chosen by support across sources and position.
+    Extractive,
+    /// Only the model's points, checked.
+    Abstractive,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Point {
     pub text: String,
     pub sources: Vec<ArticleId>,
-    pub origin: CitationOrigin,
+    pub origin: Origin,
+    /// The supporting sentence in each cited source, best first.
+    pub evidence: Vec<Evidence>,
+    /// True when every figure and quotation appears in a cited source.
+    pub grounded: bool,
+    /// Set only with `keep_unsupported`: the point failed its checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
+    #[serde(skip)]
+    position: usize,
+    #[serde(skip)]
+    embedding: Vec<f32>,
 }
 
-/// A point the tool would not print, and why.
+/// A drafted point the tool would not print, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dropped {
     pub text: String,
     pub reason: String,
 }
 
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+    pub points: usize,
+    pub words: Option<usize>,
+    pub keep_unsupported: bool,
+}
+
+/// Figures for `brief eval` and the run record.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Stats {
+    pub drafted: usize,
+    pub drafted_supported: usize,
+    pub repaired: usize,
+    pub dropped: usize,
+    pub points: usize,
+    pub points_with_evidence: usize,
+    pub figures: usize,
+    pub figures_grounded: usize,
+    pub citations: usize,
+}
+
 static CITATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[\[(]\s*((?:S(?:ource)?\s*\d+\s*[,;&]?\s*(?:and\s*)?)+)[\])]").expect("valid regex")
+    Regex::new(r"(?i)[\[(]\s*((?:S(?:ource)?\s*\d+\s*[,;&]?\s*(?:and\s*)?)+)[\])]")
+        .expect("valid regex")
 });
 static ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)S(?:ource)?\s*(\d+)").expect("valid regex"));
@@ -61,113 +115,251 @@ pub fn parse_citations(point: &str) -> (String, Vec<u32>) {
     (text, ids)
 }
 
-/// Checks every drafted point's citations against the articles that exist.
-pub fn attribute(draft_points: &[String], articles: &[Article]) -> (Vec<Point>, Vec<Dropped>) {
-    let known: BTreeSet<u32> = articles.iter().map(|a| a.id.0).collect();
-    let mut points = Vec::new();
+/// Two points this similar state the same fact: merge them.
+const SAME_FACT: f32 = 0.80;
+
+/// Builds the briefing's checked points from the model's draft and the sources.
+pub fn attribute(
+    draft_points: &[String],
+    articles: &[Article],
+    index: &Index,
+    embedder: &Embedder,
+    opts: &Options,
+) -> Result<(Vec<Point>, Vec<Dropped>, Stats), EmbedError> {
+    let mut stats = Stats::default();
     let mut dropped = Vec::new();
-    let mut seen = BTreeSet::new();
-    for raw in draft_points {
-        let (text, ids) = parse_citations(raw);
-        if text.split_whitespace().count() < 3 {
-            continue;
-        }
-        if !seen.insert(text.to_lowercase()) {
-            continue;
-        }
-        let valid: Vec<ArticleId> = ids
+    let mut candidates: Vec<Point> = Vec::new();
+    if opts.mode != Mode::Extractive {
+        let drafted: Vec<String> = draft_points
             .iter()
-            .filter(|n| known.contains(n))
-            .map(|&n| ArticleId(n))
+            .map(|p| parse_citations(p).0)
+            .filter(|t| t.split_whitespace().count() >= 4)
             .collect();
-        if !valid.is_empty() {
-            points.push(Point {
-                text,
-                sources: valid,
-                origin: CitationOrigin::Model,
-            });
-            continue;
-        }
-        let overlap = overlap_sources(&text, articles);
-        if overlap.is_empty() {
-            let reason = if ids.is_empty() {
-                "no citation, and no source shares its names and numbers".to_string()
-            } else {
-                format!("cites sources that do not exist: {ids:?}")
-            };
-            dropped.push(Dropped { text, reason });
-        } else {
-            points.push(Point {
-                text,
-                sources: overlap,
-                origin: CitationOrigin::Overlap,
-            });
+        stats.drafted = drafted.len();
+        let embeddings = embedder.embed(&drafted)?;
+        for (text, emb) in drafted.into_iter().zip(embeddings) {
+            match check_drafted(text, emb, articles, index, opts.keep_unsupported) {
+                Checked::Kept(p) => {
+                    if p.origin == Origin::Model {
+                        stats.drafted_supported += 1;
+                    } else {
+                        stats.repaired += 1;
+                    }
+                    candidates.push(*p);
+                }
+                Checked::Dropped(d) => {
+                    stats.dropped += 1;
+                    dropped.push(d);
+                }
+            }
         }
     }
-    (points, dropped)
+    if opts.mode != Mode::Abstractive {
+        candidates.extend(extracted(index, articles));
+    }
+    let points = select(candidates, opts);
+    stats.points = points.len();
+    for p in &points {
+        stats.citations += p.sources.len();
+        if !p.evidence.is_empty() {
+            stats.points_with_evidence += 1;
+        }
+        let cited: Vec<&str> = cited_texts(&p.sources, articles);
+        let figs = evidence::figures(&p.text);
+        stats.figures += figs.len();
+        stats.figures_grounded += figs.len() - evidence::ungrounded(&figs.join(" "), &cited).len();
+    }
+    Ok((points, dropped, stats))
 }
 
-const STOPWORDS: &[&str] = &[
-    "the", "and", "that", "with", "from", "this", "have", "has", "had", "were", "was", "which",
-    "their", "they", "them", "said", "says", "will", "would", "been", "after", "about", "over",
-    "into", "also", "than", "other", "more", "some", "such", "its", "his", "her", "for", "are",
-    "not", "but", "who", "what", "when", "where",
-];
+enum Checked {
+    Kept(Box<Point>),
+    Dropped(Dropped),
+}
 
-/// Content words and numbers, lowercased: what a supported point shares with its source.
-pub fn content_terms(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .filter(|w| {
-            (w.len() > 3 || w.chars().any(|c| c.is_ascii_digit()))
-                && !STOPWORDS.contains(&w.as_str())
-        })
+fn cited_texts<'a>(ids: &[ArticleId], articles: &'a [Article]) -> Vec<&'a str> {
+    articles
+        .iter()
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| a.text.as_str())
         .collect()
 }
 
-/// The sources that share most of a point's content terms: at least half of them, and within
-/// 80% of the best source's share.
-fn overlap_sources(point: &str, articles: &[Article]) -> Vec<ArticleId> {
-    let terms = content_terms(point);
-    if terms.is_empty() {
-        return Vec::new();
+fn check_drafted(
+    text: String,
+    emb: Vec<f32>,
+    articles: &[Article],
+    index: &Index,
+    keep_unsupported: bool,
+) -> Checked {
+    let ev = index.evidence(&text, &emb);
+    let supported: Vec<Evidence> = ev.iter().filter(|e| e.score >= SUPPORT).cloned().collect();
+    let sources: Vec<ArticleId> = supported.iter().map(|e| e.source).collect();
+    let missing = evidence::ungrounded(&text, &cited_texts(&sources, articles));
+    if !supported.is_empty() && missing.is_empty() {
+        return Checked::Kept(Box::new(Point {
+            position: position_of(&supported[0], index),
+            sources,
+            origin: Origin::Model,
+            evidence: supported,
+            grounded: true,
+            unsupported: None,
+            embedding: emb,
+            text,
+        }));
     }
-    let shares: Vec<(ArticleId, f64)> = articles
+    let reason = if supported.is_empty() {
+        format!(
+            "no source supports it (best evidence {:.2} < {SUPPORT})",
+            ev.first().map_or(0.0, |e| e.score)
+        )
+    } else {
+        format!("not in its sources: {}", missing.join(", "))
+    };
+    if keep_unsupported {
+        return Checked::Kept(Box::new(Point {
+            position: usize::MAX,
+            sources: sources.clone(),
+            origin: Origin::Model,
+            evidence: supported,
+            grounded: missing.is_empty(),
+            unsupported: Some(reason),
+            embedding: emb,
+            text,
+        }));
+    }
+    // Repair: the source sentence that best supports what the model meant, if it really is
+    // close; it is verbatim, so its figures are grounded by construction.
+    if let Some(best) = ev.first().filter(|e| e.score >= SUPPORT - 0.07) {
+        if let Some(s) = index
+            .sentences
+            .iter()
+            .find(|s| s.source == best.source && s.text == best.sentence)
+        {
+            let mut p = extracted_point(s, index);
+            p.origin = Origin::Repaired;
+            return Checked::Kept(Box::new(p));
+        }
+    }
+    Checked::Dropped(Dropped { text, reason })
+}
+
+fn position_of(e: &Evidence, index: &Index) -> usize {
+    index
+        .sentences
         .iter()
-        .map(|a| {
-            let source = content_terms(&a.text);
-            let hit = terms.iter().filter(|t| source.contains(*t)).count();
-            (a.id, hit as f64 / terms.len() as f64)
+        .find(|s| s.source == e.source && s.text == e.sentence)
+        .map_or(usize::MAX, |s| s.position)
+}
+
+/// A source sentence as a point: its own source, plus every other source whose best sentence
+/// supports it.
+fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
+    let mut evidence = vec![Evidence {
+        source: s.source,
+        sentence: s.text.clone(),
+        score: 1.0,
+    }];
+    for e in index.evidence(&s.text, &s.embedding) {
+        if e.source != s.source && e.score >= SUPPORT {
+            evidence.push(e);
+        }
+    }
+    Point {
+        text: s.text.clone(),
+        sources: evidence.iter().map(|e| e.source).collect(),
+        origin: Origin::Extracted,
+        evidence,
+        grounded: true,
+        unsupported: None,
+        position: s.position,
+        embedding: s.embedding.clone(),
+    }
+}
+
+/// Every source sentence that could be a point, best first: facts several outlets report,
+/// early in their articles, near the centre of the story.
+fn extracted(index: &Index, articles: &[Article]) -> Vec<Point> {
+    let n_sources = articles.len().max(1) as f32;
+    let mut scored: Vec<(f32, Point)> = index
+        .sentences
+        .iter()
+        .filter(|s| looks_like_a_statement(&s.text))
+        .map(|s| {
+            let p = extracted_point(s, index);
+            let centrality = index
+                .sentences
+                .iter()
+                .filter(|o| o.source != s.source)
+                .map(|o| cosine(&s.embedding, &o.embedding))
+                .fold(0.0f32, f32::max);
+            let support = (p.sources.len() as f32 - 1.0) / n_sources;
+            let lead = 1.0 / (1.0 + s.position as f32).sqrt();
+            (support + 0.6 * lead + 0.5 * centrality, p)
         })
         .collect();
-    let best = shares.iter().map(|s| s.1).fold(0.0, f64::max);
-    if best < 0.5 {
-        return Vec::new();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Questions, fragments and datelines make poor points.
+fn looks_like_a_statement(s: &str) -> bool {
+    let words = s.split_whitespace().count();
+    (8..=60).contains(&words) && !s.ends_with('?') && !s.ends_with(':')
+}
+
+/// Picks points in candidate order, merging a candidate that restates a chosen point into it
+/// (its sources join), until the point or word budget is spent; then orders them by how many
+/// sources carry them and how early they appear.
+fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
+    let mut chosen: Vec<Point> = Vec::new();
+    let mut words = 0;
+    for c in candidates {
+        if let Some(same) = chosen
+            .iter_mut()
+            .find(|p| cosine(&p.embedding, &c.embedding) >= SAME_FACT)
+        {
+            let mut ids: BTreeSet<ArticleId> = same.sources.iter().copied().collect();
+            for e in c.evidence {
+                if ids.insert(e.source) {
+                    same.sources.push(e.source);
+                    same.evidence.push(e);
+                }
+            }
+            continue;
+        }
+        if chosen.len() >= opts.points {
+            continue;
+        }
+        let w = c.text.split_whitespace().count();
+        if opts
+            .words
+            .is_some_and(|max| words + w > max && !chosen.is_empty())
+        {
+            continue;
+        }
+        words += w;
+        chosen.push(c);
     }
-    shares
-        .into_iter()
-        .filter(|(_, s)| *s >= 0.5 && *s >= 0.8 * best)
-        .map(|(id, _)| id)
-        .collect()
+    chosen.sort_by(|a, b| {
+        b.sources
+            .len()
+            .cmp(&a.sources.len())
+            .then(a.position.cmp(&b.position))
+    });
+    chosen
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn article(id: u32, text: &str) -> Article {
-        Article {
-            id: ArticleId(id),
-            path: format!("a{id}.txt"),
-            title: None,
-            text: text.to_string(),
-            content_hash: String::new(),
-        }
-    }
-
     #[test]
     fn parses_the_citation_forms_models_write() {
-        assert_eq!(parse_citations("Iran denied it [S2]."), ("Iran denied it.".into(), vec![2]));
+        assert_eq!(
+            parse_citations("Iran denied it [S2]."),
+            ("Iran denied it.".into(), vec![2])
+        );
         assert_eq!(parse_citations("A b c [S1][S3]").1, vec![1, 3]);
         assert_eq!(parse_citations("A b c [S1, S3]").1, vec![1, 3]);
         assert_eq!(parse_citations("A b c (S4)").1, vec![4]);
@@ -176,25 +368,48 @@ mod tests {
         assert_eq!(parse_citations("In 2022 [see above]").1, Vec::<u32>::new());
     }
 
+    fn point(text: &str, sources: &[u32], position: usize, emb: Vec<f32>) -> Point {
+        Point {
+            text: text.into(),
+            sources: sources.iter().map(|&n| ArticleId(n)).collect(),
+            origin: Origin::Extracted,
+            evidence: sources
+                .iter()
+                .map(|&n| Evidence {
+                    source: ArticleId(n),
+                    sentence: text.into(),
+                    score: 1.0,
+                })
+                .collect(),
+            grounded: true,
+            unsupported: None,
+            position,
+            embedding: emb,
+        }
+    }
+
     #[test]
-    fn ids_that_do_not_exist_are_dropped_and_uncited_points_never_pass() {
-        let arts = [
-            article(1, "Albania cut diplomatic ties with Iran on Wednesday."),
-            article(2, "Iran denied responsibility for the cyberattack."),
+    fn restated_facts_merge_their_sources_and_order_follows_support() {
+        let opts = Options {
+            mode: Mode::Extractive,
+            points: 2,
+            words: None,
+            keep_unsupported: false,
+        };
+        let c = vec![
+            point("Albania cut ties with Iran.", &[1], 0, vec![1.0, 0.0]),
+            point(
+                "Albania severed relations with Iran.",
+                &[2],
+                0,
+                vec![0.99, 0.14],
+            ),
+            point("Police searched the embassy.", &[3], 2, vec![0.0, 1.0]),
+            point("A fourth, unrelated point.", &[4], 1, vec![0.7, -0.7]),
         ];
-        let draft = vec![
-            "Albania cut diplomatic ties with Iran [S1][S9]".to_string(),
-            "Something entirely unrelated happened in Peru [S7]".to_string(),
-            "Iran denied responsibility for the cyberattack".to_string(),
-        ];
-        let (points, dropped) = attribute(&draft, &arts);
-        assert_eq!(points.len(), 2);
-        assert_eq!(points[0].sources, vec![ArticleId(1)]);
-        assert_eq!(points[0].origin, CitationOrigin::Model);
-        assert_eq!(points[1].sources, vec![ArticleId(2)]);
-        assert_eq!(points[1].origin, CitationOrigin::Overlap);
-        assert_eq!(dropped.len(), 1);
-        assert!(dropped[0].reason.contains("[7]"), "{}", dropped[0].reason);
-        assert!(points.iter().all(|p| !p.sources.is_empty()));
+        let chosen = select(c, &opts);
+        assert_eq!(chosen.len(), 2);
+        assert_eq!(chosen[0].sources, vec![ArticleId(1), ArticleId(2)]);
+        assert_eq!(chosen[1].text, "Police searched the embassy.");
     }
 }

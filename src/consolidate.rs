@@ -11,7 +11,7 @@ use crate::prompts::Prompts;
 use crate::summarize::{render_prompt, ArticleSummary, SummarizeError};
 
 /// The model's briefing before its citations are checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Draft {
     pub headline: String,
     /// Each point's text with its inline citations, as written.

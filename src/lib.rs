@@ -3,25 +3,28 @@
 //! Data flows one way: [`ingest`] → [`summarize`] → [`consolidate`] → [`attribute`] → [`render`];
 //! [`pipeline`] runs them in order, and the binary is a thin CLI over it.
 
+pub mod atomic;
+pub mod attribute;
 pub mod chat_template;
+pub mod consolidate;
+pub mod disagree;
+pub mod embed;
+pub mod eval;
+pub mod evidence;
 pub mod fetch;
 pub mod generate;
+pub mod ingest;
 pub mod manifest;
 pub mod model;
 pub mod models;
-pub mod prompts;
-pub mod tokenizer;
-pub mod atomic;
-pub mod attribute;
-pub mod consolidate;
-pub mod eval;
-pub mod ingest;
 pub mod pipeline;
+pub mod prompts;
 pub mod render;
 pub mod rouge;
 pub mod sentences;
 pub mod summarize;
 pub mod tiny;
+pub mod tokenizer;
 
 /// The exit status for an error: 2 when the input or the command line is at fault (bad file,
 /// unknown model, corrupt weights, broken template), 1 for anything else.

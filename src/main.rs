@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use brief::attribute::Mode;
 use brief::generate::GenParams;
 use brief::ingest::{Article, IngestOptions};
 use brief::manifest;
@@ -16,7 +17,11 @@ use brief::render::{self, Format};
 use brief::summarize::{ArticleSummary, Style};
 
 #[derive(Parser)]
-#[command(name = "brief", version, about = "Local, attributed news briefings with small open models")]
+#[command(
+    name = "brief",
+    version,
+    about = "Local, attributed news briefings with small open models"
+)]
 struct Cli {
     /// Only print errors.
     #[arg(short, long, global = true)]
@@ -59,9 +64,8 @@ struct EvalArgs {
     /// Summary style; by default one line for single-document examples, a briefing otherwise.
     #[arg(long, value_enum)]
     style: Option<Style>,
-    /// Key points for multi-document examples.
-    #[arg(long, default_value_t = 8)]
-    points: usize,
+    #[command(flatten)]
+    brief: BriefingArgs,
     /// Where to write the predictions (JSON Lines of {id, summary}).
     #[arg(long, value_name = "FILE")]
     predictions: Option<PathBuf>,
@@ -115,6 +119,23 @@ struct GenArgs {
     weights: WeightFormat,
 }
 
+#[derive(Args, Clone)]
+struct BriefingArgs {
+    /// Most key points in the briefing.
+    #[arg(long, default_value_t = 6)]
+    points: usize,
+    /// Stop adding points past this many words.
+    #[arg(long)]
+    words: Option<usize>,
+    /// How points are made: the model's checked points topped up with source sentences
+    /// (hybrid), source sentences only (extractive), or the model's only (abstractive).
+    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+    mode: Mode,
+    /// Show points no source supports (marked) instead of dropping them.
+    #[arg(long)]
+    keep_unsupported: bool,
+}
+
 #[derive(Args)]
 struct RunArgs {
     /// Files, directories, or - for stdin.
@@ -122,11 +143,13 @@ struct RunArgs {
     inputs: Vec<PathBuf>,
     #[command(flatten)]
     gen: GenArgs,
-    /// Key points in the briefing.
-    #[arg(long, default_value_t = 5)]
-    points: usize,
+    #[command(flatten)]
+    brief: BriefingArgs,
     #[arg(long, value_enum, default_value_t = Style::Briefing)]
     style: Style,
+    /// Show each point's supporting sentences in Markdown.
+    #[arg(long)]
+    evidence: bool,
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     format: Format,
     /// Write here (atomically) instead of stdout.
@@ -213,14 +236,14 @@ fn gen_params(g: &GenArgs, max_tokens: usize) -> GenParams {
 }
 
 fn run(cli: &Cli, args: &RunArgs, models_dir: PathBuf) -> anyhow::Result<()> {
-    let mut cfg = run_config(cli, &args.gen, models_dir, args.points, args.style);
+    let mut cfg = run_config(cli, &args.gen, models_dir, &args.brief, args.style);
     cfg.inputs = args.inputs.clone();
     cfg.ingest = IngestOptions {
         max_bytes: args.max_bytes,
     };
     let progress = CliProgress::new(cli.quiet);
     let report = pipeline::run(&cfg, &progress)?;
-    let text = render::render(&report, args.format);
+    let text = render::render(&report, args.format, args.evidence);
     match &args.output {
         Some(path) => brief::atomic::write(path, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
@@ -229,7 +252,14 @@ fn run(cli: &Cli, args: &RunArgs, models_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_config(cli: &Cli, gen: &GenArgs, models_dir: PathBuf, points: usize, style: Style) -> RunConfig {
+fn run_config(
+    cli: &Cli,
+    gen: &GenArgs,
+    models_dir: PathBuf,
+    b: &BriefingArgs,
+    style: Style,
+) -> RunConfig {
+    let points = b.points;
     RunConfig {
         inputs: Vec::new(),
         model: ModelSpec::parse(&gen.model),
@@ -239,6 +269,10 @@ fn run_config(cli: &Cli, gen: &GenArgs, models_dir: PathBuf, points: usize, styl
         summary_params: gen_params(gen, gen.max_tokens),
         briefing_params: gen_params(gen, (points * 48).max(160)),
         points,
+        words: b.words,
+        mode: b.mode,
+        keep_unsupported: b.keep_unsupported,
+        summaries: true,
         style,
         device: gen.device,
         weights: gen.weights,
@@ -250,25 +284,44 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
     use brief::eval;
     let examples = eval::read_examples(&args.data, args.limit)?;
     let multi = examples.iter().any(|e| e.documents.len() > 1);
-    let style = args
-        .style
-        .unwrap_or(if multi { Style::Briefing } else { Style::Oneline });
-    let cfg = run_config(cli, &args.gen, models_dir, args.points, style);
-    let punkt = args.punkt.clone().unwrap_or_else(|| eval::default_punkt(&args.data));
+    let style = args.style.unwrap_or(if multi {
+        Style::Briefing
+    } else {
+        Style::Oneline
+    });
+    let mut cfg = run_config(cli, &args.gen, models_dir, &args.brief, style);
+    // Only the points are scored: the per-article summaries are not needed unless the model
+    // drafts the points from them.
+    cfg.summaries = false;
+    let punkt = args
+        .punkt
+        .clone()
+        .unwrap_or_else(|| eval::default_punkt(&args.data));
     let splitter = brief::sentences::Splitter::punkt_from_json(&punkt)?;
     let prompts = brief::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
     let mut loaded = pipeline::load_model(&cfg)?;
     let quiet = QuietProgress;
     let start = std::time::Instant::now();
     let mut usage = brief::generate::Usage::default();
+    let mut attribution = brief::attribute::Stats::default();
     let mut predictions = Vec::with_capacity(examples.len());
     for (i, ex) in examples.iter().enumerate() {
-        let (summary, u) = eval::predict(&cfg, &mut loaded, &prompts, ex, &quiet)?;
+        let (summary, u, stats) = eval::predict(&cfg, &mut loaded, &prompts, ex, &quiet)?;
         usage.merge(&u);
+        eval::add_stats(&mut attribution, &stats);
         if !cli.quiet {
-            tracing::info!("{}/{} {}: {} words", i + 1, examples.len(), ex.id, summary.split_whitespace().count());
+            tracing::info!(
+                "{}/{} {}: {} words",
+                i + 1,
+                examples.len(),
+                ex.id,
+                summary.split_whitespace().count()
+            );
         }
-        predictions.push(eval::Prediction { id: ex.id.clone(), summary });
+        predictions.push(eval::Prediction {
+            id: ex.id.clone(),
+            summary,
+        });
     }
     let scores = eval::score(&examples, &predictions, &splitter);
     let report = eval::EvalReport {
@@ -283,6 +336,7 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
         decode_tok_per_s: usage.decode_tok_per_s(),
         wall_secs: start.elapsed().as_secs_f64(),
         tokens: usage,
+        attribution,
     };
     if let Some(path) = &args.predictions {
         let mut text = String::new();
@@ -380,8 +434,10 @@ impl CliProgress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             b
         });

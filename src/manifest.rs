@@ -183,10 +183,19 @@ mod tests {
     #[test]
     fn builtin_manifests_parse_and_name_the_four_models() {
         let dir = tempfile::tempdir().unwrap();
-        let names: Vec<String> = all(dir.path()).unwrap().into_iter().map(|m| m.name).collect();
+        let names: Vec<String> = all(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
         assert_eq!(
             names,
-            ["smollm2-135m", "qwen2.5-coder-0.5b", "gemma3-270m", "minilm-l6-v2"]
+            [
+                "smollm2-135m",
+                "qwen2.5-coder-0.5b",
+                "gemma3-270m",
+                "minilm-l6-v2"
+            ]
         );
         let gemma = find(dir.path(), "gemma3-270m").unwrap();
         assert_eq!(gemma.role, Role::Base);

@@ -5,14 +5,18 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::attribute::{self, Dropped, Point};
+use crate::attribute::{self, Dropped, Mode, Point, Stats};
 use crate::consolidate;
+use crate::disagree::{self, Disagreement};
+use crate::embed::Embedder;
+use crate::evidence::Index;
 use crate::fetch::{self, FetchError, FileState};
 use crate::generate::{GenParams, Usage};
 use crate::ingest::{self, Article, IngestOptions, Skipped};
 use crate::manifest::{self, Manifest, Role};
 use crate::model::{self, DeviceChoice, Model, WeightFormat};
 use crate::prompts::Prompts;
+use crate::sentences::Splitter;
 use crate::summarize::{self, ArticleSummary, Style};
 
 /// Problems with what the user asked for, as opposed to failures while doing it.
@@ -55,6 +59,13 @@ pub struct RunConfig {
     pub summary_params: GenParams,
     pub briefing_params: GenParams,
     pub points: usize,
+    /// Stop adding points past this many words.
+    pub words: Option<usize>,
+    pub mode: Mode,
+    pub keep_unsupported: bool,
+    /// Write each article's own summary (the model's slowest work). Off only for callers that
+    /// need just the briefing points, in extractive mode.
+    pub summaries: bool,
     pub style: Style,
     pub device: DeviceChoice,
     pub weights: WeightFormat,
@@ -73,6 +84,9 @@ pub trait Progress {
 pub struct LoadedModel {
     pub model: Model,
     pub info: ModelInfo,
+    /// Sentence embeddings, for evidence.
+    pub embedder: Embedder,
+    pub splitter: Splitter,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +116,8 @@ pub struct Briefing {
     pub headline: String,
     pub points: Vec<Point>,
     pub dropped: Vec<Dropped>,
+    pub disagreements: Vec<Disagreement>,
+    pub stats: Stats,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,6 +152,8 @@ pub struct Params {
     pub summary: GenParams,
     pub briefing: GenParams,
     pub points: usize,
+    pub words: Option<usize>,
+    pub mode: Mode,
     pub style: Style,
 }
 
@@ -205,6 +223,7 @@ pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
     let device = model::device(cfg.device)?;
     let start = Instant::now();
     let model = Model::load(&path, role, &device, cfg.weights)?;
+    let embedder = Embedder::load_default(&cfg.models_dir, cfg.offline)?;
     let info = ModelInfo {
         name,
         path: path.display().to_string(),
@@ -215,7 +234,12 @@ pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
         device: cfg.device,
         load_secs: start.elapsed().as_secs_f64(),
     };
-    Ok(LoadedModel { model, info })
+    Ok(LoadedModel {
+        model,
+        info,
+        embedder,
+        splitter: Splitter::news(),
+    })
 }
 
 /// Runs the whole pipeline over the configured inputs.
@@ -227,7 +251,15 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
     let ingest_secs = t.elapsed().as_secs_f64();
     progress.stage("loading model");
     let mut loaded = load_model(cfg)?;
-    run_loaded(cfg, &mut loaded, &prompts, ingested, ingest_secs, total, progress)
+    run_loaded(
+        cfg,
+        &mut loaded,
+        &prompts,
+        ingested,
+        ingest_secs,
+        total,
+        progress,
+    )
 }
 
 /// The pipeline after ingest and model load, so callers that hold a model (compare, eval,
@@ -257,9 +289,25 @@ pub fn run_loaded(
     progress.articles(articles.len());
     let t = Instant::now();
     let mut summaries = Vec::with_capacity(articles.len());
+    let need_summaries = cfg.summaries || cfg.mode != Mode::Extractive;
     for a in &articles {
-        let s = summarize::summarize(&mut loaded.model, prompts, a, &cfg.summary_params, cfg.style)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?;
+        let s = if need_summaries {
+            summarize::summarize(
+                &mut loaded.model,
+                prompts,
+                a,
+                &cfg.summary_params,
+                cfg.style,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?
+        } else {
+            ArticleSummary {
+                id: a.id,
+                summary: String::new(),
+                chunks: 0,
+                usage: Usage::default(),
+            }
+        };
         usage.merge(&s.usage);
         progress.article_done(a, &s);
         summaries.push(s);
@@ -268,16 +316,30 @@ pub fn run_loaded(
 
     progress.stage("writing the briefing");
     let t = Instant::now();
-    let draft = consolidate::draft(
-        &mut loaded.model,
-        prompts,
-        &articles,
-        &summaries,
-        cfg.points,
-        &cfg.briefing_params,
-    )?;
+    let draft = if cfg.mode == Mode::Extractive {
+        consolidate::Draft::default()
+    } else {
+        consolidate::draft(
+            &mut loaded.model,
+            prompts,
+            &articles,
+            &summaries,
+            cfg.points,
+            &cfg.briefing_params,
+        )?
+    };
     usage.merge(&draft.usage);
-    let (points, dropped) = attribute::attribute(&draft.points, &articles);
+    progress.stage("checking evidence");
+    let index = Index::build(&articles, &loaded.splitter, &loaded.embedder)?;
+    let opts = attribute::Options {
+        mode: cfg.mode,
+        points: cfg.points,
+        words: cfg.words,
+        keep_unsupported: cfg.keep_unsupported,
+    };
+    let (points, dropped, stats) =
+        attribute::attribute(&draft.points, &articles, &index, &loaded.embedder, &opts)?;
+    let disagreements = disagree::find(&index);
     let briefing_secs = t.elapsed().as_secs_f64();
     progress.finish();
 
@@ -319,6 +381,8 @@ pub fn run_loaded(
             headline,
             points,
             dropped,
+            disagreements,
+            stats,
         },
         run: RunRecord {
             version: env!("CARGO_PKG_VERSION"),
@@ -331,6 +395,8 @@ pub fn run_loaded(
                 summary: cfg.summary_params.clone(),
                 briefing: cfg.briefing_params.clone(),
                 points: cfg.points,
+                words: cfg.words,
+                mode: cfg.mode,
                 style: cfg.style,
             },
             tokens: usage,

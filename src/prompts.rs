@@ -25,8 +25,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("system.j2", include_str!("../prompts/system.j2")),
     ("article.j2", include_str!("../prompts/article.j2")),
     ("briefing.j2", include_str!("../prompts/briefing.j2")),
-    ("article.base.j2", include_str!("../prompts/article.base.j2")),
-    ("briefing.base.j2", include_str!("../prompts/briefing.base.j2")),
+    (
+        "article.base.j2",
+        include_str!("../prompts/article.base.j2"),
+    ),
+    (
+        "briefing.base.j2",
+        include_str!("../prompts/briefing.base.j2"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +169,10 @@ mod tests {
                 context! { title => "T", text => "Body.", sentences => 3, part => 1, parts => 1 },
             )
             .unwrap();
-        assert!(out.contains("Body.") && out.contains("3 short sentences"), "{out}");
+        assert!(
+            out.contains("Body.") && out.contains("3 short sentences"),
+            "{out}"
+        );
         let sources = vec![
             serde_json::json!({"id": "S1", "title": "A", "summary": "One."}),
             serde_json::json!({"id": "S2", "title": "", "summary": "Two."}),
@@ -174,7 +183,10 @@ mod tests {
                 context! { sources => minijinja::Value::from(minijinja::value::Serde(&sources)), points => 4 },
             )
             .unwrap();
-        assert!(out.contains("[S1] A: One.") && out.contains("[S2] Two."), "{out}");
+        assert!(
+            out.contains("[S1] A: One.") && out.contains("[S2] Two."),
+            "{out}"
+        );
     }
 
     #[test]
@@ -186,7 +198,10 @@ mod tests {
             .render("article.j2", context! { text => "x", sentences => 3 })
             .unwrap_err()
             .to_string();
-        assert!(err.contains("article.j2") && err.contains("undefined"), "{err}");
+        assert!(
+            err.contains("article.j2") && err.contains("undefined"),
+            "{err}"
+        );
         assert_eq!(err.lines().count(), 1);
     }
 

@@ -11,9 +11,9 @@ pub enum Format {
     Json,
 }
 
-pub fn render(report: &Report, format: Format) -> String {
+pub fn render(report: &Report, format: Format, evidence: bool) -> String {
     match format {
-        Format::Markdown => markdown(report),
+        Format::Markdown => markdown(report, evidence),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
                 // Serialising plain data cannot fail; if it ever does, say so in the output.
@@ -29,7 +29,7 @@ fn cites(ids: &[crate::ingest::ArticleId]) -> String {
     ids.iter().map(|id| format!("[{id}]")).collect()
 }
 
-pub fn markdown(report: &Report) -> String {
+pub fn markdown(report: &Report, evidence: bool) -> String {
     let mut out = String::new();
     let b = &report.briefing;
     let _ = writeln!(out, "# {}\n", b.headline);
@@ -47,7 +47,32 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     for p in &b.points {
-        let _ = writeln!(out, "- {} {}", p.text, cites(&p.sources));
+        let mark = match &p.unsupported {
+            Some(why) => format!(" **(unsupported: {why})**"),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "- {} {}{}", p.text, cites(&p.sources), mark);
+        if evidence {
+            for e in &p.evidence {
+                let _ = writeln!(out, "  - [{}] {:.2}: \"{}\"", e.source, e.score, e.sentence);
+            }
+        }
+    }
+    if !b.disagreements.is_empty() {
+        let _ = writeln!(out, "\n## Where sources differ\n");
+        for d in &b.disagreements {
+            let sides: Vec<String> = d
+                .sides
+                .iter()
+                .map(|s| format!("{} {}", s.value, cites(&s.sources)))
+                .collect();
+            let _ = writeln!(out, "- **{}**: {}", d.about, sides.join(" vs "));
+            if evidence {
+                for s in &d.sides {
+                    let _ = writeln!(out, "  - {}: \"{}\"", cites(&s.sources), s.sentence);
+                }
+            }
+        }
     }
     let _ = writeln!(out, "\n## Sources\n");
     for s in &report.sources {
@@ -61,7 +86,11 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "{}{}\n", s.summary, chunked);
     }
     for s in &report.skipped {
-        let _ = writeln!(out, "_Skipped `{}`: same article as [{}]._", s.path, s.duplicate_of);
+        let _ = writeln!(
+            out,
+            "_Skipped `{}`: same article as [{}]._",
+            s.path, s.duplicate_of
+        );
     }
     for r in &report.rejected {
         let _ = writeln!(out, "_Not used: {}._", r.reason);
@@ -70,8 +99,11 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(
         out,
         "\n---\n_{} · {} · {:.1} s · prefill {:.0} tok/s · decode {:.0} tok/s_",
-        r.model.name, r.model.sha256.get(..12).unwrap_or(""), r.timings.total_secs,
-        r.timings.prefill_tok_per_s, r.timings.decode_tok_per_s
+        r.model.name,
+        r.model.sha256.get(..12).unwrap_or(""),
+        r.timings.total_secs,
+        r.timings.prefill_tok_per_s,
+        r.timings.decode_tok_per_s
     );
     out
 }

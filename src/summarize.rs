@@ -22,7 +22,9 @@ pub enum SummarizeError {
 }
 
 /// How long a summary should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     /// A few sentences per article, and a briefing of several points.
@@ -96,7 +98,16 @@ pub fn summarize(
     let mut usage = Usage::default();
     let title = article.title.clone().unwrap_or_default();
     let summary = if chunks.len() == 1 {
-        one(model, prompts, &title, &chunks[0], (1, 1), params, style, &mut usage)?
+        one(
+            model,
+            prompts,
+            &title,
+            &chunks[0],
+            (1, 1),
+            params,
+            style,
+            &mut usage,
+        )?
     } else {
         let mut parts = Vec::with_capacity(chunks.len());
         for (i, chunk) in chunks.iter().enumerate() {
@@ -113,7 +124,16 @@ pub fn summarize(
             parts.push(s);
         }
         let joined = parts.join("\n\n");
-        one(model, prompts, &title, &joined, (1, 1), params, style, &mut usage)?
+        one(
+            model,
+            prompts,
+            &title,
+            &joined,
+            (1, 1),
+            params,
+            style,
+            &mut usage,
+        )?
     };
     Ok(ArticleSummary {
         id: article.id,

@@ -122,7 +122,12 @@ pub fn write_tiny_llama(path: &Path, seed: u64) -> candle_core::Result<()> {
         add(format!("{p}.attn_q.weight"), (DIM, DIM), true, &mut rng)?;
         add(format!("{p}.attn_k.weight"), (kv_dim, DIM), true, &mut rng)?;
         add(format!("{p}.attn_v.weight"), (kv_dim, DIM), true, &mut rng)?;
-        add(format!("{p}.attn_output.weight"), (DIM, DIM), true, &mut rng)?;
+        add(
+            format!("{p}.attn_output.weight"),
+            (DIM, DIM),
+            true,
+            &mut rng,
+        )?;
         add(format!("{p}.ffn_gate.weight"), (FF, DIM), true, &mut rng)?;
         add(format!("{p}.ffn_up.weight"), (FF, DIM), true, &mut rng)?;
         add(format!("{p}.ffn_down.weight"), (DIM, FF), true, &mut rng)?;
@@ -130,10 +135,16 @@ pub fn write_tiny_llama(path: &Path, seed: u64) -> candle_core::Result<()> {
     let ones = Tensor::ones(DIM, candle_core::DType::F32, &dev)?;
     for l in 0..LAYERS {
         for n in ["attn_norm", "ffn_norm"] {
-            tensors.push((format!("blk.{l}.{n}.weight"), QTensor::quantize(&ones, GgmlDType::F32)?));
+            tensors.push((
+                format!("blk.{l}.{n}.weight"),
+                QTensor::quantize(&ones, GgmlDType::F32)?,
+            ));
         }
     }
-    tensors.push(("output_norm.weight".into(), QTensor::quantize(&ones, GgmlDType::F32)?));
+    tensors.push((
+        "output_norm.weight".into(),
+        QTensor::quantize(&ones, GgmlDType::F32)?,
+    ));
 
     let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (*k, v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();

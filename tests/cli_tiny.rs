@@ -71,7 +71,10 @@ fn tiny_model_runs_the_whole_pipeline_and_honours_the_json_contract() {
     assert!(v["briefing"]["headline"].is_string());
     for p in v["briefing"]["points"].as_array().unwrap() {
         let cited = p["sources"].as_array().unwrap();
-        assert!(!cited.is_empty(), "a point without a source was printed: {p}");
+        assert!(
+            !cited.is_empty(),
+            "a point without a source was printed: {p}"
+        );
         for id in cited {
             assert!(ids.contains(&id.as_str().unwrap()), "unknown source {id}");
         }
@@ -96,7 +99,14 @@ fn markdown_is_the_default_and_lists_every_source() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path());
     let o = brief(
-        &["run", seeds().to_str().unwrap(), "--model", model.to_str().unwrap(), "--max-tokens", "8"],
+        &[
+            "run",
+            seeds().to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--max-tokens",
+            "8",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -111,7 +121,14 @@ fn markdown_is_the_default_and_lists_every_source() {
 fn run_expecting_failure(dir: &Path, input: &Path, model: &str) -> (Output, PathBuf) {
     let out = dir.join("out.md");
     let o = brief(
-        &["run", input.to_str().unwrap(), "--model", model, "-o", out.to_str().unwrap()],
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "--model",
+            model,
+            "-o",
+            out.to_str().unwrap(),
+        ],
         dir,
     );
     (o, out)
@@ -197,7 +214,14 @@ fn unknown_models_and_cuda_without_the_feature_are_usage_errors() {
     if !cfg!(feature = "cuda") {
         let model = tiny_model(dir.path());
         let o = brief(
-            &["run", seeds().to_str().unwrap(), "--model", model.to_str().unwrap(), "--device", "cuda"],
+            &[
+                "run",
+                seeds().to_str().unwrap(),
+                "--model",
+                model.to_str().unwrap(),
+                "--device",
+                "cuda",
+            ],
             dir.path(),
         );
         assert_bad_input(&o, "--features cuda");

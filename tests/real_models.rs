@@ -65,7 +65,9 @@ fn smollm2_tokenizer_round_trips_and_knows_its_special_tokens() {
     let tok = tokenizer_of(&model_path("smollm2-135m"));
     assert_eq!(tok.token_to_id("<|im_start|>"), Some(1));
     assert_eq!(tok.token_to_id("<|im_end|>"), Some(2));
-    let ids = tok.encode_fast("<|im_start|>user\nHi<|im_end|>", false).unwrap();
+    let ids = tok
+        .encode_fast("<|im_start|>user\nHi<|im_end|>", false)
+        .unwrap();
     assert_eq!(ids.get_ids().first(), Some(&1));
     assert_eq!(ids.get_ids().last(), Some(&2));
     // SmolLM2 splits digits one by one, and adds no prefix space.
@@ -104,7 +106,14 @@ fn default_model_briefs_the_seeds_within_the_json_contract() {
     let out = dir.path().join("seeds.json");
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_brief"))
-        .args(["-q", "run", seeds.to_str().unwrap(), "--format", "json", "-o"])
+        .args([
+            "-q",
+            "run",
+            seeds.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -115,14 +124,25 @@ fn default_model_briefs_the_seeds_within_the_json_contract() {
     let ids: Vec<&str> = sources.iter().map(|s| s["id"].as_str().unwrap()).collect();
     for s in sources {
         let summary = s["summary"].as_str().unwrap();
-        assert!(summary.split_whitespace().count() >= 5, "thin summary: {summary:?}");
+        assert!(
+            summary.split_whitespace().count() >= 5,
+            "thin summary: {summary:?}"
+        );
     }
     let points = v["briefing"]["points"].as_array().unwrap();
-    assert!(points.len() >= 3, "only {} points: {}", points.len(), v["briefing"]);
+    assert!(
+        points.len() >= 3,
+        "only {} points: {}",
+        points.len(),
+        v["briefing"]
+    );
     for p in points {
         let cited = p["sources"].as_array().unwrap();
         assert!(!cited.is_empty(), "{p}");
-        assert!(cited.iter().all(|c| ids.contains(&c.as_str().unwrap())), "{p}");
+        assert!(
+            cited.iter().all(|c| ids.contains(&c.as_str().unwrap())),
+            "{p}"
+        );
     }
     assert_eq!(v["run"]["model"]["name"], manifest::DEFAULT_MODEL);
 }

@@ -189,7 +189,8 @@ impl ModelWeights {
             let w_gate = lin("ffn_gate", false)?;
             let w_up = lin("ffn_up", false)?;
             let w_down = lin("ffn_down", false)?;
-            let attn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.attn_norm.weight"))?, h.eps)?;
+            let attn_norm =
+                RmsNorm::from_qtensor(tensor(&format!("{p}.attn_norm.weight"))?, h.eps)?;
             let ffn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.ffn_norm.weight"))?, h.eps)?;
             layers.push(Layer {
                 wq,
