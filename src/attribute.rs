@@ -132,7 +132,7 @@ pub fn attribute(
     if opts.mode != Mode::Extractive {
         let drafted: Vec<String> = draft_points
             .iter()
-            .map(|p| parse_citations(p).0)
+            .map(|p| strip_echoed_title(&parse_citations(p).0, articles))
             .filter(|t| t.split_whitespace().count() >= 4)
             .collect();
         stats.drafted = drafted.len();
@@ -170,6 +170,27 @@ pub fn attribute(
         stats.figures_grounded += figs.len() - evidence::ungrounded(&figs.join(" "), &cited).len();
     }
     Ok((points, dropped, stats))
+}
+
+/// Small models often start a point with a source's title or "The article is:" before the
+/// claim; the claim is what gets checked and printed.
+fn strip_echoed_title(text: &str, articles: &[Article]) -> String {
+    let Some((head, rest)) = text.split_once(": ") else {
+        return text.to_string();
+    };
+    let head_l = head.trim().to_lowercase();
+    let echoed = head_l.starts_with("the article")
+        || head_l.starts_with("this article")
+        || articles.iter().any(|a| {
+            a.title
+                .as_deref()
+                .is_some_and(|t| t.trim().to_lowercase() == head_l)
+        });
+    if echoed && rest.split_whitespace().count() >= 4 {
+        rest.trim().to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 enum Checked {

@@ -18,6 +18,10 @@ pub struct GenParams {
     /// Penalty on tokens seen in the last `repeat_last_n`; small models loop without it.
     pub repeat_penalty: f32,
     pub repeat_last_n: usize,
+    /// Stop once the output holds this many complete sentences: summaries are trimmed to a
+    /// sentence count anyway, and small models rarely stop on their own.
+    #[serde(default)]
+    pub max_sentences: Option<usize>,
 }
 
 impl Default for GenParams {
@@ -29,6 +33,7 @@ impl Default for GenParams {
             seed: 299_792_458,
             repeat_penalty: 1.1,
             repeat_last_n: 64,
+            max_sentences: None,
         }
     }
 }
@@ -37,6 +42,7 @@ impl Default for GenParams {
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     EndOfTurn,
+    Sentences,
     MaxTokens,
     ContextFull,
 }
@@ -173,6 +179,12 @@ pub fn generate(
         if i + 1 == max_new {
             break;
         }
+        if let Some(n) = params.max_sentences {
+            if complete_sentences(&decode(model, &out)?) >= n {
+                stop = StopReason::Sentences;
+                break;
+            }
+        }
         logits = model.forward(&[next], prompt_ids.len() + out.len() - 1)?;
     }
     let decode_secs = decode_start.elapsed().as_secs_f64();
@@ -184,6 +196,22 @@ pub fn generate(
         decode_secs,
         stop,
     })
+}
+
+/// Sentence ends followed by more text; the last sentence counts once the next one begins, so
+/// an abbreviation at the very end does not stop generation early.
+fn complete_sentences(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let mut n = 0;
+    for w in chars.windows(3) {
+        let closes = matches!(w[1], '"' | '”' | '’' | ')');
+        if matches!(w[0], '.' | '!' | '?')
+            && (w[1].is_whitespace() || (closes && w[2].is_whitespace()))
+        {
+            n += 1;
+        }
+    }
+    n
 }
 
 fn pick(
@@ -210,4 +238,14 @@ fn pick(
         )?;
     }
     Ok(sampler.sample(&logits)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_sentences_that_are_followed_by_more_text() {
+        assert_eq!(super::complete_sentences("One. Two."), 1);
+        assert_eq!(super::complete_sentences("One. Two. Th"), 2);
+        assert_eq!(super::complete_sentences("He said “no.” Then"), 1);
+    }
 }

@@ -266,7 +266,10 @@ fn run_config(
         models_dir,
         offline: cli.offline,
         prompts_dir: gen.prompts.clone(),
-        summary_params: gen_params(gen, gen.max_tokens),
+        summary_params: GenParams {
+            max_sentences: Some(style.sentences()),
+            ..gen_params(gen, gen.max_tokens)
+        },
         briefing_params: gen_params(gen, (points * 48).max(160)),
         points,
         words: b.words,

@@ -242,6 +242,47 @@ pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
     })
 }
 
+/// Keeps the sentences of an article's summary that the article itself supports; when none
+/// is left (a model that invented, or obeyed an instruction inside the article), the article's
+/// own first sentences stand in.
+fn check_summary(
+    summary: &str,
+    id: ingest::ArticleId,
+    index: &Index,
+    embedder: &Embedder,
+) -> anyhow::Result<String> {
+    let own: Vec<&crate::evidence::Sentence> =
+        index.sentences.iter().filter(|s| s.source == id).collect();
+    let sentences: Vec<String> = Splitter::news().split(summary);
+    let embeddings = embedder.embed(&sentences)?;
+    let kept: Vec<String> = sentences
+        .into_iter()
+        .zip(embeddings)
+        .filter(|(text, emb)| {
+            let terms = crate::evidence::key_terms(text);
+            let supported = own
+                .iter()
+                .any(|s| crate::evidence::score(emb, &terms, s) >= crate::evidence::SUPPORT);
+            let grounded = crate::evidence::ungrounded(
+                text,
+                &own.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+            )
+            .is_empty();
+            supported && grounded
+        })
+        .map(|(t, _)| t)
+        .collect();
+    if kept.is_empty() {
+        return Ok(own
+            .iter()
+            .take(2)
+            .map(|s| s.text.clone())
+            .collect::<Vec<_>>()
+            .join(" "));
+    }
+    Ok(kept.join(" "))
+}
+
 /// Runs the whole pipeline over the configured inputs.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
     let total = Instant::now();
@@ -340,6 +381,11 @@ pub fn run_loaded(
     let (points, dropped, stats) =
         attribute::attribute(&draft.points, &articles, &index, &loaded.embedder, &opts)?;
     let disagreements = disagree::find(&index);
+    if need_summaries {
+        for s in &mut summaries {
+            s.summary = check_summary(&s.summary, s.id, &index, &loaded.embedder)?;
+        }
+    }
     let briefing_secs = t.elapsed().as_secs_f64();
     progress.finish();
 

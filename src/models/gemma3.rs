@@ -1,487 +1,620 @@
-//! Gemma 3 model implementation with quantization support.
+//! Gemma 3 (text) on quantized GGUF weights.
 //!
-//! Gemma 3 is a family of multimodal language models developed by Google.
-//! This implementation provides quantization for reduced memory usage and faster inference.
+//! Adapted from candle-transformers 0.11.1, `src/models/quantized_gemma3.rs`
+//! (Copyright The HuggingFace candle authors; dual-licensed under Apache-2.0 or MIT,
+//! <https://github.com/huggingface/candle>).
 //!
-//! Key characteristics:
-//! - Group-Query Attention (GQA) with specialized key-value heads
-//! - RMSNorm for layer normalization
-//! - Specialized attention patterns with separate normalization for Q/K/V
-//! - Feed-forward network with SwiGLU activation
-//! - Support for 2/3/4/8-bit quantization
+//! What was wrong upstream, and what this copy does instead:
+//! - The MLP used SiLU. Gemma 3 is trained with `gelu_pytorch_tanh`, so the gate goes through
+//!   the tanh approximation of GELU (`Tensor::gelu`, not `gelu_erf`). With SiLU the output is
+//!   garbage.
+//! - Single-token decode steps ran without any mask, so sliding-window layers attended to the
+//!   whole cache once the context passed the window. Sliding layers now keep only the last
+//!   `window - 1` keys (all a later query may see), and any step that attends over keys it must
+//!   not see gets a mask built from absolute positions.
+//! - Chunked prefill (`index_pos > 0`, `seq_len > 1`) concatenated an f32 block onto a u32 mask
+//!   (dtype error) and that block also hid the whole cached prefix. The mask is now one additive
+//!   f32 tensor computed from query and key positions.
+//! - Each layer built its own 131,072-position RoPE table (about 2.3 GB, seconds at load). There
+//!   are now two shared tables (local and global base frequency), sized to the context actually
+//!   used and grown on demand up to the model's context length.
+//! - The window admitted `window + 1` keys. Like HF and llama.cpp, a query at position `i` now
+//!   sees key `j` only when `i - j < window`.
 //!
-//! References:
-//! - [Gemma 3 Models](https://blog.google/technology/developers/gemma-3/)
-//!
+//! Also unlike upstream: the (tied) token embedding stays quantized and rows are dequantized on
+//! lookup, instead of keeping a 670 MB f32 copy of a 262k x 640 table; `forward` refuses an
+//! `index_pos` that does not continue the KV cache instead of silently misplacing tokens; global
+//! layers honour `rope.scaling.factor` (linear, as llama.cpp does) and the 27B size gets its
+//! attention scale.
 
-use candle_core::quantized::gguf_file;
-use candle_core::quantized::QTensor;
-use candle_core::D;
-use candle_core::{DType, Device, IndexOp, Result, Tensor};
-use candle_nn::{Embedding, Module};
+use std::io::{Read, Seek};
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::{bail, DType, Device, IndexOp, Module, Result, Tensor};
 use candle_transformers::quantized_nn::RmsNorm;
+use candle_transformers::utils::repeat_kv;
 
-pub const MAX_SEQ_LEN: usize = 131072; // Gemma 3 supports 128K context window
-pub const DEFAULT_SLIDING_WINDOW_TYPE: usize = 6;
-pub const DEFAULT_ROPE_FREQUENCY: f32 = 1_000_000.;
-pub const DEFAULT_ROPE_FREQUENCY_SLIDING: f32 = 10_000.;
-pub const DEFAULT_ROPE_FREQUENCY_SCALE_FACTOR: f32 = 1.;
+/// RoPE positions computed at load time; longer contexts grow the tables on demand.
+const INITIAL_ROPE_POSITIONS: usize = 8192;
+/// Gemma 3 alternates five sliding-window layers with one global layer.
+const DEFAULT_SLIDING_WINDOW_PATTERN: usize = 6;
+const DEFAULT_ROPE_FREQ_BASE: f32 = 1_000_000.;
+const DEFAULT_ROPE_FREQ_BASE_LOCAL: f32 = 10_000.;
+/// Gemma 3 27B is the one size whose `query_pre_attn_scalar` is not `head_dim`
+/// (llama.cpp special-cases it the same way).
+const GEMMA3_27B_BLOCK_COUNT: usize = 62;
 
+/// The hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone)]
-struct QMatMul {
-    inner: candle_core::quantized::QMatMul,
-    span: tracing::Span,
+struct Config {
+    head_count: usize,
+    head_count_kv: usize,
+    block_count: usize,
+    embedding_length: usize,
+    head_dim: usize,
+    rms_norm_eps: f64,
+    sliding_window: usize,
+    sliding_window_pattern: usize,
+    rope_freq_base: f32,
+    rope_freq_base_local: f32,
+    /// Linear RoPE scaling of the global layers (`rope.scaling.factor`, 1 when absent).
+    rope_scaling_factor: f32,
+    context_length: usize,
 }
 
-impl QMatMul {
-    fn from_qtensor(qtensor: QTensor) -> Result<Self> {
-        let inner = candle_core::quantized::QMatMul::from_qtensor(qtensor)?;
-        let span = tracing::span!(tracing::Level::TRACE, "qmatmul");
-        Ok(Self { inner, span })
+impl Config {
+    fn from_metadata(ct: &gguf_file::Content) -> Result<Self> {
+        // Several Gemma generations share this layout; probe which prefix the file uses.
+        let prefix = ["gemma3", "gemma2", "gemma", "gemma-embedding"]
+            .into_iter()
+            .find(|p| {
+                ct.metadata
+                    .contains_key(&format!("{p}.attention.head_count"))
+            })
+            .unwrap_or("gemma3");
+        let get = |key: &str| {
+            let key = format!("{prefix}.{key}");
+            ct.metadata
+                .get(&key)
+                .ok_or_else(|| candle_core::Error::Msg(format!("cannot find {key} in metadata")))
+        };
+        let get_usize = |key: &str| get(key).and_then(|v| v.to_u32()).map(|v| v as usize);
+        let get_f32_or =
+            |key: &str, default: f32| get(key).and_then(|v| v.to_f32()).unwrap_or(default);
+
+        let head_count = get_usize("attention.head_count")?;
+        let head_count_kv = get_usize("attention.head_count_kv")?;
+        if head_count_kv == 0 || !head_count.is_multiple_of(head_count_kv) {
+            bail!("head_count {head_count} is not a multiple of head_count_kv {head_count_kv}")
+        }
+        let sliding_window = get_usize("attention.sliding_window")?;
+        let sliding_window_pattern =
+            get_usize("attention.sliding_window_type").unwrap_or(DEFAULT_SLIDING_WINDOW_PATTERN);
+        if sliding_window == 0 || sliding_window_pattern == 0 {
+            bail!("sliding window {sliding_window} / pattern {sliding_window_pattern} must be > 0")
+        }
+        let rope_scaling_factor = get_f32_or("rope.scaling.factor", 1.0);
+        Ok(Self {
+            head_count,
+            head_count_kv,
+            block_count: get_usize("block_count")?,
+            embedding_length: get_usize("embedding_length")?,
+            head_dim: get_usize("attention.key_length")?,
+            rms_norm_eps: get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
+            sliding_window,
+            sliding_window_pattern,
+            rope_freq_base: get_f32_or("rope.freq_base", DEFAULT_ROPE_FREQ_BASE),
+            rope_freq_base_local: get_f32_or("rope.local_freq_base", DEFAULT_ROPE_FREQ_BASE_LOCAL),
+            rope_scaling_factor: if rope_scaling_factor > 0.0 {
+                rope_scaling_factor
+            } else {
+                1.0
+            },
+            context_length: get_usize("context_length").unwrap_or(INITIAL_ROPE_POSITIONS),
+        })
     }
 
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let _enter = self.span.enter();
-        self.inner.forward(xs)
+    fn is_sliding(&self, layer_idx: usize) -> bool {
+        !(layer_idx + 1).is_multiple_of(self.sliding_window_pattern)
+    }
+
+    fn attention_scale(&self) -> f64 {
+        let scalar = if self.block_count == GEMMA3_27B_BLOCK_COUNT {
+            self.embedding_length / self.head_count
+        } else {
+            self.head_dim
+        };
+        1.0 / (scalar as f64).sqrt()
+    }
+}
+
+/// cos/sin tables for one RoPE base frequency, shape `(positions, head_dim / 2)`.
+#[derive(Debug, Clone)]
+struct RopeTable {
+    inv_freq: Vec<f32>,
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl RopeTable {
+    fn new(
+        head_dim: usize,
+        base: f32,
+        scaling: f32,
+        positions: usize,
+        dev: &Device,
+    ) -> Result<Self> {
+        // Linear scaling divides positions by the factor, i.e. the frequencies.
+        let inv_freq: Vec<f32> = (0..head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / base.powf(i as f32 / head_dim as f32) / scaling)
+            .collect();
+        let (cos, sin) = Self::tables(&inv_freq, positions, dev)?;
+        Ok(Self { inv_freq, cos, sin })
+    }
+
+    fn tables(inv_freq: &[f32], positions: usize, dev: &Device) -> Result<(Tensor, Tensor)> {
+        let inv_freq = Tensor::new(inv_freq, dev)?.reshape((1, inv_freq.len()))?;
+        let angles = Tensor::arange(0u32, positions as u32, dev)?
+            .to_dtype(DType::F32)?
+            .reshape((positions, 1))?
+            .matmul(&inv_freq)?;
+        Ok((angles.cos()?, angles.sin()?))
+    }
+
+    fn positions(&self) -> usize {
+        self.cos.dims()[0]
+    }
+
+    fn grow(&mut self, positions: usize) -> Result<()> {
+        let (cos, sin) = Self::tables(&self.inv_freq, positions, self.cos.device())?;
+        self.cos = cos;
+        self.sin = sin;
+        Ok(())
+    }
+
+    /// Rotates `x` of shape `(batch, heads, seq, head_dim)` for positions `start..start + seq`.
+    fn apply(&self, x: &Tensor, start: usize) -> Result<Tensor> {
+        let seq_len = x.dim(2)?;
+        let cos = self.cos.narrow(0, start, seq_len)?;
+        let sin = self.sin.narrow(0, start, seq_len)?;
+        candle_nn::rotary_emb::rope(&x.contiguous()?, &cos, &sin)
+    }
+}
+
+/// The two RoPE tables every layer shares: sliding layers use the local base frequency,
+/// global layers the (possibly scaled) global one.
+#[derive(Debug, Clone)]
+struct Rope {
+    local: RopeTable,
+    global: RopeTable,
+    max_positions: usize,
+}
+
+impl Rope {
+    fn new(cfg: &Config, dev: &Device) -> Result<Self> {
+        let max_positions = cfg.context_length.max(1);
+        let positions = max_positions.min(INITIAL_ROPE_POSITIONS);
+        let local = RopeTable::new(cfg.head_dim, cfg.rope_freq_base_local, 1.0, positions, dev)?;
+        let global = RopeTable::new(
+            cfg.head_dim,
+            cfg.rope_freq_base,
+            cfg.rope_scaling_factor,
+            positions,
+            dev,
+        )?;
+        Ok(Self {
+            local,
+            global,
+            max_positions,
+        })
+    }
+
+    /// Makes sure positions `0..end` are tabulated, doubling to keep regrowth rare.
+    fn ensure(&mut self, end: usize) -> Result<()> {
+        if end > self.max_positions {
+            bail!(
+                "sequence of {end} tokens exceeds the model's context length of {}",
+                self.max_positions
+            )
+        }
+        let have = self.local.positions();
+        if end <= have {
+            return Ok(());
+        }
+        let positions = end.max(have * 2).min(self.max_positions);
+        self.local.grow(positions)?;
+        self.global.grow(positions)
+    }
+
+    fn table(&self, sliding: bool) -> &RopeTable {
+        if sliding {
+            &self.local
+        } else {
+            &self.global
+        }
+    }
+}
+
+/// The token embedding, kept quantized when its rows can be dequantized one by one.
+#[derive(Debug, Clone)]
+enum TokenEmbedding {
+    Quantized(Arc<QTensor>),
+    Dense(candle_nn::Embedding),
+}
+
+impl TokenEmbedding {
+    fn new(weights: Arc<QTensor>, hidden: usize, dev: &Device) -> Result<Self> {
+        if hidden.is_multiple_of(weights.dtype().block_size()) {
+            Ok(Self::Quantized(weights))
+        } else {
+            let dense = weights.dequantize(dev)?;
+            Ok(Self::Dense(candle_nn::Embedding::new(dense, hidden)))
+        }
+    }
+
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Quantized(w) => w.embedding(ids),
+            Self::Dense(e) => e.forward(ids),
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 struct Mlp {
-    feed_forward_gate: QMatMul, // ffn_gate in GGUF
-    feed_forward_up: QMatMul,   // ffn_up in GGUF
-    feed_forward_down: QMatMul, // ffn_down in GGUF
+    gate: QMatMul,
+    up: QMatMul,
+    down: QMatMul,
 }
 
 impl Module for Mlp {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let gate = self.feed_forward_gate.forward(xs)?;
-        let up = self.feed_forward_up.forward(xs)?;
-        let silu = candle_nn::ops::silu(&gate)?;
-        let gated = (silu * up)?;
-        self.feed_forward_down.forward(&gated)
+        // Gemma's `gelu_pytorch_tanh`: candle's `gelu` is the tanh approximation.
+        let gate = self.gate.forward(xs)?.gelu()?;
+        let up = self.up.forward(xs)?;
+        self.down.forward(&(gate * up)?)
     }
+}
+
+/// Keys and values already computed, for absolute positions `start..start + len`.
+#[derive(Debug, Clone)]
+struct KvCache {
+    k: Tensor,
+    v: Tensor,
+    start: usize,
 }
 
 #[derive(Debug, Clone)]
-struct RotaryEmbedding {
-    sin: Tensor,
-    cos: Tensor,
+struct Attention {
+    wq: QMatMul,
+    wk: QMatMul,
+    wv: QMatMul,
+    wo: QMatMul,
+    q_norm: RmsNorm,
+    k_norm: RmsNorm,
+    n_head: usize,
+    n_kv_head: usize,
+    head_dim: usize,
+    scale: f64,
+    /// `Some(window)` on sliding-window layers.
+    window: Option<usize>,
+    cache: Option<KvCache>,
 }
 
-impl RotaryEmbedding {
-    fn new(head_dim: usize, rope_frequency: f32, device: &Device) -> Result<Self> {
-        let theta: Vec<_> = (0..head_dim)
-            .step_by(2)
-            .map(|i| 1f32 / rope_frequency.powf(i as f32 / head_dim as f32))
-            .collect();
-        let theta = Tensor::new(theta.as_slice(), device)?;
-        let idx_theta = Tensor::arange(0, MAX_SEQ_LEN as u32, device)?
-            .to_dtype(DType::F32)?
-            .reshape((MAX_SEQ_LEN, 1))?
-            .matmul(&theta.reshape((1, theta.elem_count()))?)?;
-        let cos = idx_theta.cos()?;
-        let sin = idx_theta.sin()?;
-        Ok(Self { sin, cos })
-    }
-
-    fn apply_rotary_emb_qkv(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        index_pos: usize,
-    ) -> Result<(Tensor, Tensor)> {
-        let (_b_sz, _h, seq_len, _n_embd) = q.dims4()?;
-        let cos = self.cos.narrow(0, index_pos, seq_len)?;
-        let sin = self.sin.narrow(0, index_pos, seq_len)?;
-        let q_embed = candle_nn::rotary_emb::rope(&q.contiguous()?, &cos, &sin)?;
-        let k_embed = candle_nn::rotary_emb::rope(&k.contiguous()?, &cos, &sin)?;
-        Ok((q_embed, k_embed))
-    }
-}
-
-#[derive(Debug, Clone)]
-struct LayerWeights {
-    // Attention components
-    attention_wq: QMatMul,
-    attention_wk: QMatMul,
-    attention_wv: QMatMul,
-    attention_wo: QMatMul,
-
-    // Specialized normalization for Q and K
-    attention_q_norm: RmsNorm,
-    attention_k_norm: RmsNorm,
-
-    // Layer normalization
-    attention_norm: RmsNorm,      // Applied before attention
-    post_attention_norm: RmsNorm, // Applied after attention
-    ffn_norm: RmsNorm,            // Applied before feedforward
-    post_ffn_norm: RmsNorm,       // Applied after feedforward
-
-    // Feed-forward network
-    mlp: Mlp,
-
-    // Attention parameters
-    n_head: usize,    // Number of query heads
-    n_kv_head: usize, // Number of key-value heads
-    head_dim: usize,  // Dimension of each head
-    q_dim: usize,     // Total dimension for queries
-
-    sliding_window_size: Option<usize>,
-
-    rotary_embedding: RotaryEmbedding,
-    neg_inf: Tensor,
-
-    // Cache
-    kv_cache: Option<(Tensor, Tensor)>,
-
-    // Tracing
-    span_attn: tracing::Span,
-    span_mlp: tracing::Span,
-}
-
-impl LayerWeights {
-    fn mask(
-        &self,
-        b_sz: usize,
-        seq_len: usize,
-        index_pos: usize,
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor> {
-        let mask: Vec<_> = if let Some(sliding_window_size) = self.sliding_window_size {
-            (0..seq_len)
-                .flat_map(|i| {
-                    (0..seq_len).map(move |j| {
-                        if i < j || j + sliding_window_size < i {
-                            0u32
-                        } else {
-                            1u32
-                        }
-                    })
-                })
-                .collect()
-        } else {
-            (0..seq_len)
-                .flat_map(|i| (0..seq_len).map(move |j| if i < j { 0u32 } else { 1u32 }))
-                .collect()
-        };
-        let mask = Tensor::from_slice(&mask, (seq_len, seq_len), device)?;
-        let mask = if index_pos > 0 {
-            let mask0 = Tensor::zeros((seq_len, index_pos), DType::F32, device)?;
-            Tensor::cat(&[&mask0, &mask], D::Minus1)?
-        } else {
-            mask
-        };
-        mask.expand((b_sz, 1, seq_len, seq_len + index_pos))?
-            .to_dtype(dtype)
-    }
-
-    fn forward_attn(
-        &mut self,
-        x: &Tensor,
-        mask: Option<&Tensor>,
-        index_pos: usize,
-    ) -> Result<Tensor> {
-        let _enter = self.span_attn.enter();
+impl Attention {
+    /// `x` holds positions `index_pos..index_pos + seq_len`; the cache must end at `index_pos`.
+    fn forward(&mut self, x: &Tensor, index_pos: usize, rope: &RopeTable) -> Result<Tensor> {
         let (b_sz, seq_len, _) = x.dims3()?;
-
-        let q = self.attention_wq.forward(x)?;
-        let k = self.attention_wk.forward(x)?;
-        let v = self.attention_wv.forward(x)?;
-
-        let q = q
-            .reshape((b_sz, seq_len, self.n_head, self.head_dim))?
-            .transpose(1, 2)?;
-        let k = k
+        let q = self.project(&self.wq, &self.q_norm, x, self.n_head)?;
+        let k = self.project(&self.wk, &self.k_norm, x, self.n_kv_head)?;
+        let v = self
+            .wv
+            .forward(x)?
             .reshape((b_sz, seq_len, self.n_kv_head, self.head_dim))?
             .transpose(1, 2)?;
-        let v = v
-            .reshape((b_sz, seq_len, self.n_kv_head, self.head_dim))?
-            .transpose(1, 2)?;
+        let q = rope.apply(&q, index_pos)?;
+        let k = rope.apply(&k, index_pos)?;
 
-        let q = self.attention_q_norm.forward(&q.contiguous()?)?;
-        let k = self.attention_k_norm.forward(&k.contiguous()?)?;
+        let (k, v, k_start) = self.append_to_cache(k, v, index_pos)?;
+        let mask = attention_mask(
+            index_pos,
+            seq_len,
+            k_start,
+            k.dim(2)?,
+            self.window,
+            x.device(),
+        )?;
 
-        let (q, k) = self
-            .rotary_embedding
-            .apply_rotary_emb_qkv(&q, &k, index_pos)?;
-
-        let (k, v) = match &self.kv_cache {
-            None => (k, v),
-            Some((k_cache, v_cache)) => {
-                if index_pos == 0 {
-                    (k, v)
-                } else {
-                    let k = Tensor::cat(&[k_cache, &k], 2)?; // concat on seq dim
-                    let v = Tensor::cat(&[v_cache, &v], 2)?;
-                    (k, v)
-                }
-            }
+        let n_rep = self.n_head / self.n_kv_head;
+        let k = repeat_kv(k, n_rep)?.contiguous()?;
+        let v = repeat_kv(v, n_rep)?.contiguous()?;
+        let scores = (q.matmul(&k.t()?)? * self.scale)?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(&mask)?,
+            None => scores,
         };
-        self.kv_cache = Some((k.clone(), v.clone())); // update cache
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((
+            b_sz,
+            seq_len,
+            self.n_head * self.head_dim,
+        ))?;
+        self.wo.forward(&out)
+    }
 
-        // Repeat KV for GQA
-        let k = candle_transformers::utils::repeat_kv(k, self.n_head / self.n_kv_head)?;
-        let v = candle_transformers::utils::repeat_kv(v, self.n_head / self.n_kv_head)?;
+    /// Projects, splits into heads and applies the per-head RMS norm; returns
+    /// `(batch, heads, seq, head_dim)`.
+    fn project(&self, w: &QMatMul, norm: &RmsNorm, x: &Tensor, heads: usize) -> Result<Tensor> {
+        let (b_sz, seq_len, _) = x.dims3()?;
+        let y = w
+            .forward(x)?
+            .reshape((b_sz, seq_len, heads, self.head_dim))?;
+        // Norm while the head dimension is still contiguous, then move heads forward.
+        norm.forward(&y)?.transpose(1, 2)
+    }
 
-        // Scaled Dot-Product Attention
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let mut attn_weights = (q.matmul(&k.transpose(2, 3)?)? * scale)?;
+    /// Appends the new keys/values and returns everything this step attends over, with the
+    /// absolute position of its first key. Sliding layers then drop what no later query can see.
+    fn append_to_cache(
+        &mut self,
+        k: Tensor,
+        v: Tensor,
+        index_pos: usize,
+    ) -> Result<(Tensor, Tensor, usize)> {
+        let (k, v, start) = match self.cache.take() {
+            Some(c) if index_pos > 0 => {
+                let end = c.start + c.k.dim(2)?;
+                if end != index_pos {
+                    bail!("forward at position {index_pos}, but the KV cache ends at {end}")
+                }
+                let k = Tensor::cat(&[&c.k, &k], 2)?;
+                let v = Tensor::cat(&[&c.v, &v], 2)?;
+                (k, v, c.start)
+            }
+            _ if index_pos > 0 => bail!("forward at position {index_pos} with an empty KV cache"),
+            _ => (k.contiguous()?, v.contiguous()?, 0),
+        };
+        self.cache = Some(self.trimmed(&k, &v, start)?);
+        Ok((k, v, start))
+    }
 
-        if let Some(mask) = mask {
-            let mask = mask.broadcast_as(attn_weights.shape())?;
-            let neg_inf = self.neg_inf.broadcast_as(attn_weights.dims())?;
-            attn_weights = mask.eq(0u32)?.where_cond(&neg_inf, &attn_weights)?;
-        }
-
-        let attn_weights = candle_nn::ops::softmax_last_dim(&attn_weights)?;
-        let attn_output = attn_weights.matmul(&v)?;
-
-        let attn_output = attn_output
-            .transpose(1, 2)?
-            .reshape((b_sz, seq_len, self.q_dim))?;
-
-        self.attention_wo.forward(&attn_output)
+    /// The next query sits at `end`; a sliding layer only needs keys `end - window + 1 ..end`.
+    fn trimmed(&self, k: &Tensor, v: &Tensor, start: usize) -> Result<KvCache> {
+        let len = k.dim(2)?;
+        let keep = match self.window {
+            Some(window) => len.min(window - 1),
+            None => len,
+        };
+        let drop = len - keep;
+        // `narrow` is a view; the next `cat` copies it compactly anyway.
+        Ok(KvCache {
+            k: k.narrow(2, drop, keep)?,
+            v: v.narrow(2, drop, keep)?,
+            start: start + drop,
+        })
     }
 }
 
+/// Additive mask `(q_len, k_len)` (0 or -inf) for queries at `q_start..` over keys at
+/// `k_start..`: causal, and within `window` positions when given. `None` when nothing is masked.
+fn attention_mask(
+    q_start: usize,
+    q_len: usize,
+    k_start: usize,
+    k_len: usize,
+    window: Option<usize>,
+    dev: &Device,
+) -> Result<Option<Tensor>> {
+    let visible = |q: usize, k: usize| k <= q && window.is_none_or(|w| q - k < w);
+    let first_q = q_start;
+    let last_q = q_start + q_len - 1;
+    let last_k = k_start + k_len - 1;
+    // The extreme corners decide it: the earliest query must see the newest key, the latest
+    // query the oldest one.
+    if visible(first_q, last_k) && visible(last_q, k_start) {
+        return Ok(None);
+    }
+    let mask: Vec<f32> = (q_start..=last_q)
+        .flat_map(|q| {
+            (k_start..=last_k).map(move |k| {
+                if visible(q, k) {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+        })
+        .collect();
+    Tensor::from_vec(mask, (q_len, k_len), dev).map(Some)
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    attn_norm: RmsNorm,
+    attn: Attention,
+    post_attn_norm: RmsNorm,
+    ffn_norm: RmsNorm,
+    mlp: Mlp,
+    post_ffn_norm: RmsNorm,
+}
+
+impl Layer {
+    fn load<R: Read + Seek>(
+        ct: &gguf_file::Content,
+        reader: &mut R,
+        dev: &Device,
+        cfg: &Config,
+        idx: usize,
+    ) -> Result<Self> {
+        let mut qt = |name: &str| ct.tensor(reader, &format!("blk.{idx}.{name}.weight"), dev);
+        let mut mm = |name: &str| QMatMul::from_qtensor(qt(name)?);
+        let attn_q = mm("attn_q")?;
+        let attn_k = mm("attn_k")?;
+        let attn_v = mm("attn_v")?;
+        let attn_output = mm("attn_output")?;
+        let mlp = Mlp {
+            gate: mm("ffn_gate")?,
+            up: mm("ffn_up")?,
+            down: mm("ffn_down")?,
+        };
+        let eps = cfg.rms_norm_eps;
+        let mut norm = |name: &str| {
+            RmsNorm::from_qtensor(
+                ct.tensor(reader, &format!("blk.{idx}.{name}.weight"), dev)?,
+                eps,
+            )
+        };
+        let attn = Attention {
+            wq: attn_q,
+            wk: attn_k,
+            wv: attn_v,
+            wo: attn_output,
+            q_norm: norm("attn_q_norm")?,
+            k_norm: norm("attn_k_norm")?,
+            n_head: cfg.head_count,
+            n_kv_head: cfg.head_count_kv,
+            head_dim: cfg.head_dim,
+            scale: cfg.attention_scale(),
+            window: cfg.is_sliding(idx).then_some(cfg.sliding_window),
+            cache: None,
+        };
+        Ok(Self {
+            attn_norm: norm("attn_norm")?,
+            attn,
+            post_attn_norm: norm("post_attention_norm")?,
+            ffn_norm: norm("ffn_norm")?,
+            mlp,
+            post_ffn_norm: norm("post_ffw_norm")?,
+        })
+    }
+
+    fn forward(&mut self, x: &Tensor, index_pos: usize, rope: &Rope) -> Result<Tensor> {
+        let table = rope.table(self.attn.window.is_some());
+        let h = self
+            .attn
+            .forward(&self.attn_norm.forward(x)?, index_pos, table)?;
+        let x = (self.post_attn_norm.forward(&h)? + x)?;
+        let h = self.mlp.forward(&self.ffn_norm.forward(&x)?)?;
+        self.post_ffn_norm.forward(&h)? + x
+    }
+}
+
+/// Gemma 3 text model with quantized weights and a KV cache.
 #[derive(Debug, Clone)]
 pub struct ModelWeights {
-    tok_embeddings: Embedding,
-    embedding_length: usize,
-    layers: Vec<LayerWeights>,
+    embed: TokenEmbedding,
+    embed_scale: f64,
+    layers: Vec<Layer>,
     norm: RmsNorm,
     output: QMatMul,
-    span: tracing::Span,
-    span_output: tracing::Span,
+    rope: Rope,
 }
 
 impl ModelWeights {
-    pub fn from_gguf<R: std::io::Seek + std::io::Read>(
+    /// Loads the weights described by `ct` from `reader` onto `device`.
+    pub fn from_gguf<R: Read + Seek>(
         ct: gguf_file::Content,
         reader: &mut R,
         device: &Device,
     ) -> Result<Self> {
-        // Detect architecture prefix by probing which keys exist in metadata.
-        // This supports gemma3, gemma2, gemma, gemma-embedding, and future variants.
-        let prefix = ["gemma3", "gemma2", "gemma", "gemma-embedding"]
-            .iter()
-            .find(|p| {
-                ct.metadata
-                    .contains_key(&format!("{}.attention.head_count", p))
-            })
-            .copied()
-            .unwrap_or("gemma3");
-
-        let md_get = |s: &str| {
-            let key = format!("{prefix}.{s}");
-            match ct.metadata.get(&key) {
-                None => candle_core::bail!("cannot find {key} in metadata"),
-                Some(v) => Ok(v),
-            }
+        let cfg = Config::from_metadata(&ct)?;
+        let embd = Arc::new(ct.tensor(reader, "token_embd.weight", device)?);
+        // Gemma ties the output projection to the embedding unless the file says otherwise.
+        let output = match ct.tensor(reader, "output.weight", device) {
+            Ok(w) => QMatMul::from_qtensor(w)?,
+            Err(_) => QMatMul::from_arc(embd.clone())?,
         };
-
-        let head_count = md_get("attention.head_count")?.to_u32()? as usize;
-        let head_count_kv = md_get("attention.head_count_kv")?.to_u32()? as usize;
-        let block_count = md_get("block_count")?.to_u32()? as usize;
-        let embedding_length = md_get("embedding_length")?.to_u32()? as usize;
-        let key_length = md_get("attention.key_length")?.to_u32()? as usize;
-        let _value_length = md_get("attention.value_length")?.to_u32()? as usize;
-        let rms_norm_eps = md_get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64;
-        let sliding_window_size = md_get("attention.sliding_window")?.to_u32()? as usize;
-
-        let sliding_window_type = md_get("attention.sliding_window_type")
-            .and_then(|m| Ok(m.to_u32()? as usize))
-            .unwrap_or(DEFAULT_SLIDING_WINDOW_TYPE);
-
-        let rope_freq_base = md_get("rope.freq_base")
-            .and_then(|m| m.to_f32())
-            .unwrap_or(DEFAULT_ROPE_FREQUENCY);
-
-        let rope_freq_base_sliding = md_get("rope.local_freq_base")
-            .and_then(|m| m.to_f32())
-            .unwrap_or(DEFAULT_ROPE_FREQUENCY_SLIDING);
-
-        // Unused in Llama.cpp so we aren't using it here.
-        let _rope_freq_scaling_factor = md_get("rope.scaling.factor")
-            .and_then(|m| m.to_f32())
-            .unwrap_or(DEFAULT_ROPE_FREQUENCY_SCALE_FACTOR);
-
-        // Compute the dimensions for queries, keys, and values
-        // These are the total dimensions when projected across all heads
-        let q_dim = head_count * key_length;
-
-        let neg_inf = Tensor::new(f32::NEG_INFINITY, device)?;
-
-        // Load token embeddings and output projection
-        let tok_embeddings = ct.tensor(reader, "token_embd.weight", device)?;
-        let tok_embeddings = tok_embeddings.dequantize(device)?;
         let norm = RmsNorm::from_qtensor(
             ct.tensor(reader, "output_norm.weight", device)?,
-            rms_norm_eps,
+            cfg.rms_norm_eps,
         )?;
-        let output = match ct.tensor(reader, "output.weight", device) {
-            Ok(tensor) => tensor,
-            Err(_) => ct.tensor(reader, "token_embd.weight", device)?, // Use tied weights if output.weight doesn't exist
-        };
-
-        let mut layers = Vec::with_capacity(block_count);
-        for layer_idx in 0..block_count {
-            let prefix = format!("blk.{layer_idx}");
-
-            let attention_wq = ct.tensor(reader, &format!("{prefix}.attn_q.weight"), device)?;
-            let attention_wk = ct.tensor(reader, &format!("{prefix}.attn_k.weight"), device)?;
-            let attention_wv = ct.tensor(reader, &format!("{prefix}.attn_v.weight"), device)?;
-            let attention_wo =
-                ct.tensor(reader, &format!("{prefix}.attn_output.weight"), device)?;
-
-            let attention_q_norm = RmsNorm::from_qtensor(
-                ct.tensor(reader, &format!("{prefix}.attn_q_norm.weight"), device)?,
-                rms_norm_eps,
-            )?;
-
-            let attention_k_norm = RmsNorm::from_qtensor(
-                ct.tensor(reader, &format!("{prefix}.attn_k_norm.weight"), device)?,
-                rms_norm_eps,
-            )?;
-
-            let attention_norm = RmsNorm::from_qtensor(
-                ct.tensor(reader, &format!("{prefix}.attn_norm.weight"), device)?,
-                rms_norm_eps,
-            )?;
-
-            let post_attention_norm = RmsNorm::from_qtensor(
-                ct.tensor(
-                    reader,
-                    &format!("{prefix}.post_attention_norm.weight"),
-                    device,
-                )?,
-                rms_norm_eps,
-            )?;
-
-            let ffn_norm = RmsNorm::from_qtensor(
-                ct.tensor(reader, &format!("{prefix}.ffn_norm.weight"), device)?,
-                rms_norm_eps,
-            )?;
-
-            let post_ffn_norm = RmsNorm::from_qtensor(
-                ct.tensor(reader, &format!("{prefix}.post_ffw_norm.weight"), device)?,
-                rms_norm_eps,
-            )?;
-
-            let feed_forward_gate =
-                ct.tensor(reader, &format!("{prefix}.ffn_gate.weight"), device)?;
-            let feed_forward_up = ct.tensor(reader, &format!("{prefix}.ffn_up.weight"), device)?;
-            let feed_forward_down =
-                ct.tensor(reader, &format!("{prefix}.ffn_down.weight"), device)?;
-
-            let mlp = Mlp {
-                feed_forward_gate: QMatMul::from_qtensor(feed_forward_gate)?,
-                feed_forward_up: QMatMul::from_qtensor(feed_forward_up)?,
-                feed_forward_down: QMatMul::from_qtensor(feed_forward_down)?,
-            };
-
-            // Sliding window pattern hardcoded to 6 because it's not explicitly defined
-            let is_sliding = (layer_idx + 1) % sliding_window_type > 0;
-            let sliding_window_size = is_sliding.then_some(sliding_window_size);
-            let layer_rope_frequency = if is_sliding {
-                rope_freq_base_sliding
-            } else {
-                rope_freq_base
-            };
-
-            let rotary_embedding = RotaryEmbedding::new(key_length, layer_rope_frequency, device)?;
-
-            // Tracing spans
-            let span_attn = tracing::span!(tracing::Level::TRACE, "attn");
-            let span_mlp = tracing::span!(tracing::Level::TRACE, "attn-mlp");
-
-            layers.push(LayerWeights {
-                attention_wq: QMatMul::from_qtensor(attention_wq)?,
-                attention_wk: QMatMul::from_qtensor(attention_wk)?,
-                attention_wv: QMatMul::from_qtensor(attention_wv)?,
-                attention_wo: QMatMul::from_qtensor(attention_wo)?,
-                attention_q_norm,
-                attention_k_norm,
-                attention_norm,
-                post_attention_norm,
-                ffn_norm,
-                post_ffn_norm,
-                mlp,
-                n_head: head_count,
-                n_kv_head: head_count_kv,
-                head_dim: key_length,
-                q_dim,
-                sliding_window_size,
-                rotary_embedding,
-                neg_inf: neg_inf.clone(),
-                kv_cache: None,
-                span_attn,
-                span_mlp,
-            })
-        }
-
-        let span = tracing::span!(tracing::Level::TRACE, "model");
-        let span_output = tracing::span!(tracing::Level::TRACE, "output");
-
+        let layers = (0..cfg.block_count)
+            .map(|idx| Layer::load(&ct, reader, device, &cfg, idx))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            tok_embeddings: Embedding::new(tok_embeddings, embedding_length),
-            embedding_length,
+            embed: TokenEmbedding::new(embd, cfg.embedding_length, device)?,
+            embed_scale: (cfg.embedding_length as f64).sqrt(),
             layers,
             norm,
-            output: QMatMul::from_qtensor(output)?,
-            span,
-            span_output,
+            output,
+            rope: Rope::new(&cfg, device)?,
         })
     }
 
-    // PLACEHOLDER until the fixed model lands.
+    /// Runs tokens `x` of shape `(batch, seq_len)` sitting at positions
+    /// `index_pos..index_pos + seq_len` and returns the logits of the last one, `(batch, vocab)`.
+    ///
+    /// `index_pos == 0` starts a new sequence; otherwise it must equal the number of positions
+    /// already processed, so a prompt can be fed in chunks.
+    pub fn forward(&mut self, x: &Tensor, index_pos: usize) -> Result<Tensor> {
+        let (_b_sz, seq_len) = x.dims2()?;
+        if seq_len == 0 {
+            bail!("forward needs at least one token")
+        }
+        if index_pos == 0 {
+            self.clear_kv_cache();
+        }
+        self.rope.ensure(index_pos + seq_len)?;
+        let mut h = (self.embed.forward(x)? * self.embed_scale)?;
+        for layer in self.layers.iter_mut() {
+            h = layer.forward(&h, index_pos, &self.rope)?;
+        }
+        let last = h.i((.., seq_len - 1, ..))?;
+        self.output.forward(&self.norm.forward(&last)?)
+    }
+
+    /// Forgets every cached key and value.
     pub fn clear_kv_cache(&mut self) {
-        for l in self.layers.iter_mut() {
-            l.kv_cache = None;
+        for layer in self.layers.iter_mut() {
+            layer.attn.cache = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visible_count(mask: &Option<Tensor>) -> Result<usize> {
+        match mask {
+            None => Ok(usize::MAX),
+            Some(m) => Ok(m
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .iter()
+                .filter(|v| v.is_finite())
+                .count()),
         }
     }
 
-    pub fn forward(&mut self, x: &Tensor, index_pos: usize) -> Result<Tensor> {
-        let (b_sz, seq_len) = x.dims2()?;
-        let _enter = self.span.enter();
+    #[test]
+    fn window_admits_exactly_window_keys() -> Result<()> {
+        let dev = Device::Cpu;
+        // Query 600 over keys 0..=600 with a window of 512 sees keys 89..=600.
+        let mask = attention_mask(600, 1, 0, 601, Some(512), &dev)?;
+        assert_eq!(visible_count(&mask)?, 512);
+        let m = mask.ok_or_else(|| candle_core::Error::Msg("expected a mask".into()))?;
+        let row = m.flatten_all()?.to_vec1::<f32>()?;
+        assert!(row[88].is_infinite() && row[89].is_finite());
+        Ok(())
+    }
 
-        let mut layer_in = self.tok_embeddings.forward(x)?;
-        layer_in = (layer_in * (self.embedding_length as f64).sqrt())?;
+    #[test]
+    fn no_mask_when_everything_is_visible() -> Result<()> {
+        let dev = Device::Cpu;
+        assert!(attention_mask(10, 1, 0, 11, None, &dev)?.is_none());
+        assert!(attention_mask(600, 1, 89, 512, Some(512), &dev)?.is_none());
+        Ok(())
+    }
 
-        for layer in self.layers.iter_mut() {
-            let attention_mask = if seq_len == 1 {
-                None
-            } else {
-                Some(layer.mask(b_sz, seq_len, index_pos, x.dtype(), x.device())?)
-            };
-
-            // Attention block
-            let residual = &layer_in;
-            let x = layer.attention_norm.forward(&layer_in)?;
-            let x = layer.forward_attn(&x, attention_mask.as_ref(), index_pos)?;
-            let x = layer.post_attention_norm.forward(&x)?;
-            let x = (x + residual)?;
-
-            // Feed-forward block
-            let _enter = layer.span_mlp.enter();
-            let residual = &x;
-            let x = layer.ffn_norm.forward(&x)?;
-            let x = layer.mlp.forward(&x)?;
-            let x = layer.post_ffn_norm.forward(&x)?;
-            let x = (x + residual)?;
-            drop(_enter);
-
-            layer_in = x;
-        }
-
-        let _enter = self.span_output.enter();
-
-        let x = layer_in.i((.., seq_len - 1, ..))?;
-        let x = self.norm.forward(&x)?;
-        let output = self.output.forward(&x)?;
-
-        Ok(output)
+    #[test]
+    fn chunked_prefill_mask_sees_the_cached_prefix() -> Result<()> {
+        let dev = Device::Cpu;
+        // Two new queries at 3 and 4 over keys 0..=4: 4 + 5 visible.
+        let mask = attention_mask(3, 2, 0, 5, None, &dev)?;
+        assert_eq!(visible_count(&mask)?, 9);
+        Ok(())
     }
 }
