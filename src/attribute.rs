@@ -323,10 +323,40 @@ fn extracted(index: &Index, articles: &[Article]) -> Vec<Point> {
     scored.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Questions, fragments and datelines make poor points.
+/// Questions, fragments and datelines make poor points, and so do sentences that lean on the
+/// one before them ("He also said…"): out of context the reader cannot tell who is meant.
 fn looks_like_a_statement(s: &str) -> bool {
     let words = s.split_whitespace().count();
-    (8..=60).contains(&words) && !s.ends_with('?') && !s.ends_with(':')
+    let first = s
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphabetic())
+        .to_lowercase();
+    const LEANS_ON_CONTEXT: &[&str] = &[
+        "he",
+        "she",
+        "they",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+        "their",
+        "its",
+        "but",
+        "and",
+        "also",
+        "however",
+        "meanwhile",
+        "still",
+    ];
+    (8..=60).contains(&words)
+        && !s.ends_with('?')
+        && !s.ends_with(':')
+        && !LEANS_ON_CONTEXT.contains(&first.as_str())
 }
 
 /// Picks points in candidate order, merging a candidate that restates a chosen point into it

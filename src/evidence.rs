@@ -112,7 +112,9 @@ pub fn score(embedding: &[f32], terms: &BTreeSet<String>, s: &Sentence) -> f32 {
         return cos;
     }
     let shared = terms.iter().filter(|t| s.terms.contains(*t)).count() as f32;
-    0.6 * cos + 0.4 * shared / terms.len() as f32
+    // A statement with one or two names proves little by sharing them: below three, meaning
+    // has to carry the rest.
+    0.6 * cos + 0.4 * shared / terms.len().max(3) as f32
 }
 
 static NUMBER: LazyLock<Regex> =

@@ -127,9 +127,10 @@ struct BriefingArgs {
     /// Stop adding points past this many words.
     #[arg(long)]
     words: Option<usize>,
-    /// How points are made: the model's checked points topped up with source sentences
-    /// (hybrid), source sentences only (extractive), or the model's only (abstractive).
-    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+    /// How points are made: source sentences that the most outlets support (extractive, the
+    /// default: best on dev data), the model's checked points topped up with those (hybrid), or
+    /// the model's checked points only (abstractive).
+    #[arg(long, value_enum, default_value_t = Mode::Extractive)]
     mode: Mode,
     /// Show points no source supports (marked) instead of dropping them.
     #[arg(long)]

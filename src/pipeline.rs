@@ -390,8 +390,12 @@ pub fn run_loaded(
     progress.finish();
 
     let headline = if draft.headline.is_empty() {
+        // The title of the article behind the best-supported point, else the first title.
+        let lead = points.first().and_then(|p| p.sources.first()).copied();
         articles
             .iter()
+            .filter(|a| Some(a.id) == lead)
+            .chain(articles.iter())
             .find_map(|a| a.title.clone())
             .unwrap_or_else(|| "Briefing".to_string())
     } else {

@@ -270,7 +270,14 @@ fn split_words(
 /// complete sentence exists.
 pub fn clean_summary(raw: &str, max_sentences: usize) -> String {
     let mut text = raw.trim().to_string();
-    for label in ["summary:", "here is a summary:", "in summary,", "answer:"] {
+    for label in [
+        "summary:",
+        "here is a summary:",
+        "in summary,",
+        "answer:",
+        "the article is:",
+        "the article says:",
+    ] {
         if text.to_lowercase().starts_with(label) {
             text = text[label.len()..].trim_start().to_string();
         }
