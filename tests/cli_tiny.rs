@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn brief(args: &[&str], models_dir: &Path) -> Output {
+/// Runs the binary. The tiny model is passed by path; the embedding model comes from the
+/// normal models directory (fetched on first use), shared with the other tests.
+fn brief(args: &[&str], _scratch: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_brief"))
         .args(args)
-        .env("BRIEF_MODELS", models_dir)
-        .env("BRIEF_OFFLINE", "1")
         .env_remove("RUST_LOG")
         .output()
         .expect("run brief")
@@ -201,7 +201,20 @@ parts = []
         "0".repeat(64)
     );
     std::fs::write(dir.path().join("tiny.toml"), manifest).unwrap();
-    let (o, out) = run_expecting_failure(dir.path(), &seeds(), "tiny");
+    let out = dir.path().join("out.md");
+    let o = brief(
+        &[
+            "--models-dir",
+            dir.path().to_str().unwrap(),
+            "run",
+            seeds().to_str().unwrap(),
+            "--model",
+            "tiny",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     assert_bad_input(&o, "sha256");
     assert!(!out.exists());
 }
@@ -225,5 +238,56 @@ fn unknown_models_and_cuda_without_the_feature_are_usage_errors() {
             dir.path(),
         );
         assert_bad_input(&o, "--features cuda");
+    }
+}
+
+/// A few examples of the shared dev sets, so eval cannot silently break.
+fn dev_file(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval").join(name);
+    assert!(p.is_file(), "{} is missing: the eval smoke needs ../shared/eval", p.display());
+    p
+}
+
+#[test]
+fn eval_smoke_scores_both_dev_sets_and_writes_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    for (file, style) in [("xsum_dev.jsonl", "oneline"), ("multinews_dev.jsonl", "briefing")] {
+        let preds = dir.path().join(format!("{file}.preds"));
+        let json = dir.path().join(format!("{file}.scores"));
+        let data = dev_file(file);
+        let o = brief(
+            &[
+                "eval",
+                "--data",
+                data.to_str().unwrap(),
+                "--limit",
+                "2",
+                "--model",
+                model.to_str().unwrap(),
+                "--max-tokens",
+                "8",
+                "--predictions",
+                preds.to_str().unwrap(),
+                "--json",
+                json.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let table = String::from_utf8(o.stdout).unwrap();
+        assert!(table.contains("R-Lsum"), "{table}");
+        let lines = std::fs::read_to_string(&preds).unwrap();
+        assert_eq!(lines.lines().count(), 2);
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(v["examples"], 2);
+        let r1 = v["rouge1"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&r1));
+        if style == "briefing" {
+            // Extractive points from the articles themselves overlap the references.
+            assert!(r1 > 10.0, "{v}");
+            assert!(v["attribution"]["points"].as_u64().unwrap() > 0);
+        }
     }
 }
