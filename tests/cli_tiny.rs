@@ -243,8 +243,14 @@ fn unknown_models_and_cuda_without_the_feature_are_usage_errors() {
 
 /// A few examples of the shared dev sets, so eval cannot silently break.
 fn dev_file(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval").join(name);
-    assert!(p.is_file(), "{} is missing: the eval smoke needs ../shared/eval", p.display());
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/eval")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: the eval smoke needs ../shared/eval",
+        p.display()
+    );
     p
 }
 
@@ -252,7 +258,10 @@ fn dev_file(name: &str) -> PathBuf {
 fn eval_smoke_scores_both_dev_sets_and_writes_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path());
-    for (file, style) in [("xsum_dev.jsonl", "oneline"), ("multinews_dev.jsonl", "briefing")] {
+    for (file, style) in [
+        ("xsum_dev.jsonl", "oneline"),
+        ("multinews_dev.jsonl", "briefing"),
+    ] {
         let preds = dir.path().join(format!("{file}.preds"));
         let json = dir.path().join(format!("{file}.scores"));
         let data = dev_file(file);
@@ -279,8 +288,7 @@ fn eval_smoke_scores_both_dev_sets_and_writes_predictions() {
         assert!(table.contains("R-Lsum"), "{table}");
         let lines = std::fs::read_to_string(&preds).unwrap();
         assert_eq!(lines.lines().count(), 2);
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         assert_eq!(v["examples"], 2);
         let r1 = v["rouge1"].as_f64().unwrap();
         assert!((0.0..=100.0).contains(&r1));
