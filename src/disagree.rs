@@ -29,17 +29,34 @@ pub struct Disagreement {
 const SAME_TOPIC: f32 = 0.5;
 
 static MEASURE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d[\d,]*(?:\.\d+)?)\s+([a-z]{3,})\b").expect("valid regex")
+    Regex::new(r"(?i)\b(\d[\d,]*(?:\.\d+)?)(?:\s+|-)?([a-z]{2,})\b").expect("valid regex")
 });
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2})\b")
         .expect("valid regex")
 });
+/// Day before month, as British and European outlets write dates ("15 July").
+static DATE_DM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,2})\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+        .expect("valid regex")
+});
+
+/// Short unit spellings that mean the same as the long ones.
+fn canonical_unit(u: &str) -> &str {
+    match u {
+        "km" | "kms" | "kilometre" | "kilometer" => "kilometer",
+        "mi" | "mile" => "mile",
+        "hr" | "hrs" | "hour" => "hour",
+        "pc" | "percent" => "percent",
+        other => other,
+    }
+}
 
 /// Words after a number that are not units of anything.
 const NOT_UNITS: &[&str] = &[
     "and", "the", "for", "from", "with", "that", "was", "were", "when", "after", "before", "into",
-    "over", "per", "have", "has", "had", "are", "but", "who",
+    "over", "per", "have", "has", "had", "are", "but", "who", "to", "in", "of", "at", "on", "by",
+    "as", "or", "is", "an", "st", "nd", "rd", "th", "am", "pm",
 ];
 
 /// (what, value) pairs a sentence states.
@@ -50,11 +67,14 @@ fn measures(s: &str) -> Vec<(String, String)> {
         if NOT_UNITS.contains(&unit.as_str()) || is_month(&unit) {
             continue;
         }
-        let unit = unit.strip_suffix('s').unwrap_or(&unit).to_string();
-        out.push((unit, c[1].replace(',', "")));
+        let unit = unit.strip_suffix('s').unwrap_or(&unit);
+        out.push((canonical_unit(unit).to_string(), c[1].replace(',', "")));
     }
     for c in DATE.captures_iter(s) {
         out.push((c[1].to_string(), c[2].to_string()));
+    }
+    for c in DATE_DM.captures_iter(s) {
+        out.push((c[2].to_string(), c[1].to_string()));
     }
     out
 }
@@ -181,5 +201,16 @@ mod tests {
         let m = measures("The attack began on July 15 and ended July 18.");
         assert!(m.contains(&("July".into(), "15".into())));
         assert!(m.contains(&("July".into(), "18".into())));
+        let m = measures("the 15 July cyber-attack");
+        assert!(m.contains(&("July".into(), "15".into())), "{m:?}");
+    }
+
+    #[test]
+    fn distances_compare_across_spellings() {
+        let a = measures("a compound 40km outside of Tirana");
+        let b = measures("a camp 30 kilometers (19 miles) from the capital");
+        assert!(a.contains(&("kilometer".into(), "40".into())), "{a:?}");
+        assert!(b.contains(&("kilometer".into(), "30".into())), "{b:?}");
+        assert!(b.contains(&("mile".into(), "19".into())), "{b:?}");
     }
 }
