@@ -13,7 +13,9 @@ pub mod prompts;
 pub mod tokenizer;
 pub mod atomic;
 pub mod attribute;
+pub mod bench;
 pub mod child;
+pub mod compare;
 pub mod consolidate;
 pub mod eval;
 pub mod ingest;
@@ -29,6 +31,15 @@ pub mod tiny;
 /// The exit status for an error: 2 when the input or the command line is at fault (bad file,
 /// unknown model, corrupt weights, broken template), 1 for anything else.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
+    // A worker process's status, or 3 for a comparison that regressed, passes through as is.
+    for c in e.chain() {
+        if let Some(c) = c.downcast_ref::<compare::CompareError>() {
+            return c.exit_code();
+        }
+        if let Some(c) = c.downcast_ref::<child::ChildError>() {
+            return c.exit_code();
+        }
+    }
     let bad_input = e.chain().any(|c| {
         c.is::<ingest::IngestError>()
             || c.is::<eval::EvalError>()
