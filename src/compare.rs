@@ -378,6 +378,15 @@ pub fn describe_input(i: &InputInfo) -> String {
     format!("{} · {what}", paths.join(", "))
 }
 
+/// "1 document", "3 documents".
+pub fn documents(n: usize) -> String {
+    if n == 1 {
+        "1 document".to_string()
+    } else {
+        format!("{n} documents")
+    }
+}
+
 /// The shared parameters in one line.
 pub fn describe_params(p: &ParamsInfo) -> String {
     let s = &p.summary;

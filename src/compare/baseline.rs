@@ -140,7 +140,31 @@ pub const SPEED: &[Figure] = &[
         decimals: 0,
         value: |m| m.speed.peak_rss_mib,
     },
+    Figure {
+        key: "prompt_tokens",
+        title: "tokens in",
+        kind: Kind::Speed,
+        better: None,
+        decimals: 0,
+        value: |m| Some(m.speed.prompt_tokens as f64),
+    },
+    Figure {
+        key: "generated_tokens",
+        title: "tokens out",
+        kind: Kind::Speed,
+        better: None,
+        decimals: 0,
+        value: |m| Some(m.speed.generated_tokens as f64),
+    },
 ];
+
+/// The figures at least one model has (no ROUGE columns without references).
+pub fn present<'a>(figures: &'a [Figure], models: &[ModelResult]) -> Vec<&'a Figure> {
+    figures
+        .iter()
+        .filter(|f| models.iter().any(|m| (f.value)(m).is_some()))
+        .collect()
+}
 
 /// A figure that got worse than in the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,9 +27,10 @@ h2.section { font-size:1.15rem; margin:28px 0 12px; padding-bottom:4px; border-b
 .model { display:flex; justify-content:space-between; align-items:baseline; gap:12px;
   margin:0 0 2px; font-size:1.05rem; color:var(--accent); }
 .model small { color:var(--muted); font-weight:400; font-size:.8rem; white-space:nowrap; }
-.headline { margin:10px 0 8px; font-size:1.2rem; line-height:1.35; }
+.headline { margin:10px 0 8px; font-size:1.1rem; line-height:1.35; }
 ol.points { margin:0; padding-left:1.4em; }
 ol.points li { margin:0 0 8px; }
+.stats { margin:12px 0 0; padding-top:8px; border-top:1px solid var(--line); color:var(--muted); font-size:.8rem; }
 .cite { display:inline-block; margin-left:4px; padding:0 6px; border-radius:4px; font-size:.75rem;
   font-weight:600; line-height:1.6; color:var(--accent); background:var(--accent-bg); vertical-align:1px; }
 .none { color:var(--muted); font-style:italic; }
@@ -45,8 +46,9 @@ th, td { padding:6px 12px; border-bottom:1px solid var(--line); text-align:right
 th:first-child, td:first-child { text-align:left; }
 th { background:#eef0f4; font-weight:600; }
 .reg { color:var(--bad); background:var(--bad-bg); border-radius:4px; padding:0 4px; margin-left:4px; font-weight:600; }
-ul.sources { margin:0; padding-left:1.2em; columns:2; column-gap:32px; font-size:.9rem; }
-ul.sources li { break-inside:avoid; margin-bottom:4px; }
+ul.sources { margin:0; padding:0; list-style:none; columns:2; column-gap:32px; font-size:.9rem; }
+ul.sources li { break-inside:avoid; margin-bottom:6px; }
+ul.sources code { display:block; margin-left:2.9em; }
 code { font-size:.85em; color:var(--muted); }
 footer { padding:24px 32px; color:var(--muted); font-size:.8rem; }
 "#;
@@ -94,6 +96,12 @@ fn briefings(out: &mut String, r: &CompareReport) {
             output(out, o, &r.input.sources);
             summaries(out, o, &r.input.sources);
         }
+        let q = &m.quality;
+        let _ = writeln!(
+            out,
+            "<p class=\"stats\">{} points · {:.2} citations per point · {} dropped · {:.0} words</p>",
+            q.points, q.citations_per_point, q.dropped, q.words
+        );
         out.push_str("</article>\n");
     }
     out.push_str("</div>\n</section>\n");
@@ -116,10 +124,10 @@ fn examples(out: &mut String, r: &CompareReport) {
     for (i, ex) in r.input.examples.iter().enumerate() {
         let _ = write!(
             out,
-            "<section>\n<h2 class=\"section\">{} <small class=\"meta\">{} documents</small></h2>\n\
+            "<section>\n<h2 class=\"section\">{} <small class=\"meta\">{}</small></h2>\n\
              <div class=\"grid\" style=\"--cols:{}\">\n",
             text(&ex.id),
-            ex.documents,
+            super::documents(ex.documents),
             r.models.len() + 1
         );
         out.push_str("<article class=\"card reference\">\n<h3 class=\"model\">Reference</h3>\n");
@@ -239,6 +247,21 @@ fn metrics(out: &mut String, r: &CompareReport) {
             b.tolerance * 100.0,
             b.regressions.len()
         );
+        if !b.regressions.is_empty() {
+            out.push_str("<ul>\n");
+            for reg in &b.regressions {
+                let kind = match reg.kind {
+                    baseline::Kind::Quality => "quality",
+                    baseline::Kind::Speed => "speed",
+                };
+                let _ = writeln!(
+                    out,
+                    "<li>{} <span class=\"meta\">({kind})</span></li>",
+                    text(&reg.describe())
+                );
+            }
+            out.push_str("</ul>\n");
+        }
         if !b.unmatched.is_empty() {
             let _ = writeln!(
                 out,
@@ -251,14 +274,15 @@ fn metrics(out: &mut String, r: &CompareReport) {
 }
 
 fn table(out: &mut String, models: &[ModelResult], figures: &[Figure], regs: &[super::Regression]) {
+    let figures = baseline::present(figures, models);
     out.push_str("<table>\n<tr><th>model</th>");
-    for f in figures {
+    for f in &figures {
         let _ = write!(out, "<th>{}</th>", text(f.title));
     }
     out.push_str("</tr>\n");
     for m in models {
         let _ = write!(out, "<tr><td>{}</td>", text(&m.label));
-        for f in figures {
+        for f in &figures {
             let mark = baseline::find(regs, &m.label, f.key)
                 .map(|reg| format!("<span class=\"reg\">{}</span>", text(&reg.mark())))
                 .unwrap_or_default();

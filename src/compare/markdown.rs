@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::baseline::{self, Figure};
-use super::{describe_input, describe_params, CompareReport, ModelResult, Output};
+use super::{describe_input, describe_params, documents, CompareReport, ModelResult, Output};
 
 pub fn render(r: &CompareReport) -> String {
     let mut out = String::new();
@@ -67,16 +67,6 @@ pub fn tables(r: &CompareReport) -> String {
         r.machine.line()
     );
     table(&mut out, &r.models, baseline::SPEED, regressions);
-    let _ = writeln!(out, "\n| model | tokens in | tokens out |\n|---|---:|---:|");
-    for m in &r.models {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            cell(&m.label),
-            m.speed.prompt_tokens,
-            m.speed.generated_tokens
-        );
-    }
     out
 }
 
@@ -103,7 +93,7 @@ fn briefings(out: &mut String, r: &CompareReport) {
 fn outputs_by_example(out: &mut String, r: &CompareReport) {
     let _ = writeln!(out, "## Outputs\n");
     for (i, ex) in r.input.examples.iter().enumerate() {
-        let _ = writeln!(out, "### {} ({} documents)\n", ex.id, ex.documents);
+        let _ = writeln!(out, "### {} ({})\n", ex.id, documents(ex.documents));
         if let Some(reference) = ex.references.first() {
             let _ = writeln!(out, "**Reference:** {}\n", one_line(reference));
         }
@@ -143,6 +133,7 @@ fn output(out: &mut String, o: &Output) {
 }
 
 fn table(out: &mut String, models: &[ModelResult], figures: &[Figure], regs: &[super::Regression]) {
+    let figures = baseline::present(figures, models);
     let heads: Vec<&str> = figures.iter().map(|f| f.title).collect();
     let _ = writeln!(out, "| model | {} |", heads.join(" | "));
     let _ = writeln!(out, "|---|{}", "---:|".repeat(figures.len()));
