@@ -5,7 +5,10 @@
 
 pub mod atomic;
 pub mod attribute;
+pub mod bench;
 pub mod chat_template;
+pub mod child;
+pub mod compare;
 pub mod consolidate;
 pub mod disagree;
 pub mod embed;
@@ -14,6 +17,8 @@ pub mod evidence;
 pub mod fetch;
 pub mod generate;
 pub mod ingest;
+pub mod job;
+pub mod machine;
 pub mod manifest;
 pub mod model;
 pub mod models;
@@ -29,6 +34,15 @@ pub mod tokenizer;
 /// The exit status for an error: 2 when the input or the command line is at fault (bad file,
 /// unknown model, corrupt weights, broken template), 1 for anything else.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
+    // A worker process's status, or 3 for a comparison that regressed, passes through as is.
+    for c in e.chain() {
+        if let Some(c) = c.downcast_ref::<compare::CompareError>() {
+            return c.exit_code();
+        }
+        if let Some(c) = c.downcast_ref::<child::ChildError>() {
+            return c.exit_code();
+        }
+    }
     let bad_input = e.chain().any(|c| {
         c.is::<ingest::IngestError>()
             || c.is::<eval::EvalError>()

@@ -16,6 +16,8 @@ use brief::pipeline::{self, ModelSpec, Progress, RunConfig};
 use brief::render::{self, Format};
 use brief::summarize::{ArticleSummary, Style};
 
+mod measure_cli;
+
 #[derive(Parser)]
 #[command(
     name = "brief",
@@ -49,6 +51,16 @@ enum Command {
     Models(ModelsCommand),
     /// Score summaries against a dev set with references (ROUGE, computed in Rust).
     Eval(EvalArgs),
+    /// Run several models on the same input; write compare.md, compare.html and compare.json.
+    Compare(measure_cli::CompareArgs),
+    /// Time each model: load, prefill, decode, the seeds end to end, and peak memory.
+    Bench(measure_cli::BenchArgs),
+    /// Worker for `compare`: one model, JSON job on stdin, JSON answer on stdout.
+    #[command(hide = true)]
+    CompareOne,
+    /// Worker for `bench`, likewise.
+    #[command(hide = true)]
+    BenchOne,
 }
 
 #[derive(Args)]
@@ -218,6 +230,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli, args, models_dir),
         Command::Eval(args) => eval(cli, args, models_dir),
+        Command::Compare(args) => measure_cli::compare(cli, args, models_dir),
+        Command::Bench(args) => measure_cli::bench(cli, args, models_dir),
+        Command::CompareOne => brief::compare::worker(),
+        Command::BenchOne => brief::bench::worker(),
         Command::Models(ModelsCommand::List) => models_list(&models_dir),
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             models_fetch(&models_dir, name, *force, cli.offline)

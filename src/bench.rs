@@ -1,0 +1,381 @@
+//! `brief bench`: how fast each model loads, prefills a 512-token prompt, decodes 128 tokens,
+//! and runs the whole pipeline on the seed articles; median and spread over several runs, and
+//! the peak memory of a worker process per model (see [`crate::child`]).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::child::{self, LogFlags};
+use crate::generate;
+use crate::ingest::Article;
+use crate::job::Settings;
+use crate::machine::{self, Machine};
+use crate::model::Model;
+use crate::pipeline::{self, Progress, RunConfig};
+use crate::summarize::ArticleSummary;
+
+/// Prompt length for the prefill figure: a typical article chunk.
+pub const PROMPT_TOKENS: usize = 512;
+/// Tokens decoded for the decode figure, end-of-turn ignored so every model decodes as many.
+pub const DECODE_TOKENS: usize = 128;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}: context of {1} tokens is too short for the {2}-token bench")]
+    Context(String, usize, usize),
+    #[error("--runs must be at least 1")]
+    NoRuns,
+}
+
+/// The prefill prompt: fixed, news-like, and built into the binary so every run and every
+/// machine measures the same text whatever the working directory.
+const PROMPT_TEXT: &str = "The city council voted on Tuesday to approve a new budget that \
+raises spending on public transport by twelve percent, after a debate that lasted more than \
+six hours. Supporters said the money would pay for three new bus lines and longer opening \
+hours on the metro, while opponents warned that the plan relied on optimistic forecasts of tax \
+revenue. The mayor, who had campaigned on the promise of cheaper fares, called the vote a \
+turning point for the region. Meanwhile, officials at the national weather service said that \
+the coming winter was likely to be milder than average, although they cautioned that storms \
+along the coast could still disrupt shipping in January. Farmers in the north welcomed the \
+forecast, saying that last year's frost had destroyed much of their harvest. In financial \
+markets, shares of the largest regional bank fell four percent after it reported lower profits \
+than analysts had expected, citing rising costs and a slowdown in lending to small businesses. \
+The bank's chief executive told reporters that the company would cut about two hundred jobs \
+over the next eighteen months and close several branches in rural areas. ";
+
+/// What to bench.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub models: Vec<String>,
+    pub runs: usize,
+    /// Pipeline settings for the end-to-end figure.
+    pub config: RunConfig,
+    /// Articles for the end-to-end figure; `None` skips it.
+    pub seeds: Option<PathBuf>,
+    pub log: LogFlags,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub label: String,
+    pub model: String,
+    pub settings: Settings,
+    pub runs: usize,
+    pub seeds: Option<PathBuf>,
+}
+
+/// One run's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunFigures {
+    pub load_secs: f64,
+    pub prefill_tok_per_s: f64,
+    pub decode_tok_per_s: f64,
+    pub e2e_secs: Option<f64>,
+}
+
+/// The worker's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerResult {
+    pub name: String,
+    pub sha256: String,
+    pub architecture: String,
+    pub runs: Vec<RunFigures>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stat {
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Stat {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        })
+    }
+
+    fn cell(s: Option<Stat>, decimals: usize) -> String {
+        match s {
+            Some(s) if s.min == s.max => format!("{:.*}", decimals, s.median),
+            Some(s) => format!(
+                "{:.*} ({:.*}–{:.*})",
+                decimals, s.median, decimals, s.min, decimals, s.max
+            ),
+            None => "–".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelBench {
+    pub label: String,
+    pub name: String,
+    pub sha256: String,
+    pub architecture: String,
+    pub load_secs: Option<Stat>,
+    pub prefill_tok_per_s: Option<Stat>,
+    pub decode_tok_per_s: Option<Stat>,
+    pub e2e_secs: Option<Stat>,
+    pub peak_rss_mib: Option<f64>,
+    pub runs: Vec<RunFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub machine: Machine,
+    pub weights: String,
+    pub runs: usize,
+    pub prompt_tokens: usize,
+    pub decode_tokens: usize,
+    pub seeds: Option<String>,
+    pub models: Vec<ModelBench>,
+}
+
+/// Benches every model, each in its own worker process.
+pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
+    if opts.runs == 0 {
+        return Err(BenchError::NoRuns.into());
+    }
+    let settings = Settings::of(&opts.config);
+    let mut models = Vec::with_capacity(opts.models.len());
+    for spec in &opts.models {
+        crate::compare::check_model(spec, &opts.config.models_dir)?;
+    }
+    if let Some(seeds) = &opts.seeds {
+        // A missing seeds directory should fail now, not after the first model's runs.
+        crate::ingest::ingest(std::slice::from_ref(seeds), &opts.config.ingest)?;
+    }
+    let labels = crate::compare::labels(&opts.models);
+    for (spec, label) in opts.models.iter().zip(labels) {
+        let job = Job {
+            label: label.clone(),
+            model: spec.clone(),
+            settings: settings.clone(),
+            runs: opts.runs,
+            seeds: opts.seeds.clone(),
+        };
+        tracing::info!("bench: {label}");
+        let w: WorkerResult = child::run(&label, "bench-one", &job, opts.log)?;
+        let column = |f: fn(&RunFigures) -> Option<f64>| {
+            Stat::of(&w.runs.iter().filter_map(f).collect::<Vec<_>>())
+        };
+        models.push(ModelBench {
+            label,
+            load_secs: column(|r| Some(r.load_secs)),
+            prefill_tok_per_s: column(|r| Some(r.prefill_tok_per_s)),
+            decode_tok_per_s: column(|r| Some(r.decode_tok_per_s)),
+            e2e_secs: column(|r| r.e2e_secs),
+            name: w.name,
+            sha256: w.sha256,
+            architecture: w.architecture,
+            peak_rss_mib: w.peak_rss_mib,
+            runs: w.runs,
+        });
+    }
+    Ok(BenchReport {
+        machine: Machine::detect(),
+        weights: settings.weights,
+        runs: opts.runs,
+        prompt_tokens: PROMPT_TOKENS,
+        decode_tokens: DECODE_TOKENS,
+        seeds: opts.seeds.as_ref().map(|p| p.display().to_string()),
+        models,
+    })
+}
+
+/// The worker: `brief bench-one` reads a [`Job`] on stdin and prints a [`WorkerResult`].
+pub fn worker() -> anyhow::Result<()> {
+    let job: Job = child::read_job()?;
+    let result = run_one(&job)?;
+    child::write_answer(&result)
+}
+
+/// All of one model's runs, in this process.
+pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
+    let mut cfg = job.settings.config(&job.model)?;
+    cfg.inputs = job.seeds.iter().cloned().collect();
+    let mut runs = Vec::with_capacity(job.runs);
+    let mut identity = None;
+    for i in 0..job.runs.max(1) {
+        let t = Instant::now();
+        let mut loaded = pipeline::load_model(&cfg)?;
+        let load_secs = t.elapsed().as_secs_f64();
+        let (prefill, decode) = prefill_and_decode(&mut loaded.model, &job.label)?;
+        identity.get_or_insert_with(|| {
+            let m = &loaded.info;
+            (m.name.clone(), m.sha256.clone(), m.architecture.clone())
+        });
+        // The pipeline loads its own copy: free this one first, or the peak memory would count
+        // two models.
+        drop(loaded);
+        let e2e_secs = match &job.seeds {
+            Some(_) => {
+                let t = Instant::now();
+                pipeline::run(&cfg, &Silent)?;
+                Some(t.elapsed().as_secs_f64())
+            }
+            None => None,
+        };
+        tracing::info!(
+            "{}: run {}/{}: load {load_secs:.2} s, prefill {prefill:.1} tok/s, decode {decode:.1} tok/s{}",
+            job.label,
+            i + 1,
+            job.runs,
+            e2e_secs.map(|s| format!(", seeds {s:.1} s")).unwrap_or_default()
+        );
+        runs.push(RunFigures {
+            load_secs,
+            prefill_tok_per_s: prefill,
+            decode_tok_per_s: decode,
+            e2e_secs,
+        });
+    }
+    let (name, sha256, architecture) = identity.unwrap_or_default();
+    Ok(WorkerResult {
+        name,
+        sha256,
+        architecture,
+        runs,
+        peak_rss_mib: machine::peak_rss_mib(),
+    })
+}
+
+/// Prefill tokens/s over [`PROMPT_TOKENS`] and greedy decode tokens/s over [`DECODE_TOKENS`].
+/// A bench-local loop rather than `generate`, which stops at end-of-turn.
+pub fn prefill_and_decode(model: &mut Model, label: &str) -> anyhow::Result<(f64, f64)> {
+    let needed = PROMPT_TOKENS + DECODE_TOKENS;
+    if model.context_length < needed {
+        return Err(BenchError::Context(label.to_string(), model.context_length, needed).into());
+    }
+    let prompt = prompt_ids(model)?;
+    model.reset();
+    let t = Instant::now();
+    let mut logits = model.forward(&prompt, 0)?;
+    let prefill = rate(PROMPT_TOKENS, t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    for i in 0..DECODE_TOKENS {
+        let next = argmax(&logits);
+        logits = model.forward(&[next], PROMPT_TOKENS + i)?;
+    }
+    let decode = rate(DECODE_TOKENS, t.elapsed().as_secs_f64());
+    model.reset();
+    Ok((prefill, decode))
+}
+
+/// Exactly [`PROMPT_TOKENS`] tokens of the fixed text (repeated as needed), BOS included where
+/// the model wants one.
+pub fn prompt_ids(model: &Model) -> anyhow::Result<Vec<u32>> {
+    let mut text = String::from(PROMPT_TEXT);
+    loop {
+        let ids = generate::encode(model, &text)?;
+        if ids.len() >= PROMPT_TOKENS {
+            return Ok(ids[..PROMPT_TOKENS].to_vec());
+        }
+        text.push_str(PROMPT_TEXT);
+    }
+}
+
+/// Tokens per second; 0 rather than infinity for an unmeasurably short time, since JSON has
+/// no infinity.
+fn rate(tokens: usize, secs: f64) -> f64 {
+    if secs > 0.0 {
+        tokens as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn argmax(logits: &[f32]) -> u32 {
+    logits
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i as u32)
+}
+
+/// The Markdown table `brief bench` prints.
+pub fn table(r: &BenchReport) -> String {
+    let mut out = format!(
+        "Machine: {}. Weights: {}. Median of {} run(s) (min–max).\n\n\
+         | model | load s | prefill tok/s ({}) | decode tok/s ({}) | seeds end-to-end s | peak RSS MiB |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+        r.machine.line(),
+        r.weights,
+        r.runs,
+        r.prompt_tokens,
+        r.decode_tokens
+    );
+    for m in &r.models {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            m.label,
+            Stat::cell(m.load_secs, 2),
+            Stat::cell(m.prefill_tok_per_s, 1),
+            Stat::cell(m.decode_tok_per_s, 1),
+            Stat::cell(m.e2e_secs, 1),
+            m.peak_rss_mib
+                .map_or("–".to_string(), |x| format!("{x:.0}"))
+        ));
+    }
+    out
+}
+
+/// The pipeline's own progress is noise inside a bench.
+struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &str) {}
+    fn articles(&self, _: usize) {}
+    fn article_done(&self, _: &Article, _: &ArticleSummary) {}
+    fn finish(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_are_median_and_range() {
+        let s = Stat::of(&[3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Stat::of(&[4.0, 1.0]).unwrap().median, 2.5);
+        assert_eq!(Stat::of(&[]), None);
+        assert_eq!(Stat::cell(Stat::of(&[2.0]), 1), "2.0");
+        assert_eq!(Stat::cell(Stat::of(&[1.0, 3.0, 2.0]), 1), "2.0 (1.0–3.0)");
+    }
+
+    #[test]
+    fn the_tiny_model_decodes_exactly_the_bench_lengths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        crate::tiny::write_tiny_llama(&path, 3).unwrap();
+        let mut m = Model::load(
+            &path,
+            None,
+            &candle_core::Device::Cpu,
+            crate::model::WeightFormat::Fast,
+        )
+        .unwrap();
+        assert_eq!(prompt_ids(&m).unwrap().len(), PROMPT_TOKENS);
+        let (p, d) = prefill_and_decode(&mut m, "tiny").unwrap();
+        assert!(p > 0.0 && d > 0.0);
+    }
+}
