@@ -115,6 +115,10 @@ mod tests {
                 ..GenParams::default()
             },
             points: 5,
+            words: Some(120),
+            mode: crate::attribute::Mode::Hybrid,
+            keep_unsupported: true,
+            summaries: false,
             style: Style::Oneline,
             device: DeviceChoice::Cpu,
             weights: WeightFormat::AsFile,
