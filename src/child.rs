@@ -84,17 +84,16 @@ pub fn run<J: Serialize, R: DeserializeOwned>(
     let stderr = child.stderr.take();
     let relay = std::thread::spawn(move || relay_stderr(stderr));
     // The worker reads all of stdin before it writes anything, so writing it whole first
-    // cannot deadlock; dropping the handle closes the pipe.
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(&input)
-            .map_err(|e| spawn_err(format!("writing the job: {e}")))?;
-    }
+    // cannot deadlock; dropping the handle closes the pipe. A worker that dies early breaks
+    // the pipe: its own error, below, says more than the write error would.
+    let wrote = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(&input),
+        None => Ok(()),
+    };
     let mut out = Vec::new();
     if let Some(mut stdout) = child.stdout.take() {
-        stdout
-            .read_to_end(&mut out)
-            .map_err(|e| spawn_err(format!("reading the answer: {e}")))?;
+        // A read error leaves `out` short; the JSON parse below reports it.
+        let _ = stdout.read_to_end(&mut out);
     }
     let status = child.wait().map_err(|e| spawn_err(e.to_string()))?;
     let last_line = relay.join().unwrap_or_default();
@@ -109,23 +108,32 @@ pub fn run<J: Serialize, R: DeserializeOwned>(
             message,
         });
     }
+    wrote.map_err(|e| spawn_err(format!("writing the job: {e}")))?;
     serde_json::from_slice(&out).map_err(|e| ChildError::Answer {
         what: what.to_string(),
         why: e.to_string(),
     })
 }
 
-/// Copies the worker's stderr to ours line by line and keeps its last line: the error, when
-/// the worker fails.
+/// Copies the worker's stderr to ours line by line and returns its last line: the error, when
+/// the worker fails. That line is held back rather than copied when it is the worker's own
+/// `brief: ` error, since the parent prints it again with the model's name.
 fn relay_stderr(stderr: Option<std::process::ChildStderr>) -> Option<String> {
-    let mut last = None;
     let stderr = stderr?;
     let mut ours = std::io::stderr();
+    let mut last: Option<String> = None;
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        // A closed stderr of ours must not stop the worker; keep draining its pipe.
-        let _ = writeln!(ours, "{line}");
-        if !line.trim().is_empty() {
-            last = Some(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(prev) = last.replace(line) {
+            // A closed stderr of ours must not stop the worker; keep draining its pipe.
+            let _ = writeln!(ours, "{prev}");
+        }
+    }
+    if let Some(l) = &last {
+        if !l.starts_with("brief: ") {
+            let _ = writeln!(ours, "{l}");
         }
     }
     last

@@ -32,7 +32,12 @@ impl Machine {
         } else {
             &self.cpu
         };
-        format!("{cpu} · {} cores · {} threads", self.cores, self.threads)
+        format!(
+            "{cpu} · {} cores · {} thread{}",
+            self.cores,
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        )
     }
 }
 

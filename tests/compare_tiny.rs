@@ -176,6 +176,35 @@ fn compare_refuses_an_unknown_model_before_running_any() {
 }
 
 #[test]
+fn a_worker_that_fails_on_bad_input_makes_compare_exit_2_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.gguf");
+    std::fs::write(&bad, b"this is not a model").unwrap();
+    let out = dir.path().join("cmp");
+    let o = brief(
+        &[
+            "compare",
+            "--models",
+            bad.to_str().unwrap(),
+            one_seed().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("brief: bad: "), "{err}");
+    assert!(last.contains("not a valid GGUF"), "{err}");
+    assert_eq!(
+        err.matches("not a valid GGUF").count(),
+        1,
+        "printed once: {err}"
+    );
+}
+
+#[test]
 fn bench_gives_positive_figures_for_a_tiny_model() {
     let dir = tempfile::tempdir().unwrap();
     let m = tiny(dir.path(), "tiny.gguf", 5);

@@ -24,7 +24,7 @@ h2.section { font-size:1.15rem; margin:28px 0 12px; padding-bottom:4px; border-b
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 22px 18px;
   box-shadow:0 1px 2px rgba(20,30,50,.06); }
 .card.reference { background:#fbfaf4; }
-.model { display:flex; justify-content:space-between; align-items:baseline; gap:12px;
+.model { display:flex; flex-wrap:wrap; justify-content:space-between; align-items:baseline; gap:2px 12px;
   margin:0 0 2px; font-size:1.05rem; color:var(--accent); }
 .model small { color:var(--muted); font-weight:400; font-size:.8rem; white-space:nowrap; }
 .headline { margin:10px 0 8px; font-size:1.1rem; line-height:1.35; }
