@@ -38,6 +38,10 @@ struct Cli {
     #[arg(long, global = true, env = "BRIEF_OFFLINE", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::FalseyValueParser::new())]
     offline: bool,
+    /// CPU threads for inference (default: all cores). On a busy machine 1 is often much
+    /// faster: candle's thread pool busy-waits for its workers.
+    #[arg(long, global = true, env = "BRIEF_THREADS")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -183,6 +187,11 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.quiet, cli.verbose);
+    if let Some(n) = cli.threads.filter(|n| *n > 0) {
+        // candle and gemm size their pools from RAYON_NUM_THREADS when they first start, which
+        // is after this point; worker processes inherit it.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
     match dispatch(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -113,10 +113,12 @@ pub fn compare(cli: &Cli, args: &CompareArgs, models_dir: PathBuf) -> anyhow::Re
     let (style, points) = compare::default_style_and_points(&input)?;
     let points = args.points.unwrap_or(points);
     let style = args.style.unwrap_or(style);
+    // Checkpoints are compared on what they write: the model's own checked points (hybrid),
+    // since extractive points would be the same for every model.
     let briefing = BriefingArgs {
         points,
         words: None,
-        mode: brief::attribute::Mode::Extractive,
+        mode: brief::attribute::Mode::Hybrid,
         keep_unsupported: false,
     };
     let mut config = run_config(cli, &args.gen, models_dir, &briefing, style);
