@@ -657,19 +657,7 @@ fn predict(
         };
         return Ok((out, usage));
     }
-    let ingested = Ingested {
-        articles,
-        ..Default::default()
-    };
-    let report = pipeline::run_loaded(
-        cfg,
-        loaded,
-        prompts,
-        ingested,
-        0.0,
-        Instant::now(),
-        progress,
-    )?;
+    let report = pipeline::run_articles(cfg, loaded, prompts, articles, progress)?;
     let usage = report.run.tokens.clone();
     Ok((Output::of_report(&ex.id, &report), usage))
 }

@@ -6,13 +6,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::attribute::Stats;
 use crate::generate::Usage;
-use crate::ingest::{self, Article, ArticleId, Ingested};
+use crate::ingest::{self, Article, ArticleId};
 use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
 use crate::prompts::Prompts;
 use crate::rouge::{self, CorpusScores};
@@ -166,19 +165,7 @@ pub fn predict(
         )?;
         return Ok((s.summary, s.usage, Stats::default()));
     }
-    let ingested = Ingested {
-        articles,
-        ..Default::default()
-    };
-    let report = pipeline::run_loaded(
-        cfg,
-        loaded,
-        prompts,
-        ingested,
-        0.0,
-        Instant::now(),
-        progress,
-    )?;
+    let report = pipeline::run_articles(cfg, loaded, prompts, articles, progress)?;
     let summary = report
         .briefing
         .points

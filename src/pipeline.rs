@@ -303,6 +303,29 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
     )
 }
 
+/// Runs the pipeline over articles already in hand (the examples of eval and compare).
+pub fn run_articles(
+    cfg: &RunConfig,
+    loaded: &mut LoadedModel,
+    prompts: &Prompts,
+    articles: Vec<Article>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Report> {
+    let ingested = ingest::Ingested {
+        articles,
+        ..Default::default()
+    };
+    run_loaded(
+        cfg,
+        loaded,
+        prompts,
+        ingested,
+        0.0,
+        Instant::now(),
+        progress,
+    )
+}
+
 /// The pipeline after ingest and model load, so callers that hold a model (compare, eval,
 /// bench) reuse it.
 pub fn run_loaded(
