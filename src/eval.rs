@@ -133,9 +133,7 @@ pub fn articles_of(ex: &Example) -> Vec<Article> {
                 id: ArticleId(i as u32 + 1),
                 path: format!("{}#{}", ex.id, i + 1),
                 title,
-                content_hash: crate::fetch::hex(&sha2::Digest::finalize(
-                    <sha2::Sha256 as sha2::Digest>::new_with_prefix(body.as_bytes()),
-                )),
+                content_hash: ingest::sha256_hex(&body),
                 text: body,
             }
         })

@@ -488,23 +488,18 @@ fn parse_document(bytes: &[u8], shown: &str, format: Format) -> Result<Document,
 
 fn text_document(raw: &str) -> Document {
     let (front_title, rest) = clean::split_front_matter(raw);
-    let cleaned = clean_text(rest);
-    match front_title {
-        Some(title) => Document {
-            text: title::drop_leading_title(&cleaned, &title),
-            title: Some(title),
-        },
-        None => {
-            let (title, text) = detect_title(&cleaned);
-            Document { title, text }
-        }
-    }
+    titled(clean_text(rest), front_title)
 }
 
 fn html_document(raw: &str) -> Document {
     let page = html::extract(raw);
-    let cleaned = clean_text(&page.text);
-    match page.title {
+    titled(clean_text(&page.text), page.title)
+}
+
+/// A known title is removed from the top of the text; without one, the text's first line may
+/// be the headline.
+fn titled(cleaned: String, known: Option<String>) -> Document {
+    match known {
         Some(title) => Document {
             text: title::drop_leading_title(&cleaned, &title),
             title: Some(title),
@@ -516,15 +511,9 @@ fn html_document(raw: &str) -> Document {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
-    use fmt::Write as _;
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in digest.iter() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+/// The content hash an [`Article`] carries: SHA-256 of its text, lowercase hex.
+pub fn sha256_hex(text: &str) -> String {
+    crate::fetch::hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]
