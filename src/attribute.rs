@@ -298,12 +298,43 @@ fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
     }
 }
 
+/// Stories with more sources than this are ranked in groups first: ranking compares every
+/// sentence with every other, which grows with the square of the story's size.
+const GROUP: usize = 8;
+/// Candidates each group passes up to the whole-story ranking.
+const GROUP_KEEP: usize = 24;
+
 /// Every source sentence that could be a point, best first: facts several outlets report,
-/// early in their articles, near the centre of the story.
+/// early in their articles, near the centre of the story. A big story is reduced in two levels
+/// (groups of [`GROUP`] sources, then their best candidates against the whole story), so time
+/// and memory stay linear in its size.
 fn extracted(index: &Index, articles: &[Article]) -> Vec<Point> {
-    let n_sources = articles.len().max(1) as f32;
-    let mut scored: Vec<(f32, Point)> = index
+    let n_sources = articles.len().max(1);
+    if index.sources.len() <= GROUP {
+        let all: Vec<&evidence::Sentence> = index.sentences.iter().collect();
+        return rank(index, &all, n_sources);
+    }
+    let mut keep: std::collections::HashSet<(ArticleId, usize)> = Default::default();
+    for group in index.sources.chunks(GROUP) {
+        let sub = index.subset(group);
+        let all: Vec<&evidence::Sentence> = sub.sentences.iter().collect();
+        for p in rank(&sub, &all, group.len()).into_iter().take(GROUP_KEEP) {
+            keep.insert((p.sources[0], p.position));
+        }
+    }
+    let candidates: Vec<&evidence::Sentence> = index
         .sentences
+        .iter()
+        .filter(|s| keep.contains(&(s.source, s.position)))
+        .collect();
+    rank(index, &candidates, n_sources)
+}
+
+/// The candidates that could stand alone as statements, as points scored against `index`,
+/// best first.
+fn rank(index: &Index, candidates: &[&evidence::Sentence], n_sources: usize) -> Vec<Point> {
+    let n_sources = n_sources as f32;
+    let mut scored: Vec<(f32, Point)> = candidates
         .iter()
         .filter(|s| looks_like_a_statement(&s.text))
         .map(|s| {

@@ -83,24 +83,45 @@ impl Index {
     /// embedded.
     pub fn evidence(&self, text: &str, embedding: &[f32]) -> Vec<Evidence> {
         let terms = key_terms(text);
-        let mut best: Vec<Evidence> = Vec::new();
-        for source in &self.sources {
-            let top = self
-                .sentences
-                .iter()
-                .filter(|s| s.source == *source)
-                .map(|s| (s, score(embedding, &terms, s)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((s, sc)) = top {
-                best.push(Evidence {
-                    source: *source,
-                    sentence: s.text.clone(),
-                    score: sc,
-                });
+        // One pass over the sentences, best per source: a story of hundreds of articles has
+        // thousands of sentences, and this runs once per candidate point.
+        let mut best: std::collections::BTreeMap<ArticleId, (f32, &Sentence)> =
+            std::collections::BTreeMap::new();
+        for s in &self.sentences {
+            let sc = score(embedding, &terms, s);
+            match best.get(&s.source) {
+                Some((b, _)) if *b > sc => {}
+                _ => {
+                    best.insert(s.source, (sc, s));
+                }
             }
         }
-        best.sort_by(|a, b| b.score.total_cmp(&a.score));
-        best
+        let mut out: Vec<Evidence> = self
+            .sources
+            .iter()
+            .filter_map(|id| best.get(id))
+            .map(|(sc, s)| Evidence {
+                source: s.source,
+                sentence: s.text.clone(),
+                score: *sc,
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+
+    /// The part of the index that belongs to some sources: for ranking within a group of
+    /// articles without embedding anything again.
+    pub fn subset(&self, sources: &[ArticleId]) -> Index {
+        Index {
+            sentences: self
+                .sentences
+                .iter()
+                .filter(|s| sources.contains(&s.source))
+                .cloned()
+                .collect(),
+            sources: sources.to_vec(),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod generate;
 pub mod ingest;
 pub mod job;
+pub mod lock;
 pub mod machine;
 pub mod manifest;
 pub mod model;
@@ -25,17 +26,25 @@ pub mod models;
 pub mod pipeline;
 pub mod prompts;
 pub mod render;
+pub mod report;
 pub mod rouge;
 pub mod sentences;
+pub mod store;
+pub mod stories;
 pub mod summarize;
 pub mod tiny;
 pub mod tokenizer;
 
 /// The exit status for an error: 2 when the input or the command line is at fault (bad file,
-/// unknown model, corrupt weights, broken template), 1 for anything else.
+/// unknown model, corrupt weights, broken template), 75 when another report run holds the
+/// store's lock, 1 for anything else.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     // A worker process's status, or 3 for a comparison that regressed, passes through as is.
     for c in e.chain() {
+        if let Some(lock::LockError::Busy { .. }) = c.downcast_ref::<lock::LockError>() {
+            // EX_TEMPFAIL: schedulers read it as "try again later", not as a failure.
+            return 75;
+        }
         if let Some(c) = c.downcast_ref::<compare::CompareError>() {
             return c.exit_code();
         }

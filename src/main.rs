@@ -17,6 +17,7 @@ use brief::render::{self, Format};
 use brief::summarize::{ArticleSummary, Style};
 
 mod measure_cli;
+mod report_cli;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +60,11 @@ enum Command {
     Compare(measure_cli::CompareArgs),
     /// Time each model: load, prefill, decode, the seeds end to end, and peak memory.
     Bench(measure_cli::BenchArgs),
+    /// The nightly job: group articles into stories, brief each, write a dated report.
+    /// Incremental (a SQLite store), atomic, one run at a time. Exit 75: another run holds the lock.
+    Report(report_cli::ReportArgs),
+    /// Past report runs from the store, newest first.
+    History(report_cli::HistoryArgs),
     /// Worker for `compare`: one model, JSON job on stdin, JSON answer on stdout.
     #[command(hide = true)]
     CompareOne,
@@ -241,6 +247,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval(cli, args, models_dir),
         Command::Compare(args) => measure_cli::compare(cli, args, models_dir),
         Command::Bench(args) => measure_cli::bench(cli, args, models_dir),
+        Command::Report(args) => report_cli::report(cli, args, models_dir),
+        Command::History(args) => report_cli::history(args),
         Command::CompareOne => brief::compare::worker(),
         Command::BenchOne => brief::bench::worker(),
         Command::Models(ModelsCommand::List) => models_list(&models_dir),

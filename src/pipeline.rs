@@ -219,11 +219,16 @@ pub fn resolve_model(
 }
 
 pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
+    let embedder = Embedder::load_default(&cfg.models_dir, cfg.offline)?;
+    load_model_with(cfg, embedder)
+}
+
+/// [`load_model`] for a caller that already holds the embedding model.
+pub fn load_model_with(cfg: &RunConfig, embedder: Embedder) -> anyhow::Result<LoadedModel> {
     let (path, name, sha256, role) = resolve_model(&cfg.model, &cfg.models_dir, cfg.offline)?;
     let device = model::device(cfg.device)?;
     let start = Instant::now();
     let model = Model::load(&path, role, &device, cfg.weights)?;
-    let embedder = Embedder::load_default(&cfg.models_dir, cfg.offline)?;
     let info = ModelInfo {
         name,
         path: path.display().to_string(),
@@ -303,6 +308,24 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
     )
 }
 
+/// Where per-article summaries may already be: the report store keeps them across runs.
+pub trait SummaryCache {
+    fn get(&mut self, article: &Article) -> anyhow::Result<Option<ArticleSummary>>;
+    fn put(&mut self, article: &Article, summary: &ArticleSummary) -> anyhow::Result<()>;
+}
+
+/// No cache: every summary is written by the model.
+pub struct NoCache;
+
+impl SummaryCache for NoCache {
+    fn get(&mut self, _: &Article) -> anyhow::Result<Option<ArticleSummary>> {
+        Ok(None)
+    }
+    fn put(&mut self, _: &Article, _: &ArticleSummary) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 /// Runs the pipeline over articles already in hand (the examples of eval and compare).
 pub fn run_articles(
     cfg: &RunConfig,
@@ -337,6 +360,28 @@ pub fn run_loaded(
     total: Instant,
     progress: &dyn Progress,
 ) -> anyhow::Result<Report> {
+    run_cached(
+        cfg,
+        loaded,
+        prompts,
+        ingested,
+        (ingest_secs, total),
+        progress,
+        &mut NoCache,
+    )
+}
+
+/// [`run_loaded`] taking summaries from `cache` where it has them and giving it new ones as
+/// soon as each is written, so an interrupted run loses at most the article in progress.
+pub fn run_cached(
+    cfg: &RunConfig,
+    loaded: &mut LoadedModel,
+    prompts: &Prompts,
+    ingested: ingest::Ingested,
+    (ingest_secs, total): (f64, Instant),
+    progress: &dyn Progress,
+    cache: &mut dyn SummaryCache,
+) -> anyhow::Result<Report> {
     let articles = ingested.articles;
     let rejected: Vec<Rejected> = ingested
         .rejected
@@ -356,14 +401,21 @@ pub fn run_loaded(
     let need_summaries = cfg.summaries || cfg.mode != Mode::Extractive;
     for a in &articles {
         let s = if need_summaries {
-            summarize::summarize(
-                &mut loaded.model,
-                prompts,
-                a,
-                &cfg.summary_params,
-                cfg.style,
-            )
-            .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?
+            match cache.get(a)? {
+                Some(s) => s,
+                None => {
+                    let s = summarize::summarize(
+                        &mut loaded.model,
+                        prompts,
+                        a,
+                        &cfg.summary_params,
+                        cfg.style,
+                    )
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?;
+                    cache.put(a, &s)?;
+                    s
+                }
+            }
         } else {
             ArticleSummary {
                 id: a.id,

@@ -1,0 +1,703 @@
+//! `brief report`: the nightly job. A day's articles are grouped into stories, each story gets
+//! its own attributed briefing, and the report (Markdown, JSON, HTML) says what is new since
+//! the previous one.
+//!
+//! Nothing is done twice: articles, story vectors, summaries and finished story briefings live
+//! in the [`Store`], keyed by everything that shapes them, so a rerun over unchanged input
+//! loads no model and calls none. One run at a time holds the store's [`lock`](crate::lock);
+//! every output file is written to a temporary name and renamed.
+
+pub mod html;
+pub mod markdown;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::embed::Embedder;
+use crate::ingest::{self, Article, ArticleId};
+use crate::lock;
+use crate::manifest;
+use crate::pipeline::{self, LoadedModel, Progress, RunConfig, SummaryCache};
+use crate::prompts::Prompts;
+use crate::sentences::Splitter;
+use crate::store::{RunOutcome, RunStatus, Store, StoredSummary, SummaryKey};
+use crate::stories;
+use crate::summarize::ArticleSummary;
+
+/// Everything a report run depends on.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    /// Model, prompts, parameters and inputs, as for `brief run`.
+    pub run: RunConfig,
+    pub store: PathBuf,
+    /// Write `DIR/DATE/briefing.{md,json,html}` and `DIR/index.html`.
+    pub out_dir: Option<PathBuf>,
+    /// The report's date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Wait for a running report instead of failing at once.
+    pub wait: bool,
+    pub same_story: f32,
+}
+
+/// The report as written to `briefing.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NightlyReport {
+    pub date: String,
+    pub generated: String,
+    pub model: String,
+    pub model_sha256: String,
+    /// The date of the report that "new" is relative to, if there was one.
+    pub since: Option<String>,
+    pub stories: Vec<Story>,
+    #[serde(default)]
+    pub rejected: Vec<RejectedInput>,
+    pub run: RunFigures,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Story {
+    pub headline: String,
+    /// None of its articles was in the previous report.
+    #[serde(default)]
+    pub new: bool,
+    /// The newest publication date among its sources, when they have one.
+    #[serde(default)]
+    pub latest: Option<String>,
+    pub sources: Vec<StorySource>,
+    pub points: Vec<StoryPoint>,
+    #[serde(default)]
+    pub disagreements: Vec<StoryDisagreement>,
+}
+
+/// A source of one story; its id (`S1`…) is the story's own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StorySource {
+    pub id: ArticleId,
+    pub path: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub published: Option<String>,
+    #[serde(default)]
+    pub teaser: bool,
+    pub summary: String,
+    pub content_hash: String,
+    #[serde(default)]
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoryPoint {
+    pub text: String,
+    pub sources: Vec<ArticleId>,
+    pub evidence: Vec<EvidenceItem>,
+    pub grounded: bool,
+    #[serde(default)]
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    pub source: ArticleId,
+    pub sentence: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoryDisagreement {
+    pub about: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub sides: Vec<DisagreementSide>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DisagreementSide {
+    pub value: String,
+    pub sources: Vec<ArticleId>,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RejectedInput {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What the run did, for the report footer, the log and `brief history`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunFigures {
+    pub run_id: i64,
+    pub articles: usize,
+    pub duplicates: usize,
+    pub stories: usize,
+    /// Generations the model ran (0 on an unchanged rerun).
+    pub model_calls: usize,
+    pub summaries_written: usize,
+    pub summaries_reused: usize,
+    pub stories_reused: usize,
+    pub model_loaded: bool,
+    pub secs: f64,
+}
+
+/// Files a report run wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    pub report: Option<NightlyReport>,
+    pub files: Vec<PathBuf>,
+}
+
+/// The part of the story briefing that depends on its inputs only, as cached in the store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Cached {
+    headline: String,
+    sources: Vec<StorySource>,
+    points: Vec<StoryPoint>,
+    disagreements: Vec<StoryDisagreement>,
+}
+
+/// The fields of a pipeline report a story keeps (read through JSON, so the pipeline's types
+/// need not know about the store).
+#[derive(Deserialize)]
+struct FromRun {
+    sources: Vec<StorySource>,
+    briefing: FromBriefing,
+}
+
+#[derive(Deserialize)]
+struct FromBriefing {
+    headline: String,
+    points: Vec<StoryPoint>,
+    disagreements: Vec<StoryDisagreement>,
+}
+
+fn hex_sha(bytes: &[u8]) -> String {
+    crate::fetch::hex(&Sha256::digest(bytes))
+}
+
+/// What every summary depends on besides its article.
+fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> SummaryKey {
+    // The briefing templates do not shape per-article summaries; editing them must not
+    // throw the summaries away.
+    let prompt: Vec<(&String, &String)> = prompts
+        .hashes
+        .iter()
+        .filter(|(name, _)| !name.starts_with("briefing"))
+        .collect();
+    let params = serde_json::json!({"params": cfg.summary_params, "style": cfg.style});
+    SummaryKey {
+        model_sha256: model_sha256.to_string(),
+        prompt_hash: hex_sha(serde_json::to_string(&prompt).unwrap_or_default().as_bytes()),
+        params_hash: hex_sha(params.to_string().as_bytes()),
+    }
+}
+
+/// What a story briefing depends on: its articles in order and everything about the run.
+fn story_key(
+    cfg: &RunConfig,
+    prompts: &Prompts,
+    model_sha256: &str,
+    embedder: &str,
+    articles: &[&Article],
+) -> String {
+    let key = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "articles": articles.iter().map(|a| &a.content_hash).collect::<Vec<_>>(),
+        "model": model_sha256,
+        "embedder": embedder,
+        "prompts": prompts.hashes,
+        "summary": cfg.summary_params,
+        "briefing": cfg.briefing_params,
+        "points": cfg.points,
+        "words": cfg.words,
+        "mode": cfg.mode,
+        "style": cfg.style,
+        "keep_unsupported": cfg.keep_unsupported,
+    });
+    hex_sha(key.to_string().as_bytes())
+}
+
+/// Summaries from and to the store, counting what the model had to write.
+struct StoreCache<'a> {
+    store: &'a Store,
+    key: SummaryKey,
+    written: usize,
+    reused: usize,
+}
+
+impl SummaryCache for StoreCache<'_> {
+    fn get(&mut self, a: &Article) -> anyhow::Result<Option<ArticleSummary>> {
+        let found = self.store.summary(&a.content_hash, &self.key)?;
+        Ok(found.map(|s| {
+            self.reused += 1;
+            ArticleSummary {
+                id: a.id,
+                summary: s.summary,
+                chunks: s.chunks,
+                usage: Default::default(),
+            }
+        }))
+    }
+
+    fn put(&mut self, a: &Article, s: &ArticleSummary) -> anyhow::Result<()> {
+        self.written += 1;
+        self.store.put_summary(
+            &a.content_hash,
+            &self.key,
+            &StoredSummary {
+                summary: s.summary.clone(),
+                chunks: s.chunks,
+                prompt_tokens: s.usage.prompt_tokens,
+                generated_tokens: s.usage.generated_tokens,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// Progress of the inner pipeline runs: a line per article at debug level, so a nightly log
+/// stays short.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn stage(&self, _: &str) {}
+    fn articles(&self, _: usize) {}
+    fn article_done(&self, a: &Article, s: &ArticleSummary) {
+        tracing::debug!("summarized {} ({} tokens out)", a.path, s.usage.generated_tokens);
+    }
+    fn finish(&self) {}
+}
+
+/// The embedding model's identity, for cached vectors.
+fn embedder_id(models_dir: &Path) -> anyhow::Result<String> {
+    let m = manifest::find(models_dir, manifest::EMBEDDING_MODEL)?;
+    Ok(format!("{}:{}", m.name, m.main_file().sha256))
+}
+
+/// Runs the whole report under the store's lock and records the run.
+pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
+    let _lock = lock::acquire(&lock::path_for(&cfg.store), cfg.wait)?;
+    let store = Store::open(&cfg.store)?;
+    let dead = store.close_dead_runs()?;
+    if dead > 0 {
+        tracing::warn!("{dead} earlier run(s) died before finishing; carrying on from what they stored");
+    }
+    let params = serde_json::json!({
+        "inputs": cfg.run.inputs,
+        "model": format!("{:?}", cfg.run.model),
+        "date": cfg.date,
+        "out_dir": cfg.out_dir,
+        "summary": cfg.run.summary_params,
+        "points": cfg.run.points,
+        "mode": cfg.run.mode,
+    });
+    let run_id = store.begin_run(&params.to_string())?;
+    match build(cfg, &store, run_id) {
+        Ok(written) => {
+            let figures = written.report.as_ref().map(|r| r.run.clone());
+            let f = figures.unwrap_or_default();
+            store.end_run(
+                run_id,
+                RunStatus::Ok,
+                &RunOutcome {
+                    articles: f.articles,
+                    stories: f.stories,
+                    model_calls: f.model_calls,
+                    report: written.files.first().map(|p| p.display().to_string()),
+                    error: None,
+                },
+            )?;
+            Ok(written)
+        }
+        Err(e) => {
+            let outcome = RunOutcome {
+                error: Some(format!("{e:#}")),
+                ..Default::default()
+            };
+            // The run's own error is what the user needs; a failure to record it only warns.
+            if let Err(rec) = store.end_run(run_id, RunStatus::Failed, &outcome) {
+                tracing::warn!("could not record the failed run: {rec}");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Written> {
+    let start = Instant::now();
+    let run_cfg = &cfg.run;
+    let prompts = Prompts::locate(run_cfg.prompts_dir.as_deref())?;
+    let ingested = ingest::ingest(&run_cfg.inputs, &run_cfg.ingest)?;
+    let rejected: Vec<RejectedInput> = ingested
+        .rejected
+        .iter()
+        .map(|r| {
+            tracing::warn!("skipping {}", r.error);
+            RejectedInput {
+                path: r.path.clone(),
+                reason: r.error.to_string(),
+            }
+        })
+        .collect();
+    let articles = ingested.articles;
+    for a in &articles {
+        store.put_article(a)?;
+    }
+    let (_, model_name, model_sha, _) =
+        pipeline::resolve_model(&run_cfg.model, &run_cfg.models_dir, run_cfg.offline)?;
+    let embedder_key = embedder_id(&run_cfg.models_dir)?;
+    let splitter = Splitter::news();
+
+    // Story vectors: from the store, else embedded now (the embedder loads only if needed).
+    let mut embedder: Option<Embedder> = None;
+    let mut vectors: Vec<Option<Vec<f32>>> = articles
+        .iter()
+        .map(|a| store.vector(&a.content_hash, &embedder_key))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<usize> = (0..articles.len())
+        .filter(|&i| vectors[i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let e = embedder.insert(Embedder::load_default(
+            &run_cfg.models_dir,
+            run_cfg.offline,
+        )?);
+        let refs: Vec<&Article> = missing.iter().map(|&i| &articles[i]).collect();
+        for (&i, v) in missing.iter().zip(stories::vectors(&refs, &splitter, e)?) {
+            store.put_vector(&articles[i].content_hash, &embedder_key, &v)?;
+            vectors[i] = Some(v);
+        }
+    }
+    let vectors: Vec<Vec<f32>> = vectors.into_iter().map(Option::unwrap_or_default).collect();
+    let groups = stories::cluster(&vectors, cfg.same_story);
+    tracing::info!(
+        "{} articles ({} duplicates skipped) in {} stories",
+        articles.len(),
+        ingested.skipped.len(),
+        groups.len()
+    );
+
+    let mut figures = RunFigures {
+        run_id,
+        articles: articles.len(),
+        duplicates: ingested.skipped.len(),
+        stories: groups.len(),
+        ..Default::default()
+    };
+    let mut loaded: Option<LoadedModel> = None;
+    let summary_key = summary_key(run_cfg, &prompts, &model_sha);
+    let mut built = Vec::with_capacity(groups.len());
+    for (n, group) in groups.iter().enumerate() {
+        let members: Vec<&Article> = group.iter().map(|&i| &articles[i]).collect();
+        let key = story_key(run_cfg, &prompts, &model_sha, &embedder_key, &members);
+        let cached: Option<Cached> = match store.story(&key)? {
+            Some(json) => serde_json::from_str(&json).ok(),
+            None => None,
+        };
+        let story = match cached {
+            Some(c) => {
+                figures.stories_reused += 1;
+                c
+            }
+            None => {
+                let model = match &mut loaded {
+                    Some(m) => m,
+                    None => {
+                        tracing::info!("loading {model_name}");
+                        let e = match embedder.take() {
+                            Some(e) => e,
+                            None => Embedder::load_default(&run_cfg.models_dir, run_cfg.offline)?,
+                        };
+                        figures.model_loaded = true;
+                        loaded.insert(pipeline::load_model_with(run_cfg, e)?)
+                    }
+                };
+                // Ids are the story's own, S1… in input order, so a cached briefing reads the
+                // same whatever else came in that night.
+                let local: Vec<Article> = members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| Article {
+                        id: ArticleId(i as u32 + 1),
+                        ..(*a).clone()
+                    })
+                    .collect();
+                let mut cache = StoreCache {
+                    store,
+                    key: summary_key.clone(),
+                    written: 0,
+                    reused: 0,
+                };
+                let report = pipeline::run_cached(
+                    run_cfg,
+                    model,
+                    &prompts,
+                    ingest::Ingested {
+                        articles: local,
+                        ..Default::default()
+                    },
+                    (0.0, Instant::now()),
+                    &Quiet,
+                    &mut cache,
+                )?;
+                figures.model_calls += report.run.tokens.calls;
+                figures.summaries_written += cache.written;
+                figures.summaries_reused += cache.reused;
+                let from: FromRun = serde_json::from_value(serde_json::to_value(&report)?)?;
+                let c = Cached {
+                    headline: from.briefing.headline,
+                    sources: from.sources,
+                    points: from.briefing.points,
+                    disagreements: from.briefing.disagreements,
+                };
+                store.put_story(&key, &serde_json::to_string(&c)?)?;
+                tracing::info!(
+                    "story {}/{}: {} articles, {} points",
+                    n + 1,
+                    groups.len(),
+                    members.len(),
+                    c.points.len()
+                );
+                c
+            }
+        };
+        built.push(story);
+    }
+
+    let previous = store.previous_report(&cfg.date)?;
+    let previous: Option<NightlyReport> = previous.and_then(|(_, json)| serde_json::from_str(&json).ok());
+    let mut stories: Vec<Story> = built
+        .into_iter()
+        .map(|c| Story {
+            latest: c.sources.iter().filter_map(|s| s.published.clone()).max(),
+            headline: c.headline,
+            new: false,
+            sources: c.sources,
+            points: c.points,
+            disagreements: c.disagreements,
+        })
+        .collect();
+    mark_new(&mut stories, previous.as_ref());
+    order(&mut stories);
+    figures.secs = start.elapsed().as_secs_f64();
+    let report = NightlyReport {
+        date: cfg.date.clone(),
+        generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        model: model_name,
+        model_sha256: model_sha,
+        since: previous.map(|p| p.date),
+        stories,
+        rejected,
+        run: figures,
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    let mut written = Written::default();
+    if let Some(out) = &cfg.out_dir {
+        let day = out.join(&cfg.date);
+        std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
+        for (name, text) in [
+            ("briefing.json", json.clone()),
+            ("briefing.md", markdown::render(&report)),
+            ("briefing.html", html::render(&report)),
+        ] {
+            let p = day.join(name);
+            crate::atomic::write(&p, text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            written.files.push(p);
+        }
+        let index = out.join("index.html");
+        let page = html::index(&past_reports(out)?);
+        crate::atomic::write(&index, page.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
+        written.files.push(index);
+    }
+    store.put_report(
+        run_id,
+        &cfg.date,
+        cfg.out_dir
+            .as_ref()
+            .map(|d| d.join(&cfg.date).display().to_string())
+            .as_deref(),
+        &json,
+    )?;
+    written.report = Some(report);
+    Ok(written)
+}
+
+/// Marks stories, sources and points the previous report did not have. The first report
+/// marks nothing: "new" against nothing would flag every line.
+fn mark_new(stories: &mut [Story], previous: Option<&NightlyReport>) {
+    let (seen_articles, seen_points): (BTreeSet<&str>, BTreeSet<String>) = match previous {
+        None => return,
+        Some(p) => (
+            p.stories
+                .iter()
+                .flat_map(|s| s.sources.iter().map(|x| x.content_hash.as_str()))
+                .collect(),
+            p.stories
+                .iter()
+                .flat_map(|s| s.points.iter().map(|x| normalise(&x.text)))
+                .collect(),
+        ),
+    };
+    for s in stories {
+        for src in &mut s.sources {
+            src.new = !seen_articles.contains(src.content_hash.as_str());
+        }
+        s.new = s.sources.iter().all(|x| x.new);
+        for p in &mut s.points {
+            p.new = !seen_points.contains(&normalise(&p.text));
+        }
+    }
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Most sources first, then the most recent, then as found.
+fn order(stories: &mut [Story]) {
+    stories.sort_by(|a, b| {
+        b.sources
+            .len()
+            .cmp(&a.sources.len())
+            .then_with(|| b.latest.cmp(&a.latest))
+    });
+}
+
+/// One line per dated report under the output directory, newest first.
+#[derive(Debug, Clone)]
+pub struct PastReport {
+    pub date: String,
+    pub stories: usize,
+    pub articles: usize,
+    pub new_stories: usize,
+    pub headlines: Vec<String>,
+}
+
+fn past_reports(out: &Path) -> anyhow::Result<Vec<PastReport>> {
+    let mut found = Vec::new();
+    let entries = match std::fs::read_dir(out) {
+        Ok(e) => e,
+        Err(_) => return Ok(found),
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !is_date(&name) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(e.path().join("briefing.json")) else {
+            continue;
+        };
+        let Ok(r) = serde_json::from_str::<NightlyReport>(&text) else {
+            continue;
+        };
+        found.push(PastReport {
+            date: name,
+            stories: r.stories.len(),
+            articles: r.stories.iter().map(|s| s.sources.len()).sum(),
+            new_stories: r.stories.iter().filter(|s| s.new).count(),
+            headlines: r.stories.iter().take(3).map(|s| s.headline.clone()).collect(),
+        });
+    }
+    found.sort_by(|a, b| b.date.cmp(&a.date));
+    Ok(found)
+}
+
+/// `YYYY-MM-DD`.
+pub fn is_date(s: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn story(hashes: &[&str], points: &[&str], latest: Option<&str>) -> Story {
+        Story {
+            headline: "h".into(),
+            new: false,
+            latest: latest.map(str::to_string),
+            sources: hashes
+                .iter()
+                .enumerate()
+                .map(|(i, h)| StorySource {
+                    id: ArticleId(i as u32 + 1),
+                    path: format!("{h}.txt"),
+                    title: None,
+                    url: None,
+                    published: None,
+                    teaser: false,
+                    summary: String::new(),
+                    content_hash: h.to_string(),
+                    new: false,
+                })
+                .collect(),
+            points: points
+                .iter()
+                .map(|t| StoryPoint {
+                    text: t.to_string(),
+                    sources: vec![ArticleId(1)],
+                    evidence: vec![],
+                    grounded: true,
+                    new: false,
+                })
+                .collect(),
+            disagreements: vec![],
+        }
+    }
+
+    #[test]
+    fn new_marks_follow_the_previous_report() {
+        let prev = NightlyReport {
+            date: "2026-01-01".into(),
+            generated: String::new(),
+            model: String::new(),
+            model_sha256: String::new(),
+            since: None,
+            stories: vec![story(&["a", "b"], &["The dam held, officials said."], None)],
+            rejected: vec![],
+            run: RunFigures::default(),
+        };
+        let mut now = vec![
+            story(&["a", "c"], &["The dam  held, officials said", "Rain fell."], None),
+            story(&["d"], &["A new thing."], None),
+        ];
+        mark_new(&mut now, Some(&prev));
+        assert!(!now[0].new && now[1].new);
+        assert!(!now[0].sources[0].new && now[0].sources[1].new);
+        assert!(!now[0].points[0].new && now[0].points[1].new);
+        let mut first = vec![story(&["a"], &["x"], None)];
+        mark_new(&mut first, None);
+        assert!(!first[0].new && !first[0].points[0].new && !first[0].sources[0].new);
+    }
+
+    #[test]
+    fn stories_order_by_sources_then_recency() {
+        let mut s = vec![
+            story(&["a"], &[], Some("2026-01-03")),
+            story(&["b", "c"], &[], Some("2026-01-01")),
+            story(&["d"], &[], Some("2026-01-04")),
+            story(&["e"], &[], None),
+        ];
+        order(&mut s);
+        let firsts: Vec<&str> = s.iter().map(|x| x.sources[0].content_hash.as_str()).collect();
+        assert_eq!(firsts, ["b", "d", "a", "e"]);
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert!(is_date("2026-11-23"));
+        assert!(!is_date("2026-13-01") && !is_date("latest") && !is_date("2026-1-1"));
+    }
+}

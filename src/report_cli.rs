@@ -1,0 +1,155 @@
+//! Binary side of `brief report` and `brief history`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use brief::ingest::IngestOptions;
+use brief::report::{self, ReportConfig};
+use brief::store::{self, Store};
+use brief::summarize::Style;
+
+use super::{run_config, BriefingArgs, Cli, GenArgs};
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Directories of .txt/.md/.html articles, JSON Lines files, RSS/Atom feed files, or -.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write DIR/YYYY-MM-DD/briefing.{md,json,html} and DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Without --out-dir: write the report here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    output: Option<PathBuf>,
+    /// Without --out-dir: the format to print.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+    /// The SQLite store of articles, summaries, runs and reports (default: the XDG data dir).
+    #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
+    store: Option<PathBuf>,
+    /// The report's date (default: today, local time).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    date: Option<String>,
+    /// If another report is running on this store, wait for it instead of exiting with 75.
+    #[arg(long)]
+    wait: bool,
+    /// Average similarity at which articles are one story (see ARCHITECTURE.md).
+    #[arg(long, default_value_t = brief::stories::SAME_STORY)]
+    same_story: f32,
+    #[command(flatten)]
+    gen: GenArgs,
+    #[command(flatten)]
+    brief: BriefingArgs,
+    /// Articles larger than this many bytes are refused.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_bytes: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
+    store: Option<PathBuf>,
+    /// How many runs, newest first.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_date(s: &str) -> Result<String, String> {
+    if report::is_date(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a date like 2026-11-23"))
+    }
+}
+
+pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Result<()> {
+    let mut run = run_config(cli, &args.gen, models_dir, &args.brief, Style::Briefing);
+    run.inputs = args.inputs.clone();
+    run.ingest = IngestOptions {
+        max_bytes: args.max_bytes,
+    };
+    let cfg = ReportConfig {
+        run,
+        store: args.store.clone().unwrap_or_else(store::default_path),
+        out_dir: args.out_dir.clone(),
+        date: args
+            .date
+            .clone()
+            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
+        wait: args.wait,
+        same_story: args.same_story,
+    };
+    let written = report::run(&cfg)?;
+    let Some(r) = &written.report else {
+        return Ok(());
+    };
+    let f = &r.run;
+    tracing::info!(
+        "report {}: {} stories, {} articles, {} model calls ({} summaries reused, {} stories reused) in {:.1} s",
+        r.date,
+        f.stories,
+        f.articles,
+        f.model_calls,
+        f.summaries_reused,
+        f.stories_reused,
+        f.secs
+    );
+    if cfg.out_dir.is_some() {
+        for p in &written.files {
+            tracing::info!("wrote {}", p.display());
+        }
+        return Ok(());
+    }
+    let text = match args.format {
+        ReportFormat::Markdown => report::markdown::render(r),
+        ReportFormat::Json => serde_json::to_string_pretty(r)? + "\n",
+        ReportFormat::Html => report::html::render(r),
+    };
+    match &args.output {
+        Some(path) => brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+pub fn history(args: &HistoryArgs) -> anyhow::Result<()> {
+    let path = args.store.clone().unwrap_or_else(store::default_path);
+    if !path.is_file() {
+        anyhow::bail!("{}: no store yet (run `brief report` first)", path.display());
+    }
+    let runs = Store::open(&path)?.runs(args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    println!(
+        "{:>5}  {:<24}  {:<8}  {:>8}  {:>7}  {:>11}  report / error",
+        "run", "started", "status", "articles", "stories", "model calls"
+    );
+    let n = |v: Option<i64>| v.map_or("-".to_string(), |x| x.to_string());
+    for r in runs {
+        println!(
+            "{:>5}  {:<24}  {:<8}  {:>8}  {:>7}  {:>11}  {}",
+            r.id,
+            r.started,
+            r.status,
+            n(r.articles),
+            n(r.stories),
+            n(r.model_calls),
+            r.error.or(r.report).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
