@@ -105,6 +105,17 @@ pub struct Article {
     pub text: String,
     /// SHA-256 (lowercase hex) of `text`.
     pub content_hash: String,
+    /// Where the article lives on the web, when the source says (feeds, JSON Lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When it was published (or last updated, if that is all the source gives): RFC 3339
+    /// when the source's date could be read, else the date exactly as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// The source gave only a teaser or summary, so `text` is not the whole article; a
+    /// briefing built on it should send readers to `url` for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub teaser: bool,
 }
 
 /// An input that repeated an earlier article and so was not used again.
@@ -352,6 +363,9 @@ impl<'a> Run<'a> {
             content_hash: sha256_hex(&doc.text),
             title: doc.title,
             text: doc.text,
+            url: None,
+            published: None,
+            teaser: false,
         });
         id
     }
