@@ -135,6 +135,9 @@ pub fn articles_of(ex: &Example) -> Vec<Article> {
                 title,
                 content_hash: ingest::sha256_hex(&body),
                 text: body,
+                url: None,
+                published: None,
+                teaser: false,
             }
         })
         .filter(|a| !a.text.trim().is_empty())

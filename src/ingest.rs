@@ -6,14 +6,21 @@
 //! instead of getting an id of its own.
 //!
 //! Policies worth knowing about:
-//! - Inside a directory only `.txt`, `.md`, `.markdown`, `.html` and `.htm` files are read
-//!   (case-insensitive), in path order; hidden entries (names starting with `.`) and
-//!   symlinked directories are not followed. A named file of any other extension is read
-//!   as text.
+//! - Inside a directory only `.txt`, `.md`, `.markdown`, `.html`, `.htm`, `.jsonl`,
+//!   `.ndjson`, `.rss`, `.atom` and `.xml` files are read (case-insensitive), in path order;
+//!   hidden entries (names starting with `.`) and symlinked directories are not followed. A
+//!   named file of any other extension is read as text.
+//! - One file can hold many articles: a JSON Lines file (`.jsonl`, `.ndjson`; see [`jsonl`])
+//!   gives one per line, a feed (`.rss`, `.atom`, `.xml`, or any input whose content starts
+//!   like an RSS, RDF or Atom document; see [`feed`]) one per entry. Their articles' paths are
+//!   `FILE#N` (line or entry number, from 1), and they are deduplicated like files.
 //! - A problem with a file that was named explicitly is an error. A problem with a file
 //!   found while walking a directory only rejects that file (see [`Ingested::rejected`]),
 //!   so one failed scrape does not sink a folder of fifty articles; a directory that yields
-//!   no article at all is an error.
+//!   no article at all is an error. Within a JSON Lines file or feed a bad line or entry is
+//!   likewise only rejected, and a file none of whose lines or entries is usable is a
+//!   problem with that file.
+//! - The size limit applies to each file as a whole, a feed or JSON Lines file included.
 //! - Text decoding: see [`decode`]'s module docs (UTF-8, UTF-16 with a BOM, and
 //!   Windows-1252 for legacy single-byte files; anything else is called binary).
 
@@ -21,7 +28,9 @@ mod boilerplate;
 mod clean;
 mod decode;
 mod dedupe;
+mod feed;
 mod html;
+mod jsonl;
 mod title;
 
 use std::fmt;
@@ -41,7 +50,9 @@ pub use title::detect_title;
 pub const DEFAULT_MAX_BYTES: u64 = 5 * 1024 * 1024;
 
 /// Extensions read when walking a directory.
-pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
+pub const ARTICLE_EXTENSIONS: &[&str] = &[
+    "txt", "md", "markdown", "html", "htm", "jsonl", "ndjson", "rss", "atom", "xml",
+];
 
 /// The path recorded for standard input.
 pub const STDIN_PATH: &str = "-";
@@ -105,6 +116,17 @@ pub struct Article {
     pub text: String,
     /// SHA-256 (lowercase hex) of `text`.
     pub content_hash: String,
+    /// Where the article lives on the web, when the source says (feeds, JSON Lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When it was published (or last updated, if that is all the source gives): RFC 3339
+    /// when the source's date could be read, else the date exactly as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// The source gave only a teaser or summary, so `text` is not the whole article; a
+    /// briefing built on it should send readers to `url` for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub teaser: bool,
 }
 
 /// An input that repeated an earlier article and so was not used again.
@@ -163,6 +185,22 @@ pub enum IngestError {
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{path}: directory holds no usable articles ({detail})")]
     NoArticlesInDir { path: String, detail: String },
+    #[error("{path}:{line}: {reason}")]
+    BadLine {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path}#{entry}: {reason}")]
+    BadEntry {
+        path: String,
+        entry: usize,
+        reason: String,
+    },
+    #[error("{path}: not a readable feed: {reason}")]
+    BadFeed { path: String, reason: String },
+    #[error("{path}: no usable article in the file ({detail})")]
+    NoArticlesInFile { path: String, detail: String },
 }
 
 impl IngestError {
@@ -176,7 +214,11 @@ impl IngestError {
             | Self::NoText { path }
             | Self::Binary { path, .. }
             | Self::TooLarge { path, .. }
-            | Self::NoArticlesInDir { path, .. } => Some(path),
+            | Self::NoArticlesInDir { path, .. }
+            | Self::BadLine { path, .. }
+            | Self::BadEntry { path, .. }
+            | Self::BadFeed { path, .. }
+            | Self::NoArticlesInFile { path, .. } => Some(path),
         }
     }
 }
@@ -217,25 +259,52 @@ pub fn ingest_from(
     Ok(run.finish())
 }
 
-/// A file's content after decoding and cleaning, before it gets an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One article's content after decoding and cleaning, before it gets an id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Document {
     title: Option<String>,
     text: String,
+    url: Option<String>,
+    published: Option<String>,
+    teaser: bool,
+}
+
+/// What one input yields: a plain file is one document; a feed or JSON Lines file is a
+/// document per entry or line, plus the entries or lines that could not be used.
+#[derive(Debug, Default)]
+struct Loaded {
+    /// Each document with the path its article goes by.
+    docs: Vec<(String, Document)>,
+    rejected: Vec<Rejected>,
+}
+
+impl Loaded {
+    fn one(path: &str, doc: Document) -> Self {
+        Self {
+            docs: vec![(path.to_string(), doc)],
+            rejected: Vec::new(),
+        }
+    }
 }
 
 /// How a source's bytes should be interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Html,
-    /// Plain text or Markdown; sniffed for whole HTML documents too.
+    /// Plain text or Markdown; sniffed for whole HTML documents and feeds too.
     Text,
+    /// RSS, RDF or Atom, unless the content turns out to be an HTML page (`.xml` is a
+    /// common extension for other things too).
+    Feed,
+    JsonLines,
 }
 
 impl Format {
     fn of(path: &Path) -> Self {
         match extension(path).as_deref() {
             Some("html" | "htm") => Self::Html,
+            Some("rss" | "atom" | "xml") => Self::Feed,
+            Some("jsonl" | "ndjson") => Self::JsonLines,
             _ => Self::Text,
         }
     }
@@ -252,8 +321,8 @@ struct Run<'a> {
     opts: &'a IngestOptions,
     out: Ingested,
     seen: dedupe::Seen,
-    /// What `-` resolved to the first time, so a repeated `-` (stdin is gone by then)
-    /// points at the same article.
+    /// What `-` resolved to the first time (its first article, if it held a feed), so a
+    /// repeated `-` (stdin is gone by then) points at the same article.
     stdin_was: Option<ArticleId>,
 }
 
@@ -280,8 +349,8 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         let bytes = read_limited(stdin, STDIN_PATH, None, self.opts.max_bytes)?;
-        let doc = parse_document(&bytes, STDIN_PATH, Format::Text)?;
-        self.stdin_was = Some(self.accept(STDIN_PATH.to_string(), doc));
+        let loaded = parse_input(&bytes, STDIN_PATH, Format::Text)?;
+        self.stdin_was = self.take(loaded);
         Ok(())
     }
 
@@ -291,8 +360,8 @@ impl<'a> Run<'a> {
         if meta.is_dir() {
             self.add_dir(input, &shown)
         } else {
-            let doc = load_file(input, &shown, self.opts)?;
-            self.accept(shown, doc);
+            let loaded = load_file(input, &shown, self.opts)?;
+            self.take(loaded);
             Ok(())
         }
     }
@@ -310,8 +379,8 @@ impl<'a> Run<'a> {
         for file in &files {
             let file_shown = file.display().to_string();
             match load_file(file, &file_shown, self.opts) {
-                Ok(doc) => {
-                    self.accept(file_shown, doc);
+                Ok(loaded) => {
+                    self.take(loaded);
                     used += 1;
                 }
                 Err(error) => self.out.rejected.push(Rejected {
@@ -334,6 +403,18 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Accepts every document of one input and records its rejected parts; returns the id
+    /// its first document goes by.
+    fn take(&mut self, loaded: Loaded) -> Option<ArticleId> {
+        self.out.rejected.extend(loaded.rejected);
+        let mut first = None;
+        for (path, doc) in loaded.docs {
+            let id = self.accept(path, doc);
+            first = first.or(Some(id));
+        }
+        first
+    }
+
     /// Gives the document an id, or records it as a repeat; returns the id it goes by.
     fn accept(&mut self, path: String, doc: Document) -> ArticleId {
         let fingerprint = dedupe::Fingerprint::new(doc.title.as_deref(), &doc.text);
@@ -352,6 +433,9 @@ impl<'a> Run<'a> {
             content_hash: sha256_hex(&doc.text),
             title: doc.title,
             text: doc.text,
+            url: doc.url,
+            published: doc.published,
+            teaser: doc.teaser,
         });
         id
     }
@@ -412,7 +496,7 @@ fn is_article_file(path: &Path) -> bool {
     extension(path).is_some_and(|e| ARTICLE_EXTENSIONS.contains(&e.as_str()))
 }
 
-fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Document, IngestError> {
+fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Loaded, IngestError> {
     let mut file = fs::File::open(path).map_err(|e| open_error(shown, e))?;
     // Regular files can be refused by size before reading; pipes (`<(cmd)`) have no size
     // and are capped while reading instead.
@@ -429,7 +513,7 @@ fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Document,
         });
     }
     let bytes = read_limited(&mut file, shown, known, opts.max_bytes)?;
-    parse_document(&bytes, shown, Format::of(path))
+    parse_input(&bytes, shown, Format::of(path))
 }
 
 fn read_limited(
@@ -457,8 +541,8 @@ fn read_limited(
     Ok(bytes)
 }
 
-/// Decodes and cleans one source's bytes.
-fn parse_document(bytes: &[u8], shown: &str, format: Format) -> Result<Document, IngestError> {
+/// Decodes one source's bytes and turns them into documents.
+fn parse_input(bytes: &[u8], shown: &str, format: Format) -> Result<Loaded, IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: shown.to_string(),
@@ -473,7 +557,14 @@ fn parse_document(bytes: &[u8], shown: &str, format: Format) -> Result<Document,
             path: shown.to_string(),
         });
     }
-    let doc = if format == Format::Html || html::is_document(&raw) {
+    if format == Format::JsonLines {
+        return jsonl::parse(&raw, shown);
+    }
+    let html_page = html::is_document(&raw);
+    if feed::sniff(&raw) || (format == Format::Feed && !html_page) {
+        return feed::parse(bytes, &raw, shown);
+    }
+    let doc = if format == Format::Html || html_page {
         html_document(&raw)
     } else {
         text_document(&raw)
@@ -483,7 +574,7 @@ fn parse_document(bytes: &[u8], shown: &str, format: Format) -> Result<Document,
             path: shown.to_string(),
         });
     }
-    Ok(doc)
+    Ok(Loaded::one(shown, doc))
 }
 
 fn text_document(raw: &str) -> Document {
@@ -496,6 +587,21 @@ fn html_document(raw: &str) -> Document {
     titled(clean_text(&page.text), page.title)
 }
 
+/// HTML that is part of something else (a feed entry's content, a JSON field): a whole page
+/// still goes through Readability, but a fragment is only stripped of tags, since
+/// Readability judges a few paragraphs too short to be an article and may drop them.
+fn html_fragment_document(raw: &str, known_title: Option<String>) -> Document {
+    if html::is_document(raw) {
+        let mut doc = html_document(raw);
+        if let Some(title) = known_title {
+            doc.text = title::drop_leading_title(&doc.text, &title);
+            doc.title = Some(title);
+        }
+        return doc;
+    }
+    titled(clean_text(&html::fragment_text(raw)), known_title)
+}
+
 /// A known title is removed from the top of the text; without one, the text's first line may
 /// be the headline.
 fn titled(cleaned: String, known: Option<String>) -> Document {
@@ -503,10 +609,15 @@ fn titled(cleaned: String, known: Option<String>) -> Document {
         Some(title) => Document {
             text: title::drop_leading_title(&cleaned, &title),
             title: Some(title),
+            ..Document::default()
         },
         None => {
             let (title, text) = detect_title(&cleaned);
-            Document { title, text }
+            Document {
+                title,
+                text,
+                ..Document::default()
+            }
         }
     }
 }

@@ -109,6 +109,13 @@ pub struct Source {
     pub summary: String,
     pub chunks: usize,
     pub content_hash: String,
+    /// From the article: see [`Article::url`], [`Article::published`], [`Article::teaser`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub teaser: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -487,6 +494,9 @@ pub fn run_cached(
             summary: s.summary,
             chunks: s.chunks,
             content_hash: a.content_hash.clone(),
+            url: a.url.clone(),
+            published: a.published.clone(),
+            teaser: a.teaser,
         })
         .collect();
     let timings = Timings {

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::manifest::Role;
-use crate::pipeline::Report;
+use crate::pipeline::{Report, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -27,6 +27,56 @@ pub fn render(report: &Report, format: Format, evidence: bool) -> String {
 
 fn cites(ids: &[crate::ingest::ArticleId]) -> String {
     ids.iter().map(|id| format!("[{id}]")).collect()
+}
+
+/// One source in the list: its title (a link when it has a url), where it came from, when it
+/// was published, and its summary, with a warning when only a teaser was read.
+fn source_entry(s: &Source) -> String {
+    let title = s.title.as_deref().unwrap_or("(untitled)");
+    let url = s.url.as_deref().map(link_target);
+    let heading = match &url {
+        Some(url) => format!("[{}]({url})", escape_link_text(title)),
+        None => title.to_string(),
+    };
+    let mut out = format!("**[{}] {}** — `{}`", s.id, heading, s.path);
+    if let Some(published) = &s.published {
+        let _ = write!(out, " · {published}");
+    }
+    out.push('\n');
+    out.push_str(&s.summary);
+    if s.chunks > 1 {
+        let _ = write!(out, " _(long article: summarized in {} parts)_", s.chunks);
+    }
+    if s.teaser {
+        match &url {
+            Some(url) => {
+                let _ = write!(out, " _(teaser only; full text at <{url}>)_");
+            }
+            None => out.push_str(" _(teaser only)_"),
+        }
+    }
+    out.push_str("\n\n");
+    out
+}
+
+/// A url usable both as `[text](url)` and `<url>`: the characters that would end either
+/// early are percent-encoded, which browsers read the same.
+fn link_target(url: &str) -> String {
+    url.trim()
+        .chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '(' => "%28".to_string(),
+            ')' => "%29".to_string(),
+            '<' => "%3C".to_string(),
+            '>' => "%3E".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn escape_link_text(text: &str) -> String {
+    text.replace('[', "\\[").replace(']', "\\]")
 }
 
 pub fn markdown(report: &Report, evidence: bool) -> String {
@@ -76,14 +126,7 @@ pub fn markdown(report: &Report, evidence: bool) -> String {
     }
     let _ = writeln!(out, "\n## Sources\n");
     for s in &report.sources {
-        let title = s.title.as_deref().unwrap_or("(untitled)");
-        let _ = writeln!(out, "**[{}] {}** — `{}`", s.id, title, s.path);
-        let chunked = if s.chunks > 1 {
-            format!(" _(long article: summarized in {} parts)_", s.chunks)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(out, "{}{}\n", s.summary, chunked);
+        out.push_str(&source_entry(s));
     }
     for s in &report.skipped {
         let _ = writeln!(
@@ -106,4 +149,62 @@ pub fn markdown(report: &Report, evidence: bool) -> String {
         r.timings.decode_tok_per_s
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::ArticleId;
+
+    fn source() -> Source {
+        Source {
+            id: ArticleId(2),
+            path: "news.rss#2".into(),
+            title: Some("Talks [update] resume".into()),
+            summary: "Talks resumed on Monday.".into(),
+            chunks: 1,
+            content_hash: String::new(),
+            url: None,
+            published: None,
+            teaser: false,
+        }
+    }
+
+    #[test]
+    fn a_plain_source_is_listed_as_before() {
+        assert_eq!(
+            source_entry(&source()),
+            "**[S2] Talks [update] resume** — `news.rss#2`\nTalks resumed on Monday.\n\n"
+        );
+    }
+
+    #[test]
+    fn a_source_with_a_url_links_its_title_and_shows_its_date() {
+        let s = Source {
+            url: Some("https://example.com/a (b)".into()),
+            published: Some("2024-03-05T09:30:00Z".into()),
+            ..source()
+        };
+        assert_eq!(
+            source_entry(&s),
+            "**[S2] [Talks \\[update\\] resume](https://example.com/a%20%28b%29)** — `news.rss#2` · 2024-03-05T09:30:00Z\nTalks resumed on Monday.\n\n"
+        );
+    }
+
+    #[test]
+    fn a_teaser_points_to_the_full_text() {
+        let s = Source {
+            url: Some("https://example.com/a".into()),
+            teaser: true,
+            ..source()
+        };
+        assert!(source_entry(&s).contains(
+            "Talks resumed on Monday. _(teaser only; full text at <https://example.com/a>)_"
+        ));
+        let no_url = Source {
+            teaser: true,
+            ..source()
+        };
+        assert!(source_entry(&no_url).contains("Monday. _(teaser only)_"));
+    }
 }

@@ -210,7 +210,7 @@ impl Store {
             .execute(
                 "INSERT OR IGNORE INTO articles (hash, title, url, published, path, text, first_seen)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![a.content_hash, a.title, None::<String>, None::<String>, a.path, a.text, now()],
+                params![a.content_hash, a.title, a.url, a.published, a.path, a.text, now()],
             )
             .map_err(|e| self.err(e))?;
         Ok(())

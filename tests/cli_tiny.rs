@@ -156,6 +156,47 @@ fn bad_inputs_give_one_line_errors_exit_2_and_no_output() {
     let (o, out) = run_expecting_failure(dir.path(), &missing, m);
     assert_bad_input(&o, "nope.txt");
     assert!(!out.exists());
+
+    let feed = dir.path().join("broken.rss");
+    std::fs::write(&feed, "<?xml version=\"1.0\"?><urlset></urlset>").unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &feed, m);
+    assert_bad_input(&o, "broken.rss: not a readable feed");
+    assert!(!out.exists());
+}
+
+#[test]
+fn feed_entries_are_sources_with_links_dates_and_teaser_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/feeds/world.rss");
+    let o = brief(
+        &[
+            "run",
+            feed.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--format",
+            "json",
+            "--max-tokens",
+            "8",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    assert!(sources[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("world.rss#1"));
+    assert_eq!(sources[0]["published"], "2024-03-05T16:42:00Z");
+    assert!(sources[0].get("teaser").is_none(), "false is left out");
+    assert_eq!(
+        sources[1]["url"],
+        "https://harbourgazette.example/business/2024/03/06/rates-held"
+    );
+    assert_eq!(sources[1]["teaser"], true);
 }
 
 #[test]

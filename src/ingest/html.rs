@@ -98,6 +98,14 @@ pub(crate) fn strip_tags(text: &str) -> String {
     ANY_TAG.replace_all(&out, "").into_owned()
 }
 
+/// An HTML fragment's text with paragraph breaks kept. Newlines in the markup are only
+/// source formatting, so they are folded into spaces before block tags and `<br>` put the
+/// real breaks back; otherwise a hard-wrapped `<p>` would come out as one paragraph a line.
+pub(crate) fn fragment_text(html: &str) -> String {
+    let flat = html.split_whitespace().collect::<Vec<_>>().join(" ");
+    strip_tags(&flat)
+}
+
 /// The article in an HTML page: Readability's pick, or the whole page's text when
 /// Readability finds nothing article-like (short pages, unusual markup).
 pub(crate) fn extract(html: &str) -> Page {
@@ -181,6 +189,25 @@ mod tests {
             .filter(|p| !p.is_empty())
             .collect();
         assert_eq!(paragraphs, ["One &amp; two", "Three\nfour"]);
+    }
+
+    #[test]
+    fn fragment_text_keeps_paragraphs_but_not_source_line_breaks() {
+        let text = fragment_text(
+            "<p>A paragraph wrapped\n  across two source lines.</p>\n<p>Second<br/>line</p>",
+        );
+        let paragraphs: Vec<&str> = text
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        assert_eq!(
+            paragraphs,
+            [
+                "A paragraph wrapped across two source lines.",
+                "Second\nline"
+            ]
+        );
     }
 
     #[test]

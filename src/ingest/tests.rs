@@ -331,7 +331,7 @@ fn a_directory_without_articles_is_an_error() {
     assert!(matches!(err, IngestError::NoArticlesInDir { .. }));
     assert!(
         err.to_string()
-            .contains("no .txt/.md/.markdown/.html/.htm files"),
+            .contains("no .txt/.md/.markdown/.html/.htm/.jsonl/.ndjson/.rss/.atom/.xml files"),
         "{err}"
     );
 }
@@ -531,3 +531,5 @@ mod seeds {
         }
     }
 }
+
+mod feeds;
