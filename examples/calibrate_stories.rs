@@ -40,7 +40,10 @@ fn main() -> anyhow::Result<()> {
     let refs: Vec<&ingest::Article> = articles.iter().collect();
     // BRIEF_LEAD=N tries another lead length (the shipped one is stories::LEAD_SENTENCES).
     let t = std::time::Instant::now();
-    let vectors = match std::env::var("BRIEF_LEAD").ok().and_then(|v| v.parse::<usize>().ok()) {
+    let vectors = match std::env::var("BRIEF_LEAD")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         Some(n) => {
             let texts: Vec<String> = refs
                 .iter()

@@ -295,6 +295,18 @@ fn check_summary(
     Ok(kept.join(" "))
 }
 
+/// Sources without titles still need a line that says what the story is: the best point's
+/// opening words.
+fn headline_from(point: &str) -> String {
+    const WORDS: usize = 14;
+    let words: Vec<&str> = point.split_whitespace().collect();
+    if words.len() <= WORDS {
+        return point.trim_end_matches('.').to_string();
+    }
+    let cut = words[..WORDS].join(" ");
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
 /// Runs the whole pipeline over the configured inputs.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Report> {
     let total = Instant::now();
@@ -479,6 +491,7 @@ pub fn run_cached(
             .filter(|a| Some(a.id) == lead)
             .chain(articles.iter())
             .find_map(|a| a.title.clone())
+            .or_else(|| points.first().map(|p| headline_from(&p.text)))
             .unwrap_or_else(|| "Briefing".to_string())
     } else {
         // A headline is not a claim that needs a source; citation markers there are noise.

@@ -193,7 +193,11 @@ fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> Summar
     let params = serde_json::json!({"params": cfg.summary_params, "style": cfg.style});
     SummaryKey {
         model_sha256: model_sha256.to_string(),
-        prompt_hash: hex_sha(serde_json::to_string(&prompt).unwrap_or_default().as_bytes()),
+        prompt_hash: hex_sha(
+            serde_json::to_string(&prompt)
+                .unwrap_or_default()
+                .as_bytes(),
+        ),
         params_hash: hex_sha(params.to_string().as_bytes()),
     }
 }
@@ -269,7 +273,11 @@ impl Progress for Quiet {
     fn stage(&self, _: &str) {}
     fn articles(&self, _: usize) {}
     fn article_done(&self, a: &Article, s: &ArticleSummary) {
-        tracing::debug!("summarized {} ({} tokens out)", a.path, s.usage.generated_tokens);
+        tracing::debug!(
+            "summarized {} ({} tokens out)",
+            a.path,
+            s.usage.generated_tokens
+        );
     }
     fn finish(&self) {}
 }
@@ -286,7 +294,9 @@ pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
     let store = Store::open(&cfg.store)?;
     let dead = store.close_dead_runs()?;
     if dead > 0 {
-        tracing::warn!("{dead} earlier run(s) died before finishing; carrying on from what they stored");
+        tracing::warn!(
+            "{dead} earlier run(s) died before finishing; carrying on from what they stored"
+        );
     }
     let params = serde_json::json!({
         "inputs": cfg.run.inputs,
@@ -471,7 +481,8 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     }
 
     let previous = store.previous_report(&cfg.date)?;
-    let previous: Option<NightlyReport> = previous.and_then(|(_, json)| serde_json::from_str(&json).ok());
+    let previous: Option<NightlyReport> =
+        previous.and_then(|(_, json)| serde_json::from_str(&json).ok());
     let mut stories: Vec<Story> = built
         .into_iter()
         .map(|c| Story {
@@ -501,6 +512,11 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     if let Some(out) = &cfg.out_dir {
         let day = out.join(&cfg.date);
         std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
+        // A run killed while writing leaves its temp file (never a torn report); we hold the
+        // lock, so any such file is litter.
+        for dir in [out.as_path(), day.as_path()] {
+            crate::atomic::remove_stale_temps(dir);
+        }
         for (name, text) in [
             ("briefing.json", json.clone()),
             ("briefing.md", markdown::render(&report)),
@@ -559,7 +575,10 @@ fn mark_new(stories: &mut [Story], previous: Option<&NightlyReport>) {
 
 fn normalise(text: &str) -> String {
     text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
@@ -607,7 +626,12 @@ fn past_reports(out: &Path) -> anyhow::Result<Vec<PastReport>> {
             stories: r.stories.len(),
             articles: r.stories.iter().map(|s| s.sources.len()).sum(),
             new_stories: r.stories.iter().filter(|s| s.new).count(),
-            headlines: r.stories.iter().take(3).map(|s| s.headline.clone()).collect(),
+            headlines: r
+                .stories
+                .iter()
+                .take(3)
+                .map(|s| s.headline.clone())
+                .collect(),
         });
     }
     found.sort_by(|a, b| b.date.cmp(&a.date));
@@ -670,7 +694,11 @@ mod tests {
             run: RunFigures::default(),
         };
         let mut now = vec![
-            story(&["a", "c"], &["The dam  held, officials said", "Rain fell."], None),
+            story(
+                &["a", "c"],
+                &["The dam  held, officials said", "Rain fell."],
+                None,
+            ),
             story(&["d"], &["A new thing."], None),
         ];
         mark_new(&mut now, Some(&prev));
@@ -691,7 +719,10 @@ mod tests {
             story(&["e"], &[], None),
         ];
         order(&mut s);
-        let firsts: Vec<&str> = s.iter().map(|x| x.sources[0].content_hash.as_str()).collect();
+        let firsts: Vec<&str> = s
+            .iter()
+            .map(|x| x.sources[0].content_hash.as_str())
+            .collect();
         assert_eq!(firsts, ["b", "d", "a", "e"]);
     }
 

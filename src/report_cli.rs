@@ -127,7 +127,10 @@ pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Resu
 pub fn history(args: &HistoryArgs) -> anyhow::Result<()> {
     let path = args.store.clone().unwrap_or_else(store::default_path);
     if !path.is_file() {
-        anyhow::bail!("{}: no store yet (run `brief report` first)", path.display());
+        anyhow::bail!(
+            "{}: no store yet (run `brief report` first)",
+            path.display()
+        );
     }
     let runs = Store::open(&path)?.runs(args.limit)?;
     if args.json {

@@ -311,6 +311,14 @@ impl Store {
         Ok(())
     }
 
+    /// How many summaries the store holds (all models and prompts).
+    pub fn summaries_count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM summaries", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
     /// A finished story briefing (JSON), by the key of everything it was made from.
     pub fn story(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.conn

@@ -22,7 +22,12 @@ const LEAD_SENTENCES: usize = 15;
 /// The text that stands for an article when grouping: its title and the first sentences.
 pub fn lead_text(article: &Article, splitter: &Splitter) -> String {
     let mut parts: Vec<String> = article.title.iter().cloned().collect();
-    parts.extend(splitter.split(&article.text).into_iter().take(LEAD_SENTENCES));
+    parts.extend(
+        splitter
+            .split(&article.text)
+            .into_iter()
+            .take(LEAD_SENTENCES),
+    );
     parts.join(" ")
 }
 

@@ -129,12 +129,17 @@ fn chart(out: &mut String, stories: &[Story]) {
         return;
     }
     let shown = &stories[..stories.len().min(20)];
-    let max = shown.iter().map(|s| s.sources.len()).max().unwrap_or(1).max(1);
+    let max = shown
+        .iter()
+        .map(|s| s.sources.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let (label_w, bar_w, row) = (330.0, 560.0, 22.0);
     let h = row * shown.len() as f64 + 6.0;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<div class=\"chart\"><svg role=\"img\" aria-label=\"Sources per story\" width=\"100%\" viewBox=\"0 0 {} {h}\" preserveAspectRatio=\"xMinYMin meet\">\n",
+        "<div class=\"chart\"><svg role=\"img\" aria-label=\"Sources per story\" width=\"100%\" viewBox=\"0 0 {} {h}\" preserveAspectRatio=\"xMinYMin meet\">",
         label_w + bar_w + 40.0
     );
     for (i, s) in shown.iter().enumerate() {
@@ -268,7 +273,11 @@ fn point(out: &mut String, story: usize, p: &StoryPoint) {
         if p.new { " class=\"new\"" } else { "" },
         text(&p.text),
         cites,
-        if p.new { "<span class=\"badge\">new</span>" } else { "" }
+        if p.new {
+            "<span class=\"badge\">new</span>"
+        } else {
+            ""
+        }
     );
     if !p.evidence.is_empty() {
         out.push_str("<details><summary>evidence</summary><ul>\n");

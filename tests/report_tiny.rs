@@ -1,0 +1,381 @@
+//! `brief report` through the real binary: a tiny random-weight GGUF written by the test for
+//! the summaries, the real MiniLM for story grouping and evidence. Covers the incremental
+//! rerun, cache invalidation, the lock, kill -9 mid-run, feeds, and story grouping.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tiny_model(dir: &Path, seed: u64) -> PathBuf {
+    let p = dir.join(format!("tiny{seed}.gguf"));
+    brief::tiny::write_tiny_llama(&p, seed).expect("write tiny gguf");
+    p
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_brief"));
+    c.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("BRIEF_STORE");
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `brief report … --format json` and returns the report.
+fn report(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["report", "--format", "json", "--date", "2026-01-02"];
+    all.extend_from_slice(args);
+    let o = command(&all).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn figure(r: &serde_json::Value, name: &str) -> u64 {
+    r["run"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no run.{name} in {}", r["run"]))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn rerun_over_unchanged_input_calls_no_model_and_stories_group_the_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 7);
+    let store = dir.path().join("store.sqlite");
+    let seeds = root().join("seeds");
+    let unrelated = root().join("tests/data/unrelated");
+    let args = [
+        s(&seeds),
+        s(&unrelated),
+        "--model",
+        s(&model),
+        "--max-tokens",
+        "16",
+        "--store",
+        s(&store),
+    ];
+    let first = report(&args);
+    let stories = first["stories"].as_array().unwrap();
+    // The five seeds are one story; the three unrelated articles are three more.
+    assert_eq!(stories.len(), 4, "{:#}", first["stories"]);
+    let sizes: Vec<usize> = stories
+        .iter()
+        .map(|s| s["sources"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [5, 1, 1, 1]);
+    assert!(stories[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["path"].as_str().unwrap().contains("seeds")));
+    assert_eq!(figure(&first, "articles"), 8);
+    assert_eq!(figure(&first, "summaries_written"), 8);
+    assert!(figure(&first, "model_calls") >= 8);
+    for st in stories {
+        for p in st["points"].as_array().unwrap() {
+            assert!(!p["sources"].as_array().unwrap().is_empty(), "{p}");
+        }
+    }
+
+    let t = Instant::now();
+    let again = report(&args);
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(figure(&again, "model_calls"), 0);
+    assert_eq!(figure(&again, "summaries_written"), 0);
+    assert_eq!(figure(&again, "stories_reused"), 4);
+    assert_eq!(again["run"]["model_loaded"], false);
+    assert_eq!(again["stories"], first["stories"]);
+    eprintln!("unchanged rerun: {secs:.2} s");
+}
+
+#[test]
+fn changing_the_model_a_prompt_or_a_parameter_recomputes_exactly_what_depends_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 7);
+    let other = tiny_model(dir.path(), 8);
+    let store = dir.path().join("store.sqlite");
+    let prompts = dir.path().join("prompts");
+    std::fs::create_dir(&prompts).unwrap();
+    for e in std::fs::read_dir(root().join("prompts")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), prompts.join(e.file_name())).unwrap();
+    }
+    let input = root().join("tests/data/unrelated");
+    let run = |model: &Path, max_tokens: &str| {
+        report(&[
+            s(&input),
+            "--model",
+            s(model),
+            "--max-tokens",
+            max_tokens,
+            "--prompts",
+            s(&prompts),
+            "--store",
+            s(&store),
+        ])
+    };
+    let base = run(&model, "16");
+    assert_eq!(figure(&base, "summaries_written"), 3);
+
+    // A generation parameter shapes every summary.
+    let r = run(&model, "12");
+    assert_eq!(figure(&r, "summaries_written"), 3);
+    assert_eq!(figure(&r, "stories_reused"), 0);
+
+    // The briefing template does not shape per-article summaries: they are reused, the
+    // stories rebuilt.
+    let briefing = prompts.join("briefing.j2");
+    let text = std::fs::read_to_string(&briefing).unwrap();
+    std::fs::write(&briefing, format!("{text}\n{{# edited #}}\n")).unwrap();
+    let r = run(&model, "16");
+    assert_eq!(figure(&r, "summaries_written"), 0);
+    assert_eq!(figure(&r, "summaries_reused"), 3);
+    assert_eq!(figure(&r, "stories_reused"), 0);
+    assert_eq!(figure(&r, "model_calls"), 0);
+
+    // The article template does.
+    let article = prompts.join("article.j2");
+    let text = std::fs::read_to_string(&article).unwrap();
+    std::fs::write(&article, format!("{text}\n{{# edited #}}\n")).unwrap();
+    let r = run(&model, "16");
+    assert_eq!(figure(&r, "summaries_written"), 3);
+
+    // So does the model; and going back finds everything cached again.
+    let r = run(&other, "16");
+    assert_eq!(figure(&r, "summaries_written"), 3);
+    let r = run(&model, "16");
+    assert_eq!(figure(&r, "model_calls"), 0);
+    assert_eq!(figure(&r, "stories_reused"), 3);
+}
+
+#[test]
+fn a_second_run_exits_75_while_the_lock_is_held_and_wait_waits_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 7);
+    let store = dir.path().join("store.sqlite");
+    let input = root().join("tests/data/unrelated");
+    let held = brief::lock::acquire(&brief::lock::path_for(&store), false).unwrap();
+    let args = [
+        "report",
+        s(&input),
+        "--model",
+        s(&model),
+        "--max-tokens",
+        "8",
+        "--store",
+        s(&store),
+    ];
+    let o = command(&args).output().unwrap();
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("brief: ") && last.contains("another brief report is running"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    let mut args = args.to_vec();
+    args.push("--wait");
+    let mut child = command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "did not wait");
+    drop(held);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!o.stdout.is_empty());
+}
+
+/// Thirty xsum dev articles as one JSON Lines input: enough work to kill a run in the middle.
+fn many_articles(dir: &Path) -> PathBuf {
+    let data = root().join("../shared/eval/xsum_dev.jsonl");
+    let text = std::fs::read_to_string(&data)
+        .unwrap_or_else(|e| panic!("{}: {e} (the test needs ../shared/eval)", data.display()));
+    let mut out = String::new();
+    for line in text.lines().take(30) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let body = v["documents"][0]["text"].as_str().unwrap();
+        out.push_str(&serde_json::json!({"title": v["id"], "text": body}).to_string());
+        out.push('\n');
+    }
+    let p = dir.join("articles.jsonl");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn kill_9_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 7);
+    let store = dir.path().join("store.sqlite");
+    let out = dir.path().join("reports");
+    let input = many_articles(dir.path());
+    let args = [
+        "report",
+        s(&input),
+        "--model",
+        s(&model),
+        "--max-tokens",
+        "48",
+        "--store",
+        s(&store),
+        "--out-dir",
+        s(&out),
+        "--date",
+        "2026-01-02",
+    ];
+    let mut child = command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as a few summaries are stored.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        if let Ok(st) = brief::store::Store::open(&store) {
+            stored = st.summaries_count().unwrap_or(0);
+        }
+        if stored >= 3 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed"
+    );
+    assert!(stored >= 3, "no summaries stored before the deadline");
+    // Nothing half-written: either no report yet, or whole files.
+    for day in std::fs::read_dir(&out).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(day.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = f.file_name().to_string_lossy().into_owned();
+            assert!(!name.ends_with(".json") && !name.ends_with(".md"), "{name}");
+        }
+    }
+
+    let o = command(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("2026-01-02/briefing.json")).unwrap())
+            .unwrap();
+    // Each article is a story of its own here: what the killed run finished comes back as
+    // stored stories or stored summaries, and only the rest is written.
+    let articles = figure(&written, "articles");
+    let new = figure(&written, "summaries_written");
+    let reused = figure(&written, "summaries_reused") + figure(&written, "stories_reused");
+    assert!(
+        new <= articles - 3,
+        "the rerun redid work the killed run stored"
+    );
+    assert_eq!(reused + new, articles);
+    for name in ["briefing.md", "briefing.html"] {
+        assert!(out.join("2026-01-02").join(name).is_file());
+    }
+    assert!(out.join("index.html").is_file());
+    let leftovers: Vec<String> = std::fs::read_dir(out.join("2026-01-02"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let h = command(&["history", "--store", s(&store), "--json"])
+        .output()
+        .unwrap();
+    assert!(h.status.success(), "{}", stderr(&h));
+    let runs: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let statuses: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["ok", "killed"]);
+}
+
+#[test]
+fn feeds_and_dated_outputs_with_new_since_the_previous_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 7);
+    let store = dir.path().join("store.sqlite");
+    let out = dir.path().join("reports");
+    let feeds = root().join("tests/data/feeds");
+    let unrelated = root().join("tests/data/unrelated");
+    let run = |date: &str, inputs: &[&Path]| {
+        let mut args = vec!["report"];
+        args.extend(inputs.iter().map(|p| s(p)));
+        args.extend([
+            "--model",
+            s(&model),
+            "--max-tokens",
+            "8",
+            "--store",
+            s(&store),
+            "--out-dir",
+            s(&out),
+            "--date",
+            date,
+        ]);
+        let o = command(&args).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        // Quiet when not on a terminal: timestamped lines, no escape codes.
+        assert!(!stderr(&o).contains('\u{1b}'), "{}", stderr(&o));
+        let p = out.join(date).join("briefing.json");
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let day1 = run("2026-01-01", &[&unrelated]);
+    assert!(day1["since"].is_null());
+    let day2 = run("2026-01-02", &[&unrelated, &feeds]);
+    assert_eq!(day2["since"], "2026-01-01");
+    let stories = day2["stories"].as_array().unwrap();
+    let mut old = 0;
+    for st in stories {
+        let paths: Vec<&str> = st["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["path"].as_str().unwrap())
+            .collect();
+        let from_day1 = paths.iter().all(|p| p.contains("unrelated"));
+        assert_eq!(st["new"], !from_day1, "{paths:?}");
+        old += from_day1 as usize;
+    }
+    assert_eq!(old, 3);
+    let sources: Vec<&serde_json::Value> = stories
+        .iter()
+        .flat_map(|st| st["sources"].as_array().unwrap())
+        .collect();
+    assert!(sources
+        .iter()
+        .any(|x| x["url"].as_str().is_some_and(|u| u.starts_with("http"))));
+    assert!(sources.iter().any(|x| x["teaser"] == true));
+    let html = std::fs::read_to_string(out.join("2026-01-02/briefing.html")).unwrap();
+    assert!(html.contains("class=\"badge teaser\"") && html.contains("<svg"));
+    assert!(!html.contains("<script") && !html.contains("src=\"http"));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("2026-01-01/briefing.html") && index.contains("2026-01-02/briefing.html")
+    );
+}
