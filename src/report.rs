@@ -468,7 +468,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
                 };
                 store.put_story(&key, &serde_json::to_string(&c)?)?;
                 tracing::info!(
-                    "story {}/{}: {} articles, {} points",
+                    "story {}/{}: {} article(s), {} point(s)",
                     n + 1,
                     groups.len(),
                     members.len(),
