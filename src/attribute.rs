@@ -299,8 +299,9 @@ fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
 }
 
 /// Stories with more sources than this are ranked in groups first: ranking compares every
-/// sentence with every other, which grows with the square of the story's size.
-const GROUP: usize = 8;
+/// sentence with every other, which grows with the square of the story's size. The same group
+/// size as the model's drafting, so both levels of the reduce see the same groups.
+const GROUP: usize = crate::consolidate::GROUP;
 /// Candidates each group passes up to the whole-story ranking.
 const GROUP_KEEP: usize = 24;
 
@@ -493,5 +494,60 @@ mod tests {
         assert_eq!(chosen.len(), 2);
         assert_eq!(chosen[0].sources, vec![ArticleId(1), ArticleId(2)]);
         assert_eq!(chosen[1].text, "Police searched the embassy.");
+    }
+
+    /// Twelve sources, so extraction goes through the groups; the one fact that sources in
+    /// different groups share must still come first and cite both.
+    #[test]
+    fn a_big_story_is_reduced_in_groups_and_keeps_cross_group_support() {
+        let n = 12u32;
+        let dim = n as usize + 1;
+        let mut sentences = Vec::new();
+        let shared = "The river dam near Kariba burst on Monday, flooding three villages.";
+        for src in 1..=n {
+            let mut own = vec![0.0f32; dim];
+            own[src as usize] = 1.0;
+            let text = format!("Local officials in district {src} said roads there were closed for repairs this week.");
+            sentences.push(evidence::Sentence {
+                source: ArticleId(src),
+                position: 0,
+                terms: evidence::key_terms(&text),
+                text,
+                embedding: own,
+            });
+            if src == 1 || src == n {
+                let mut e = vec![0.0f32; dim];
+                e[0] = 1.0;
+                sentences.push(evidence::Sentence {
+                    source: ArticleId(src),
+                    position: 1,
+                    terms: evidence::key_terms(shared),
+                    text: shared.to_string(),
+                    embedding: e,
+                });
+            }
+        }
+        let index = Index {
+            sentences,
+            sources: (1..=n).map(ArticleId).collect(),
+        };
+        let articles: Vec<Article> = (1..=n)
+            .map(|i| Article {
+                id: ArticleId(i),
+                path: format!("{i}.txt"),
+                title: None,
+                text: String::new(),
+                content_hash: String::new(),
+                url: None,
+                published: None,
+                teaser: false,
+            })
+            .collect();
+        let ranked = extracted(&index, &articles);
+        assert_eq!(ranked[0].text, shared);
+        let mut cited = ranked[0].sources.clone();
+        cited.sort();
+        assert_eq!(cited, vec![ArticleId(1), ArticleId(n)]);
+        assert!(ranked.len() <= GROUP_KEEP * 2 + 2, "{}", ranked.len());
     }
 }

@@ -27,7 +27,37 @@ struct SourceCtx<'a> {
     summary: &'a str,
 }
 
+/// Most sources in one drafting prompt. A bigger story is drafted in groups of this many and
+/// the groups' points pooled: [`crate::attribute`] then checks every pooled point against the
+/// whole story, merges restatements and keeps the best, so the reduce step is the checked one
+/// and no prompt outgrows the context.
+pub const GROUP: usize = 8;
+
 pub fn draft(
+    model: &mut Model,
+    prompts: &Prompts,
+    articles: &[Article],
+    summaries: &[ArticleSummary],
+    points: usize,
+    params: &GenParams,
+) -> Result<Draft, SummarizeError> {
+    let mut out = Draft::default();
+    for (group, sums) in articles.chunks(GROUP).zip(summaries.chunks(GROUP)) {
+        let d = draft_group(model, prompts, group, sums, points, params)?;
+        if out.headline.is_empty() {
+            out.headline = d.headline;
+        }
+        out.points.extend(d.points);
+        if !out.raw.is_empty() {
+            out.raw.push_str("\n\n");
+        }
+        out.raw.push_str(&d.raw);
+        out.usage.merge(&d.usage);
+    }
+    Ok(out)
+}
+
+fn draft_group(
     model: &mut Model,
     prompts: &Prompts,
     articles: &[Article],
