@@ -339,6 +339,144 @@ pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
     }
 }
 
+/// The models a report needs, loaded the first time something is not in the store.
+struct Lazy<'a> {
+    cfg: &'a RunConfig,
+    embedder: Option<Embedder>,
+    loaded: Option<LoadedModel>,
+}
+
+impl Lazy<'_> {
+    fn embedder(&mut self) -> anyhow::Result<&Embedder> {
+        if let Some(m) = &self.loaded {
+            return Ok(&m.embedder);
+        }
+        if self.embedder.is_none() {
+            self.embedder = Some(Embedder::load_default(
+                &self.cfg.models_dir,
+                self.cfg.offline,
+            )?);
+        }
+        Ok(self.embedder.as_ref().expect("just loaded"))
+    }
+
+    fn model(&mut self) -> anyhow::Result<&mut LoadedModel> {
+        if self.loaded.is_none() {
+            let e = match self.embedder.take() {
+                Some(e) => e,
+                None => Embedder::load_default(&self.cfg.models_dir, self.cfg.offline)?,
+            };
+            tracing::info!("loading {:?}", self.cfg.model);
+            self.loaded = Some(pipeline::load_model_with(self.cfg, e)?);
+        }
+        Ok(self.loaded.as_mut().expect("just loaded"))
+    }
+}
+
+/// One vector per article: from the store, else embedded now and stored.
+fn story_vectors(
+    store: &Store,
+    articles: &[Article],
+    embedder_key: &str,
+    models: &mut Lazy,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let mut vectors: Vec<Option<Vec<f32>>> = articles
+        .iter()
+        .map(|a| store.vector(&a.content_hash, embedder_key))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<usize> = (0..articles.len())
+        .filter(|&i| vectors[i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let refs: Vec<&Article> = missing.iter().map(|&i| &articles[i]).collect();
+        let fresh = stories::vectors(&refs, &Splitter::news(), models.embedder()?)?;
+        for (&i, v) in missing.iter().zip(fresh) {
+            store.put_vector(&articles[i].content_hash, embedder_key, &v)?;
+            vectors[i] = Some(v);
+        }
+    }
+    Ok(vectors.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// What one run needs to brief a story.
+struct StoryJob<'a> {
+    cfg: &'a RunConfig,
+    prompts: &'a Prompts,
+    store: &'a Store,
+    summary_key: SummaryKey,
+    model_sha: &'a str,
+    embedder_key: &'a str,
+}
+
+impl StoryJob<'_> {
+    /// The story's briefing from the store, else made now (summaries from the store where
+    /// they are) and stored.
+    fn brief(
+        &self,
+        members: &[&Article],
+        models: &mut Lazy,
+        figures: &mut RunFigures,
+    ) -> anyhow::Result<Cached> {
+        let key = story_key(
+            self.cfg,
+            self.prompts,
+            self.model_sha,
+            self.embedder_key,
+            members,
+        );
+        if let Some(c) = self
+            .store
+            .story(&key)?
+            .and_then(|json| serde_json::from_str::<Cached>(&json).ok())
+        {
+            figures.stories_reused += 1;
+            return Ok(c);
+        }
+        figures.model_loaded |= models.loaded.is_none();
+        let model = models.model()?;
+        // Ids are the story's own, S1… in input order, so a stored briefing reads the same
+        // whatever else came in that night.
+        let local: Vec<Article> = members
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Article {
+                id: ArticleId(i as u32 + 1),
+                ..(*a).clone()
+            })
+            .collect();
+        let mut cache = StoreCache {
+            store: self.store,
+            key: self.summary_key.clone(),
+            written: 0,
+            reused: 0,
+        };
+        let report = pipeline::run_cached(
+            self.cfg,
+            model,
+            self.prompts,
+            ingest::Ingested {
+                articles: local,
+                ..Default::default()
+            },
+            (0.0, Instant::now()),
+            &Quiet,
+            &mut cache,
+        )?;
+        figures.model_calls += report.run.tokens.calls;
+        figures.summaries_written += cache.written;
+        figures.summaries_reused += cache.reused;
+        let from: FromRun = serde_json::from_value(serde_json::to_value(&report)?)?;
+        let c = Cached {
+            headline: from.briefing.headline,
+            sources: from.sources,
+            points: from.briefing.points,
+            disagreements: from.briefing.disagreements,
+        };
+        self.store.put_story(&key, &serde_json::to_string(&c)?)?;
+        Ok(c)
+    }
+}
+
 fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Written> {
     let start = Instant::now();
     let run_cfg = &cfg.run;
@@ -362,29 +500,12 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let (_, model_name, model_sha, _) =
         pipeline::resolve_model(&run_cfg.model, &run_cfg.models_dir, run_cfg.offline)?;
     let embedder_key = embedder_id(&run_cfg.models_dir)?;
-    let splitter = Splitter::news();
-
-    // Story vectors: from the store, else embedded now (the embedder loads only if needed).
-    let mut embedder: Option<Embedder> = None;
-    let mut vectors: Vec<Option<Vec<f32>>> = articles
-        .iter()
-        .map(|a| store.vector(&a.content_hash, &embedder_key))
-        .collect::<Result<_, _>>()?;
-    let missing: Vec<usize> = (0..articles.len())
-        .filter(|&i| vectors[i].is_none())
-        .collect();
-    if !missing.is_empty() {
-        let e = embedder.insert(Embedder::load_default(
-            &run_cfg.models_dir,
-            run_cfg.offline,
-        )?);
-        let refs: Vec<&Article> = missing.iter().map(|&i| &articles[i]).collect();
-        for (&i, v) in missing.iter().zip(stories::vectors(&refs, &splitter, e)?) {
-            store.put_vector(&articles[i].content_hash, &embedder_key, &v)?;
-            vectors[i] = Some(v);
-        }
-    }
-    let vectors: Vec<Vec<f32>> = vectors.into_iter().map(Option::unwrap_or_default).collect();
+    let mut models = Lazy {
+        cfg: run_cfg,
+        embedder: None,
+        loaded: None,
+    };
+    let vectors = story_vectors(store, &articles, &embedder_key, &mut models)?;
     let groups = stories::cluster(&vectors, cfg.same_story);
     tracing::info!(
         "{} articles ({} duplicates skipped) in {} stories",
@@ -400,89 +521,32 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
         stories: groups.len(),
         ..Default::default()
     };
-    let mut loaded: Option<LoadedModel> = None;
-    let summary_key = summary_key(run_cfg, &prompts, &model_sha);
+    let job = StoryJob {
+        cfg: run_cfg,
+        prompts: &prompts,
+        store,
+        summary_key: summary_key(run_cfg, &prompts, &model_sha),
+        model_sha: &model_sha,
+        embedder_key: &embedder_key,
+    };
     let mut built = Vec::with_capacity(groups.len());
     for (n, group) in groups.iter().enumerate() {
         let members: Vec<&Article> = group.iter().map(|&i| &articles[i]).collect();
-        let key = story_key(run_cfg, &prompts, &model_sha, &embedder_key, &members);
-        let cached: Option<Cached> = match store.story(&key)? {
-            Some(json) => serde_json::from_str(&json).ok(),
-            None => None,
-        };
-        let story = match cached {
-            Some(c) => {
-                figures.stories_reused += 1;
-                c
-            }
-            None => {
-                let model = match &mut loaded {
-                    Some(m) => m,
-                    None => {
-                        tracing::info!("loading {model_name}");
-                        let e = match embedder.take() {
-                            Some(e) => e,
-                            None => Embedder::load_default(&run_cfg.models_dir, run_cfg.offline)?,
-                        };
-                        figures.model_loaded = true;
-                        loaded.insert(pipeline::load_model_with(run_cfg, e)?)
-                    }
-                };
-                // Ids are the story's own, S1… in input order, so a cached briefing reads the
-                // same whatever else came in that night.
-                let local: Vec<Article> = members
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| Article {
-                        id: ArticleId(i as u32 + 1),
-                        ..(*a).clone()
-                    })
-                    .collect();
-                let mut cache = StoreCache {
-                    store,
-                    key: summary_key.clone(),
-                    written: 0,
-                    reused: 0,
-                };
-                let report = pipeline::run_cached(
-                    run_cfg,
-                    model,
-                    &prompts,
-                    ingest::Ingested {
-                        articles: local,
-                        ..Default::default()
-                    },
-                    (0.0, Instant::now()),
-                    &Quiet,
-                    &mut cache,
-                )?;
-                figures.model_calls += report.run.tokens.calls;
-                figures.summaries_written += cache.written;
-                figures.summaries_reused += cache.reused;
-                let from: FromRun = serde_json::from_value(serde_json::to_value(&report)?)?;
-                let c = Cached {
-                    headline: from.briefing.headline,
-                    sources: from.sources,
-                    points: from.briefing.points,
-                    disagreements: from.briefing.disagreements,
-                };
-                store.put_story(&key, &serde_json::to_string(&c)?)?;
-                tracing::info!(
-                    "story {}/{}: {} article(s), {} point(s)",
-                    n + 1,
-                    groups.len(),
-                    members.len(),
-                    c.points.len()
-                );
-                c
-            }
-        };
-        built.push(story);
+        let c = job.brief(&members, &mut models, &mut figures)?;
+        tracing::info!(
+            "story {}/{}: {} article(s), {} point(s)",
+            n + 1,
+            groups.len(),
+            members.len(),
+            c.points.len()
+        );
+        built.push(c);
     }
+    drop(models);
 
-    let previous = store.previous_report(&cfg.date)?;
-    let previous: Option<NightlyReport> =
-        previous.and_then(|(_, json)| serde_json::from_str(&json).ok());
+    let previous: Option<NightlyReport> = store
+        .previous_report(&cfg.date)?
+        .and_then(|(_, json)| serde_json::from_str(&json).ok());
     let mut stories: Vec<Story> = built
         .into_iter()
         .map(|c| Story {
@@ -508,31 +572,10 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
         run: figures,
     };
     let json = serde_json::to_string_pretty(&report)?;
-    let mut written = Written::default();
-    if let Some(out) = &cfg.out_dir {
-        let day = out.join(&cfg.date);
-        std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
-        // A run killed while writing leaves its temp file (never a torn report); we hold the
-        // lock, so any such file is litter.
-        for dir in [out.as_path(), day.as_path()] {
-            crate::atomic::remove_stale_temps(dir);
-        }
-        for (name, text) in [
-            ("briefing.json", json.clone()),
-            ("briefing.md", markdown::render(&report)),
-            ("briefing.html", html::render(&report)),
-        ] {
-            let p = day.join(name);
-            crate::atomic::write(&p, text.as_bytes())
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            written.files.push(p);
-        }
-        let index = out.join("index.html");
-        let page = html::index(&past_reports(out)?);
-        crate::atomic::write(&index, page.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
-        written.files.push(index);
-    }
+    let files = match &cfg.out_dir {
+        Some(out) => write_dated(out, &report, &json)?,
+        None => Vec::new(),
+    };
     store.put_report(
         run_id,
         &cfg.date,
@@ -542,8 +585,39 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
             .as_deref(),
         &json,
     )?;
-    written.report = Some(report);
-    Ok(written)
+    Ok(Written {
+        report: Some(report),
+        files,
+    })
+}
+
+/// `OUT/DATE/briefing.{json,md,html}` and `OUT/index.html`, each written whole or not at all.
+fn write_dated(out: &Path, report: &NightlyReport, json: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let day = out.join(&report.date);
+    std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
+    // A run killed while writing leaves its temp file (never a torn report); we hold the
+    // lock, so any such file is litter.
+    for dir in [out, day.as_path()] {
+        crate::atomic::remove_stale_temps(dir);
+    }
+    let mut files = Vec::new();
+    for (name, text) in [
+        ("briefing.json", json.to_string()),
+        ("briefing.md", markdown::render(report)),
+        ("briefing.html", html::render(report)),
+    ] {
+        let p = day.join(name);
+        crate::atomic::write(&p, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        files.push(p);
+    }
+    // The index is made from the dated reports on disk, so it lists exactly what is there.
+    let index = out.join("index.html");
+    let page = html::index(&past_reports(out)?);
+    crate::atomic::write(&index, page.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
+    files.push(index);
+    Ok(files)
 }
 
 /// Marks stories, sources and points the previous report did not have. The first report
