@@ -1,5 +1,10 @@
 //! Where sources differ: the same kind of quantity (members, hours, kilometres, a day of a
-//! month…) given different values by sources writing about the same thing.
+//! month…) given different values, the same event put in different places, or the same person
+//! given different roles (and the same role different people), by sources writing about the
+//! same thing.
+
+mod places;
+mod roles;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -8,7 +13,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::embed::cosine;
-use crate::evidence::Index;
+use crate::evidence::{Index, Sentence};
 use crate::ingest::ArticleId;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,9 +23,22 @@ pub struct Side {
     pub sentence: String,
 }
 
+/// What sort of fact the sources differ on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Count,
+    Date,
+    Distance,
+    Place,
+    Role,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Disagreement {
-    /// What the values measure: the word after the number, or the month for dates.
+    pub kind: Kind,
+    /// What the values are of: the word after the number, the month for dates, "place of the
+    /// <event>", "role of <person>" or "who is the <role>".
     pub about: String,
     pub sides: Vec<Side>,
 }
@@ -40,17 +58,27 @@ static DATE_DM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,2})\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b")
         .expect("valid regex")
 });
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:1[89]|20)\d\d\b").expect("valid regex"));
+/// Words (with inner apostrophes, hyphens and dots, so "Iran’s", "al-Assad", "U.S" stay whole)
+/// and single punctuation marks.
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{L}\p{N}]+(?:['’.\-][\p{L}\p{N}]+)*(?:['’]s?)?|\S").expect("valid regex")
+});
 
 /// Short unit spellings that mean the same as the long ones.
 fn canonical_unit(u: &str) -> &str {
     match u {
         "km" | "kms" | "kilometre" | "kilometer" => "kilometer",
         "mi" | "mile" => "mile",
+        "metre" | "meter" => "meter",
         "hr" | "hrs" | "hour" => "hour",
         "pc" | "percent" => "percent",
         other => other,
     }
 }
+
+const DISTANCE_UNITS: &[&str] = &["kilometer", "mile", "meter", "feet", "foot", "yard"];
 
 /// Words after a number that are not units of anything.
 const NOT_UNITS: &[&str] = &[
@@ -79,82 +107,223 @@ fn measures(s: &str) -> Vec<(String, String)> {
     out
 }
 
-fn is_month(w: &str) -> bool {
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-    .contains(&w)
+fn measure_kind(unit: &str) -> Kind {
+    if is_month(&unit.to_lowercase()) {
+        Kind::Date
+    } else if DISTANCE_UNITS.contains(&unit) {
+        Kind::Distance
+    } else {
+        Kind::Count
+    }
 }
 
-pub fn find(index: &Index) -> Vec<Disagreement> {
-    // (what) -> value -> (sources, first sentence)
-    let mut found: BTreeMap<String, BTreeMap<String, (BTreeSet<ArticleId>, String)>> =
-        BTreeMap::new();
-    let sents = &index.sentences;
-    let facts: Vec<Vec<(String, String)>> = sents.iter().map(|s| measures(&s.text)).collect();
-    for i in 0..sents.len() {
-        for j in (i + 1)..sents.len() {
-            if sents[i].source == sents[j].source
-                || facts[i].is_empty()
-                || facts[j].is_empty()
-                || cosine(&sents[i].embedding, &sents[j].embedding) < SAME_TOPIC
-            {
-                continue;
-            }
-            for (unit_a, val_a) in &facts[i] {
-                for (unit_b, val_b) in &facts[j] {
-                    if unit_a != unit_b || val_a == val_b {
-                        continue;
-                    }
-                    // The other sentence must not also state this side's value: then the
-                    // two are listing several quantities, not disagreeing.
-                    if facts[j].iter().any(|(u, v)| u == unit_a && v == val_a)
-                        || facts[i].iter().any(|(u, v)| u == unit_b && v == val_b)
-                    {
-                        continue;
-                    }
-                    let entry = found.entry(unit_a.clone()).or_default();
-                    for (k, v) in [(i, val_a), (j, val_b)] {
-                        let side = entry
-                            .entry(v.clone())
-                            .or_insert_with(|| (BTreeSet::new(), sents[k].text.clone()));
-                        side.0.insert(sents[k].source);
-                    }
+fn is_month(w: &str) -> bool {
+    MONTHS.contains(&w)
+}
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The sources that gave a value, and the first sentence that did.
+type Backers = (BTreeSet<ArticleId>, String);
+
+/// For each (kind, what), every value given and who gave it.
+#[derive(Default)]
+struct Found(BTreeMap<(Kind, String), BTreeMap<String, Backers>>);
+
+impl Found {
+    fn add(&mut self, kind: Kind, about: &str, sides: [(&str, &Sentence); 2]) {
+        let entry = self.0.entry((kind, about.to_string())).or_default();
+        for (value, s) in sides {
+            entry
+                .entry(value.to_string())
+                .or_insert_with(|| (BTreeSet::new(), s.text.clone()))
+                .0
+                .insert(s.source);
+        }
+    }
+
+    fn into_disagreements(self) -> Vec<Disagreement> {
+        self.0
+            .into_iter()
+            .map(|((kind, about), values)| Disagreement {
+                kind,
+                about,
+                sides: values
+                    .into_iter()
+                    .map(|(value, (sources, sentence))| Side {
+                        value,
+                        sources: sources.into_iter().collect(),
+                        sentence,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// What the detectors share: the sentence pairs worth comparing and each source's whole text.
+struct Context<'a> {
+    sentences: &'a [Sentence],
+    /// (i, j, cosine), i < j, different sources, at least [`SAME_TOPIC`].
+    pairs: Vec<(usize, usize, f32)>,
+    texts: BTreeMap<ArticleId, String>,
+}
+
+impl<'a> Context<'a> {
+    fn new(index: &'a Index) -> Self {
+        let sents = &index.sentences;
+        let mut pairs = Vec::new();
+        for i in 0..sents.len() {
+            for j in (i + 1)..sents.len() {
+                if sents[i].source == sents[j].source {
+                    continue;
+                }
+                let cos = cosine(&sents[i].embedding, &sents[j].embedding);
+                if cos >= SAME_TOPIC {
+                    pairs.push((i, j, cos));
                 }
             }
         }
+        let mut texts: BTreeMap<ArticleId, String> = BTreeMap::new();
+        for s in sents {
+            let t = texts.entry(s.source).or_default();
+            t.push_str(&s.text);
+            t.push('\n');
+        }
+        Self {
+            sentences: sents,
+            pairs,
+            texts,
+        }
     }
-    found
-        .into_iter()
-        .map(|(about, values)| Disagreement {
-            about,
-            sides: values
-                .into_iter()
-                .map(|(value, (sources, sentence))| Side {
-                    value,
-                    sources: sources.into_iter().collect(),
-                    sentence,
-                })
-                .collect(),
-        })
-        .collect()
+
+    fn text_of(&self, source: ArticleId) -> &str {
+        self.texts.get(&source).map_or("", String::as_str)
+    }
+}
+
+pub fn find(index: &Index) -> Vec<Disagreement> {
+    let cx = Context::new(index);
+    let mut found = Found::default();
+    quantities(&cx, &mut found);
+    places::find(&cx, &mut found);
+    roles::find(&cx, &mut found);
+    found.into_disagreements()
+}
+
+fn quantities(cx: &Context, found: &mut Found) {
+    let sents = cx.sentences;
+    let facts: Vec<Vec<(String, String)>> = sents.iter().map(|s| measures(&s.text)).collect();
+    for &(i, j, _) in &cx.pairs {
+        for (unit_a, val_a) in &facts[i] {
+            for (unit_b, val_b) in &facts[j] {
+                if unit_a != unit_b || val_a == val_b {
+                    continue;
+                }
+                // The other sentence must not also state this side's value: then the
+                // two are listing several quantities, not disagreeing.
+                if facts[j].iter().any(|(u, v)| u == unit_a && v == val_a)
+                    || facts[i].iter().any(|(u, v)| u == unit_b && v == val_b)
+                {
+                    continue;
+                }
+                found.add(
+                    measure_kind(unit_a),
+                    unit_a,
+                    [(val_a, &sents[i]), (val_b, &sents[j])],
+                );
+            }
+        }
+    }
+}
+
+/// Both sentences name years and no year is shared: they are about different times, so a
+/// different place or office holder is history, not disagreement.
+fn different_times(a: &str, b: &str) -> bool {
+    let (ya, yb) = (years(a), years(b));
+    !ya.is_empty() && !yb.is_empty() && ya.is_disjoint(&yb)
+}
+
+fn years(s: &str) -> BTreeSet<&str> {
+    YEAR.find_iter(s).map(|m| m.as_str()).collect()
+}
+
+fn tokens(s: &str) -> Vec<&str> {
+    TOKEN.find_iter(s).map(|m| m.as_str()).collect()
+}
+
+fn is_word(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+fn is_capitalised(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn is_all_caps(t: &str) -> bool {
+    t.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !t.chars().any(char::is_lowercase)
+}
+
+/// The word without a possessive ending, if it had one ("Iran’s" → "Iran").
+fn possessive_base(t: &str) -> Option<&str> {
+    ["'s", "’s", "'", "’"]
+        .iter()
+        .find_map(|suffix| t.strip_suffix(suffix))
+        .filter(|b| !b.is_empty())
+}
+
+/// `needle` occurs in `hay` as whole words, case as written.
+fn mentions(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    hay.match_indices(needle).any(|(at, _)| {
+        let before = hay[..at].chars().next_back();
+        let after = hay[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Headlines and bylines in title case capitalise every word but the small ones, so capitals
+/// there say nothing about names.
+fn title_case(toks: &[&str]) -> bool {
+    let long: Vec<&&str> = toks
+        .iter()
+        .filter(|t| is_word(t) && t.chars().count() >= 4)
+        .collect();
+    long.len() >= 3
+        && long
+            .iter()
+            .all(|t| !t.chars().next().is_some_and(char::is_lowercase))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::Sentence;
+    use crate::evidence::key_terms;
 
     fn sentence(source: u32, text: &str, emb: Vec<f32>) -> Sentence {
         Sentence {
@@ -162,8 +331,31 @@ mod tests {
             position: 0,
             text: text.into(),
             embedding: emb,
-            terms: Default::default(),
+            terms: key_terms(text),
         }
+    }
+
+    /// Sources 1, 2, 3… each giving one sentence, all on one topic (cosine 0.9 with the
+    /// first).
+    fn same_topic(texts: &[&str]) -> Index {
+        let sentences: Vec<Sentence> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let emb = if i == 0 {
+                    vec![1.0, 0.0]
+                } else {
+                    vec![0.9, 0.44]
+                };
+                sentence(i as u32 + 1, t, emb)
+            })
+            .collect();
+        let sources = sentences.iter().map(|s| s.source).collect();
+        Index { sentences, sources }
+    }
+
+    fn values(d: &Disagreement) -> Vec<&str> {
+        d.sides.iter().map(|s| s.value.as_str()).collect()
     }
 
     #[test]
@@ -190,9 +382,9 @@ mod tests {
         };
         let d = find(&index);
         assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Count);
         assert_eq!(d[0].about, "member");
-        let values: Vec<&str> = d[0].sides.iter().map(|s| s.value.as_str()).collect();
-        assert_eq!(values, ["1000", "3000"]);
+        assert_eq!(values(&d[0]), ["1000", "3000"]);
         assert_eq!(d[0].sides[1].sources, vec![ArticleId(1)]);
     }
 
@@ -203,6 +395,7 @@ mod tests {
         assert!(m.contains(&("July".into(), "18".into())));
         let m = measures("the 15 July cyber-attack");
         assert!(m.contains(&("July".into(), "15".into())), "{m:?}");
+        assert_eq!(measure_kind("July"), Kind::Date);
     }
 
     #[test]
@@ -212,5 +405,174 @@ mod tests {
         assert!(a.contains(&("kilometer".into(), "40".into())), "{a:?}");
         assert!(b.contains(&("kilometer".into(), "30".into())), "{b:?}");
         assert!(b.contains(&("mile".into(), "19".into())), "{b:?}");
+        assert_eq!(measure_kind("kilometer"), Kind::Distance);
+    }
+
+    #[test]
+    fn an_event_placed_in_two_towns_is_a_place_disagreement() {
+        let d = find(&same_topic(&[
+            "A car bomb explosion killed 12 people in Kabul on Tuesday, police said.",
+            "Tuesday's bomb blast in Kandahar killed 12 people, officials said.",
+        ]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Place);
+        assert_eq!(d[0].about, "place of the explosion");
+        assert_eq!(values(&d[0]), ["Kabul", "Kandahar"]);
+        assert_eq!(d[0].sides[1].sources, vec![ArticleId(2)]);
+    }
+
+    #[test]
+    fn two_places_named_together_are_not_a_disagreement() {
+        // One source names both places, in one sentence or another: it knows of both.
+        let d = find(&same_topic(&[
+            "The talks between the two ministers were held in Paris, near Versailles, on Monday.",
+            "Monday's talks between the two ministers in Versailles ended without a deal.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        let mut index = same_topic(&[
+            "The talks between the two ministers took place in Lyon on Monday.",
+            "Monday's talks between the two ministers in Geneva ended without a deal.",
+        ]);
+        let mut elsewhere = sentence(
+            1,
+            "A second round is planned in Geneva next month.",
+            vec![0.0, 1.0],
+        );
+        elsewhere.position = 1;
+        index.sentences.push(elsewhere);
+        let d = find(&index);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn a_place_and_the_place_narrowed_down_are_not_a_disagreement() {
+        let d = find(&same_topic(&[
+            "The talks on Monday between the two ministers were held in Paris, France.",
+            "Monday's talks between the two ministers in Paris ended without a deal.",
+            "The talks between the two ministers in France on Monday ended without a deal.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn capitalised_words_after_in_that_are_not_places_are_ignored() {
+        for text in [
+            "The tanker was seized in Iranian waters on Friday.",
+            "The cyberattack happened in July, officials said.",
+            "Protesters gathered in Iran's capital on Friday.",
+            "The deal was discussed at NATO on Friday.",
+            "The report was published in The New York Times on Friday.",
+            "She would often lash out at Julia in public.",
+            "Two ships collided in the Iranian capital on Friday.",
+        ] {
+            let p = places::places_in(text);
+            assert!(p.is_empty(), "{text}: {p:?}");
+        }
+        assert_eq!(
+            places::places_in("Three people died in a fire in Kandahar province on Friday."),
+            ["Kandahar"]
+        );
+        assert_eq!(
+            places::places_in("Ministers met in the Canadian city of Vancouver on Tuesday."),
+            ["Vancouver"]
+        );
+        assert_eq!(
+            places::places_in("The plane landed at Heathrow Airport near London."),
+            ["Heathrow Airport", "London"]
+        );
+    }
+
+    #[test]
+    fn one_person_given_two_offices_is_a_role_disagreement() {
+        let d = find(&same_topic(&[
+            "Defence Minister John Smith said on Monday that the talks would resume.",
+            "Foreign Minister John Smith said on Monday the talks would resume in the spring.",
+        ]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Role);
+        assert_eq!(d[0].about, "role of John Smith");
+        assert_eq!(values(&d[0]), ["Defence Minister", "Foreign Minister"]);
+
+        let d = find(&same_topic(&[
+            "Jane Doe, the company's chief executive, said the merger would close in March.",
+            "Jane Doe, its chairman, said the merger with Acme would close in March.",
+        ]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].about, "role of Jane Doe");
+        assert_eq!(values(&d[0]), ["chairman", "chief executive"]);
+    }
+
+    #[test]
+    fn one_office_given_to_two_people_is_a_role_disagreement() {
+        let d = find(&same_topic(&[
+            "The party's leader, Maria Lopez, addressed the rally in Madrid on Sunday.",
+            "Its leader Carlos Lopez told the Madrid rally on Sunday that the party would win.",
+        ]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Role);
+        assert_eq!(d[0].about, "who is the leader");
+        assert_eq!(values(&d[0]), ["Carlos Lopez", "Maria Lopez"]);
+
+        // Two organisations' leaders at one rally.
+        let d = find(&same_topic(&[
+            "The party's leader, Maria Lopez, addressed the rally in Madrid on Sunday.",
+            "The union's leader, Carlos Ruiz, told the Madrid rally on Sunday that the party would win.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn the_same_office_written_two_ways_is_not_a_disagreement() {
+        let d = find(&same_topic(&[
+            "Prime Minister Anna Berg said on Friday that the border would reopen.",
+            "Norwegian Prime Minister Anna Berg said the border would reopen on Friday.",
+            "Berg, the prime minister, said on Friday the border would reopen.",
+            "Government spokesman Lars Holm said on Friday the border would reopen.",
+            "Lars Holm, a spokesperson for the Norwegian government, said on Friday the border would reopen.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        // One source gives both titles.
+        let d = find(&same_topic(&[
+            "Jane Doe, the company's chairman and chief executive, said the merger would close in March.",
+            "Jane Doe, its chief executive, said the merger with Acme would close in March.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn offices_that_change_hands_or_have_many_holders_are_not_disputed() {
+        let d = find(&same_topic(&[
+            "Former President Tom Hall signed the treaty with Norway on Friday.",
+            "President Ann Lee signed the treaty with Norway on Friday.",
+            "A spokesman, Peter Nagy, said the treaty with Norway was signed on Friday.",
+            "Government spokesman Eva Kiss said the treaty with Norway was signed on Friday.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        // Two countries' foreign ministers, each quoted by one source.
+        let d = find(&same_topic(&[
+            "Foreign Minister Ana Silva said on Tuesday the sanctions on Norway would stay.",
+            "Foreign Minister Piotr Nowak said on Tuesday the sanctions on Norway would stay.",
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn sentences_on_different_topics_are_not_compared() {
+        let index = Index {
+            sentences: vec![
+                sentence(
+                    1,
+                    "Defence Minister John Smith opened a hospital in Leeds on Monday.",
+                    vec![1.0, 0.0],
+                ),
+                sentence(
+                    2,
+                    "Foreign Minister John Smith watched the football match in York on Monday.",
+                    vec![0.0, 1.0],
+                ),
+            ],
+            sources: vec![ArticleId(1), ArticleId(2)],
+        };
+        assert!(find(&index).is_empty());
     }
 }
