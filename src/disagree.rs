@@ -231,12 +231,35 @@ pub fn find(index: &Index) -> Vec<Disagreement> {
     quantities(&cx, &mut found);
     places::find(&cx, &mut found);
     roles::find(&cx, &mut found);
-    found.into_disagreements()
+    found
+        .into_disagreements()
+        .into_iter()
+        // Four or more values of one unit are several quantities (poll shares, age bands),
+        // not outlets contradicting each other.
+        .filter(|d| d.kind != Kind::Count || d.sides.len() <= MAX_COUNT_SIDES)
+        .collect()
 }
+
+/// See [`find`]: more values than this for one counted thing are a list, not a dispute.
+const MAX_COUNT_SIDES: usize = 3;
 
 fn quantities(cx: &Context, found: &mut Found) {
     let sents = cx.sentences;
     let facts: Vec<Vec<(String, String)>> = sents.iter().map(|s| measures(&s.text)).collect();
+    // Everything each source states anywhere: a source that gives both values somewhere is
+    // describing two quantities, whatever its sentences look like side by side.
+    let mut stated: BTreeMap<ArticleId, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for (s, f) in sents.iter().zip(&facts) {
+        let set = stated.entry(s.source).or_default();
+        for (u, v) in f {
+            set.insert((u.as_str(), v.as_str()));
+        }
+    }
+    let knows = |k: usize, unit: &str, value: &str| {
+        stated
+            .get(&sents[k].source)
+            .is_some_and(|set| set.contains(&(unit, value)))
+    };
     for &(i, j, _) in &cx.pairs {
         for (unit_a, val_a) in &facts[i] {
             for (unit_b, val_b) in &facts[j] {
@@ -247,6 +270,8 @@ fn quantities(cx: &Context, found: &mut Found) {
                 // two are listing several quantities, not disagreeing.
                 if facts[j].iter().any(|(u, v)| u == unit_a && v == val_a)
                     || facts[i].iter().any(|(u, v)| u == unit_b && v == val_b)
+                    || knows(i, unit_a, val_b)
+                    || knows(j, unit_a, val_a)
                 {
                     continue;
                 }
@@ -386,6 +411,50 @@ mod tests {
         assert_eq!(d[0].about, "member");
         assert_eq!(values(&d[0]), ["1000", "3000"]);
         assert_eq!(d[0].sides[1].sources, vec![ArticleId(1)]);
+    }
+
+    #[test]
+    fn a_source_that_gives_both_values_somewhere_is_not_disagreeing() {
+        let index = Index {
+            sentences: vec![
+                sentence(
+                    1,
+                    "The survey asked 1200 voters about the plan.",
+                    vec![1.0, 0.0],
+                ),
+                sentence(
+                    2,
+                    "Pollsters reached 800 voters in the state.",
+                    vec![0.95, 0.3],
+                ),
+                sentence(
+                    2,
+                    "A second wave reached 1200 voters a week later.",
+                    vec![0.0, 1.0],
+                ),
+            ],
+            sources: vec![ArticleId(1), ArticleId(2)],
+        };
+        assert!(find(&index).is_empty(), "{:?}", find(&index));
+    }
+
+    #[test]
+    fn many_values_of_one_unit_are_a_list_not_a_dispute() {
+        let texts = [
+            "Support for the plan stood at 41 percent among all adults.",
+            "The plan had 38 percent support in the latest poll.",
+            "Among young adults the plan drew 52 percent support.",
+            "Older voters gave the plan 33 percent support.",
+        ];
+        let index = Index {
+            sentences: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| sentence(i as u32 + 1, t, vec![1.0, 0.05 * i as f32]))
+                .collect(),
+            sources: (1..=4).map(ArticleId).collect(),
+        };
+        assert!(find(&index).iter().all(|d| d.about != "percent"));
     }
 
     #[test]
