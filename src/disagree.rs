@@ -66,6 +66,10 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{L}\p{N}]+(?:['’.\-][\p{L}\p{N}]+)*(?:['’]s?)?|\S").expect("valid regex")
 });
 
+/// Text ending where the upper bound of a numeric range begins.
+static RANGE_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\d\s*(?:to|-|–|and|or)\s*$").expect("valid regex"));
+
 /// Short unit spellings that mean the same as the long ones.
 fn canonical_unit(u: &str) -> &str {
     match u {
@@ -93,6 +97,11 @@ fn measures(s: &str) -> Vec<(String, String)> {
     for c in MEASURE.captures_iter(s) {
         let unit = c[2].to_lowercase();
         if NOT_UNITS.contains(&unit.as_str()) || is_month(&unit) {
+            continue;
+        }
+        // The top of a range ("ages 18 to 34 rack up…") counts nothing by itself.
+        let before = &s[..c.get(0).map_or(0, |m| m.start())];
+        if RANGE_END.is_match(before) {
             continue;
         }
         let unit = unit.strip_suffix('s').unwrap_or(&unit);
@@ -436,6 +445,19 @@ mod tests {
             sources: vec![ArticleId(1), ArticleId(2)],
         };
         assert!(find(&index).is_empty(), "{:?}", find(&index));
+    }
+
+    #[test]
+    fn the_top_of_a_range_is_not_a_count() {
+        assert!(
+            measures("Employees ages 18 to 34 rack up 70 minutes a day.")
+                .iter()
+                .all(|(u, _)| u != "rack")
+        );
+        assert_eq!(
+            measures("Some 3,000 members live there."),
+            [("member".to_string(), "3000".to_string())]
+        );
     }
 
     #[test]
