@@ -674,7 +674,8 @@ pub struct PastReport {
     pub date: String,
     pub stories: usize,
     pub articles: usize,
-    pub new_stories: usize,
+    /// None for a first report: nothing to be new against.
+    pub new_stories: Option<usize>,
     pub headlines: Vec<String>,
 }
 
@@ -699,7 +700,10 @@ fn past_reports(out: &Path) -> anyhow::Result<Vec<PastReport>> {
             date: name,
             stories: r.stories.len(),
             articles: r.stories.iter().map(|s| s.sources.len()).sum(),
-            new_stories: r.stories.iter().filter(|s| s.new).count(),
+            new_stories: r
+                .since
+                .as_ref()
+                .map(|_| r.stories.iter().filter(|s| s.new).count()),
             headlines: r
                 .stories
                 .iter()

@@ -69,6 +69,11 @@ static JUNK_LINES: LazyLock<RegexSet> = LazyLock::new(|| {
         r"^(comments?|\d+ comments?|comments? \(?\d+|view comments|show comments|leave a (comment|reply)|join the (conversation|discussion)|listen( to (this )?(article|story))?( .{0,30})?|\d+:\d{2}|\d+ min(ute)?s? (read|listen)|reading time:? .{0,20}|text size|font size|a ?a|a\+|a-|(show|hide|toggle) caption|enlarge (this )?image|view image in full ?screen|(open|view) (image )?(in )?gallery|this article is more than \d+ (years?|months?) old)$",
         // Advertising.
         r"^advertisement\s*[-:|•·–—]\s*.{0,40}$",
+        r"^(advertisement )?continue reading the main story$",
+        // Broadcasters' player and picture furniture, flattened into the text by scrapers.
+        r"^media playback is (not supported|unsupported) on (this|your) device$",
+        r"^image (copyright|caption|source)\b.{0,300}$",
+        r"^((hide|show) transcript ?){1,2}$",
         r"^(advertisement|advertisements|advert|ad|ads|sponsored( content| post| links?| stories)?|paid (content|post|partner content)|promoted( content| stories)?|partner content|story continues below( this)?( advertisement| ad)?|article continues (below|after (this )?(advertisement|ad))|continue reading (below|the main story)|scroll to continue( with content)?|skip (ad|advert(isement)?)|remove ads|ad feedback|report (this )?ad)$",
         // Navigation and page chrome.
         r"^(skip to (the )?(main )?(content|navigation|search|footer)|skip navigation|jump to( main)? content|main menu|menu|navigation|toggle navigation|search|home|homepage|close|open|back to (top|home|homepage)|go to top|top|next( (article|story|page|post))?|previous( (article|story|page|post))?|prev|show more|load more|see more|view (all|more)|expand|collapse|loading|please wait|watch( (live|now|video|more))?|play( video)?|video|photos?|gallery|listen now|download (the|our) app|get the app|open in app|contact us|about us|report (an error|a typo|a correction)( or (an error|typo|correction))?|submit a (tip|correction)|corrections?|print edition|subscribers? only|premium|exclusive|breaking( news)?|live( updates)?|opinion|analysis|explainer|advertise( with us)?|terms( of (use|service))?|terms (and|&) conditions|privacy|accessibility|site ?map|rss|careers|newsletters?|podcasts?|more|close (this )?(dialog|window|modal)|dismiss|got it|continue|published|updated|posted|accept( all)?( cookies)?|reject all|i agree|agree and close|manage (settings|options)|continue reading|read (the )?full (article|story)|reuse this content|(purchase |acquire )?licensing rights|reprints?( (&|and) permissions)?|our standards.{0,80})$",
@@ -624,6 +629,10 @@ mod tests {
             "Copyright 2024 The Associated Press. All Rights Reserved.",
             "By: Jane Doe",
             "ADVERTISEMENT - SCROLL TO CONTINUE",
+            "Advertisement Continue reading the main story",
+            "Media playback is not supported on this device",
+            "Image copyright Reuters Image caption Migrants are crossing into Croatia",
+            "Hide Transcript Show Transcript",
             "This interview has been edited for length and clarity.",
             "Accept all",
         ]);

@@ -58,6 +58,7 @@ details q { color:var(--ink); }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 4px 0 10px; vertical-align:-1px; }
 table { width:100%; border-collapse:collapse; font-size:.92rem; }
 th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+td.date { white-space:nowrap; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 footer { color:var(--muted); font-size:.8rem; margin-top:24px; }
 "#;
@@ -303,7 +304,7 @@ pub fn index(reports: &[PastReport]) -> String {
     for r in reports {
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"{}/briefing.html\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td class=\"date\"><a href=\"{}/briefing.html\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             attr(&r.date),
             text(&r.date),
             r.headlines
@@ -312,7 +313,7 @@ pub fn index(reports: &[PastReport]) -> String {
                 .collect::<Vec<_>>()
                 .join("<br>"),
             r.stories,
-            r.new_stories,
+            r.new_stories.map_or("—".to_string(), |n| n.to_string()),
             r.articles
         );
     }
