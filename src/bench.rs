@@ -30,20 +30,9 @@ pub enum BenchError {
 }
 
 /// The prefill prompt: fixed, news-like, and built into the binary so every run and every
-/// machine measures the same text whatever the working directory.
-const PROMPT_TEXT: &str = "The city council voted on Tuesday to approve a new budget that \
-raises spending on public transport by twelve percent, after a debate that lasted more than \
-six hours. Supporters said the money would pay for three new bus lines and longer opening \
-hours on the metro, while opponents warned that the plan relied on optimistic forecasts of tax \
-revenue. The mayor, who had campaigned on the promise of cheaper fares, called the vote a \
-turning point for the region. Meanwhile, officials at the national weather service said that \
-the coming winter was likely to be milder than average, although they cautioned that storms \
-along the coast could still disrupt shipping in January. Farmers in the north welcomed the \
-forecast, saying that last year's frost had destroyed much of their harvest. In financial \
-markets, shares of the largest regional bank fell four percent after it reported lower profits \
-than analysts had expected, citing rising costs and a slowdown in lending to small businesses. \
-The bank's chief executive told reporters that the company would cut about two hundred jobs \
-over the next eighteen months and close several branches in rural areas. ";
+/// machine measures the same text whatever the working directory. It lives in a file so that
+/// `scripts/bench-llamacpp` gives llama.cpp exactly the same text.
+const PROMPT_TEXT: &str = include_str!("../benches/prompt.txt");
 
 /// What to bench.
 #[derive(Debug, Clone)]
