@@ -93,3 +93,72 @@ fn story(out: &mut String, n: usize, s: &Story) {
         let _ = writeln!(out, "- {} {link} — `{}`{extra}", src.id, src.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{DisagreementSide, RunFigures, StoryDisagreement, StoryPoint, StorySource};
+
+    #[test]
+    fn stories_show_new_marks_citations_differences_and_teaser_links() {
+        let source = |n: u32, teaser: bool| StorySource {
+            id: ArticleId(n),
+            path: format!("feed.xml#{n}"),
+            title: Some(format!("Title {n}")),
+            url: Some(format!("https://example.org/{n}")),
+            published: Some("2026-01-02T08:00:00Z".into()),
+            teaser,
+            summary: "A summary.".into(),
+            content_hash: format!("h{n}"),
+            new: n == 2,
+        };
+        let r = NightlyReport {
+            date: "2026-01-02".into(),
+            generated: String::new(),
+            model: "m".into(),
+            model_sha256: String::new(),
+            since: Some("2026-01-01".into()),
+            stories: vec![Story {
+                headline: "Dam bursts".into(),
+                new: true,
+                latest: Some("2026-01-02T08:00:00Z".into()),
+                sources: vec![source(1, false), source(2, true)],
+                points: vec![StoryPoint {
+                    text: "The dam burst on Monday.".into(),
+                    sources: vec![ArticleId(1), ArticleId(2)],
+                    evidence: vec![],
+                    grounded: true,
+                    new: true,
+                }],
+                disagreements: vec![StoryDisagreement {
+                    about: "village".into(),
+                    kind: Some("count".into()),
+                    sides: vec![
+                        DisagreementSide {
+                            value: "3".into(),
+                            sources: vec![ArticleId(1)],
+                            sentence: String::new(),
+                        },
+                        DisagreementSide {
+                            value: "4".into(),
+                            sources: vec![ArticleId(2)],
+                            sentence: String::new(),
+                        },
+                    ],
+                }],
+            }],
+            rejected: vec![],
+            run: RunFigures::default(),
+        };
+        let md = render(&r);
+        assert!(md.contains("1 story from 2 articles"), "{md}");
+        assert!(md.contains("## 1. Dam bursts (new)"), "{md}");
+        assert!(
+            md.contains("- **new** The dam burst on Monday. [S1, S2]"),
+            "{md}"
+        );
+        assert!(md.contains("- village: 3 [S1] vs 4 [S2]"), "{md}");
+        assert!(md.contains("[Title 2](https://example.org/2)"), "{md}");
+        assert!(md.contains("teaser only; full text at the link"), "{md}");
+    }
+}
