@@ -136,7 +136,7 @@ struct GenArgs {
     repeat_penalty: f32,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
-    /// How weights are held: fast (dense prefill + Q8_0 decode), q8, or as-file.
+    /// How weights are held: fast (own kernels + dense prefill), lean (own kernels only), candle (the reference), q8, or as-file.
     #[arg(long, value_enum, default_value_t = WeightFormat::Fast)]
     weights: WeightFormat,
 }

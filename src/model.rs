@@ -10,7 +10,7 @@ use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
 use crate::manifest::Role;
-use crate::models::{gemma3, llama};
+use crate::models::{gemma3, llama, llama_cpu};
 use crate::tokenizer::{self, TokenizerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +58,19 @@ pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
-    /// Q8_0 weights for decode plus dense f32 copies for prefill: the fastest on CPU, and the
-    /// default (about 4 bytes per parameter more memory).
+    /// brief's own kernels on the file's quantized blocks (memory-mapped) for decode, dense
+    /// f32 copies for prefill: the fastest on CPU, and the default (4 bytes per parameter more
+    /// memory). llama and qwen2 on CPU; other models and CUDA use `candle`.
     Fast,
+    /// brief's own kernels for decode and prefill alike: the least memory (the file is mapped,
+    /// nothing copied), slower prompts.
+    Lean,
+    /// candle's tensors: Q8_0 weights for decode plus dense f32 for prefill. The reference the
+    /// kernels are tested against.
+    Candle,
+    /// Dequantize the file's weights to f32 and multiply in plain f32 throughout: no rounding
+    /// of activations, slow. The reference for checking the faster formats (llama and qwen2).
+    Exact,
     /// Re-quantize every matrix to Q8_0 at load (candle's vectorised kernel), nothing more.
     Q8,
     /// Keep the file's own quantization (candle's kernels for Q4_1/Q5_0 are slow on CPU).
@@ -68,8 +78,10 @@ pub enum WeightFormat {
 }
 
 enum Weights {
-    /// llama and qwen2.
+    /// llama and qwen2 through candle.
     Llama(llama::ModelWeights),
+    /// llama and qwen2 on our own kernels.
+    LlamaCpu(Box<llama_cpu::ModelWeights>),
     Gemma3(gemma3::ModelWeights),
 }
 
@@ -160,7 +172,7 @@ impl Model {
         } else {
             Role::Base
         });
-        let weights = load_weights(ct, &mut reader, &architecture, device, format, &shown)?;
+        let weights = load_weights(ct, &mut reader, path, &architecture, device, format)?;
         Ok(Self {
             weights,
             tokenizer,
@@ -179,8 +191,14 @@ impl Model {
     /// Runs the model over `tokens` placed at `pos` in the sequence and returns the logits of
     /// the last position.
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
+        if let Weights::LlamaCpu(m) = &mut self.weights {
+            return m
+                .forward(tokens, pos)
+                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e)));
+        }
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
         let logits = match &mut self.weights {
+            Weights::LlamaCpu(_) => unreachable!("handled above"),
             Weights::Llama(m) => m.forward(&input, pos)?,
             Weights::Gemma3(m) => m.forward(&input, pos)?,
         };
@@ -195,6 +213,7 @@ impl Model {
     pub fn reset(&mut self) {
         match &mut self.weights {
             Weights::Llama(m) => m.clear_kv_cache(),
+            Weights::LlamaCpu(m) => m.clear_kv_cache(),
             Weights::Gemma3(m) => m.clear_kv_cache(),
         }
     }
@@ -235,11 +254,12 @@ fn check_tensor_extent(ct: &gguf_file::Content, path: &Path) -> Result<(), Model
 fn load_weights<R: std::io::Read + std::io::Seek>(
     ct: gguf_file::Content,
     reader: &mut R,
+    path: &Path,
     arch: &str,
     device: &Device,
     format: WeightFormat,
-    shown: &str,
 ) -> Result<Weights, ModelError> {
+    let shown = &path.display().to_string();
     if !matches!(arch, "llama" | "qwen2" | "gemma3") {
         return Err(ModelError::Architecture {
             path: shown.to_string(),
@@ -250,13 +270,30 @@ fn load_weights<R: std::io::Read + std::io::Seek>(
         path: shown.to_string(),
         why: first_line(&e.to_string()),
     };
+    let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean)
+        && device.is_cpu()
+        && matches!(arch, "llama" | "qwen2");
+    if own_kernels {
+        let dense = format == WeightFormat::Fast;
+        return llama_cpu::ModelWeights::load(&ct, path, dense, MAX_CONTEXT)
+            .map(|m| Weights::LlamaCpu(Box::new(m)))
+            .map_err(|e| ModelError::Weights {
+                path: shown.to_string(),
+                why: e.to_string(),
+            });
+    }
     let phases = match format {
-        WeightFormat::Fast => llama::Phases::DenseAndQuantized,
+        WeightFormat::Fast | WeightFormat::Lean | WeightFormat::Candle => {
+            llama::Phases::DenseAndQuantized
+        }
+        WeightFormat::Exact => llama::Phases::DenseOnly,
         _ => llama::Phases::QuantizedOnly,
     };
     match format {
-        WeightFormat::AsFile => build(arch, ct, reader, device, phases).map_err(werr),
-        WeightFormat::Q8 | WeightFormat::Fast => {
+        WeightFormat::AsFile | WeightFormat::Exact => {
+            build(arch, ct, reader, device, phases).map_err(werr)
+        }
+        _ => {
             let bytes = requantize(&ct, reader, device).map_err(werr)?;
             let mut cursor = Cursor::new(bytes);
             let ct = gguf_file::Content::read(&mut cursor).map_err(werr)?;

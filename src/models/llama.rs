@@ -24,6 +24,9 @@ pub enum Phases {
     DenseAndQuantized,
     /// Only the quantized weights.
     QuantizedOnly,
+    /// Only dense f32 copies, every row count: dequantize-then-multiply in plain f32, slow but
+    /// free of activation rounding. The reference that faster paths are tested against.
+    DenseOnly,
 }
 
 #[derive(Debug, Clone)]
@@ -31,18 +34,26 @@ struct Linear {
     quantized: QMatMul,
     dense: Option<Tensor>,
     bias: Option<Tensor>,
+    dense_min_rows: usize,
 }
 
 impl Linear {
     fn new(q: QTensor, bias: Option<Tensor>, phases: Phases, device: &Device) -> Result<Self> {
         let dense = match phases {
-            Phases::DenseAndQuantized => Some(q.dequantize(device)?.t()?.contiguous()?),
+            Phases::DenseAndQuantized | Phases::DenseOnly => {
+                Some(q.dequantize(device)?.t()?.contiguous()?)
+            }
             Phases::QuantizedOnly => None,
         };
         Ok(Self {
             quantized: QMatMul::from_qtensor(q)?,
             dense,
             bias,
+            dense_min_rows: if phases == Phases::DenseOnly {
+                1
+            } else {
+                DENSE_MIN_ROWS
+            },
         })
     }
 }
@@ -51,7 +62,7 @@ impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let rows = x.elem_count() / x.dim(D::Minus1)?;
         let y = match &self.dense {
-            Some(w) if rows >= DENSE_MIN_ROWS => x.broadcast_matmul(w)?,
+            Some(w) if rows >= self.dense_min_rows => x.broadcast_matmul(w)?,
             _ => self.quantized.forward(x)?,
         };
         match &self.bias {
@@ -167,8 +178,12 @@ impl ModelWeights {
             Err(_) => embd_q,
         };
         // The output projection runs on one row even in prefill (only the last position's
-        // logits are needed), so its dense copy would never be used.
-        let output = Linear::new(output_q, None, Phases::QuantizedOnly, device)?;
+        // logits are needed), so only the dense-only reference has a dense copy of it.
+        let output_phases = match phases {
+            Phases::DenseOnly => Phases::DenseOnly,
+            _ => Phases::QuantizedOnly,
+        };
+        let output = Linear::new(output_q, None, output_phases, device)?;
         let mut layers = Vec::with_capacity(h.n_layer);
         for i in 0..h.n_layer {
             let p = format!("blk.{i}");

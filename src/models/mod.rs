@@ -1,2 +1,3 @@
 pub mod gemma3;
 pub mod llama;
+pub mod llama_cpu;

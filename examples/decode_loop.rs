@@ -1,0 +1,43 @@
+//! Decode speed in isolation, for profiling (`perf record`): loads a model, prefills a prompt of
+//! `PROMPT` tokens, then times `STEPS` greedy decode steps.
+//!
+//! `cargo run --release --example decode_loop -- MODEL.gguf [fast|lean|candle] [PROMPT] [STEPS]`
+
+use std::time::Instant;
+
+use brief::model::{Model, WeightFormat};
+use clap::ValueEnum;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = std::path::PathBuf::from(&args[1]);
+    let format = WeightFormat::from_str(args.get(2).map_or("fast", |s| s), true)
+        .map_err(anyhow::Error::msg)?;
+    let prompt: usize = args.get(3).map_or(Ok(512), |s| s.parse())?;
+    let steps: usize = args.get(4).map_or(Ok(256), |s| s.parse())?;
+    let mut m = Model::load(&path, None, &candle_core::Device::Cpu, format)?;
+    let text = include_str!("../benches/prompt.txt").repeat(8);
+    let mut ids = brief::generate::encode(&m, &text)?;
+    ids.truncate(prompt);
+    let t = Instant::now();
+    let mut logits = m.forward(&ids, 0)?;
+    let prefill = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..steps {
+        let next = logits
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i as u32)
+            .unwrap_or(0);
+        logits = m.forward(&[next], ids.len() + i)?;
+    }
+    let decode = t.elapsed().as_secs_f64();
+    println!(
+        "prefill {:.1} tok/s, decode {:.1} tok/s ({:.2} ms/token)",
+        prompt as f64 / prefill,
+        steps as f64 / decode,
+        1000.0 * decode / steps as f64
+    );
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Every kernel against candle's dequantize-then-multiply, on random weights quantized by candle.
+//!
+//! Tolerance, stated: the kernels round the activations to 8 bits per block (scale d = max|x| /
+//! 127), so each product may be off by at most |w_i| · d/2; the test allows that bound summed
+//! over the row, plus 1e-4 relative for float summation order. Dequantization must match
+//! candle's to 1e-6. The AVX2 and portable versions must agree to 1e-5 relative, since they
+//! compute the same integer sums.
+
+use std::sync::Arc;
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+
+use super::*;
+
+const TYPES: &[GgmlDType] = &[
+    GgmlDType::Q8_0,
+    GgmlDType::Q4_1,
+    GgmlDType::Q5_0,
+    GgmlDType::Q4K,
+    GgmlDType::Q6K,
+    GgmlDType::F32,
+];
+
+fn lcg(seed: u64, n: usize, scale: f32) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Sum of uniforms: roughly normal, with the odd large value like real weights.
+            let u = (0..4)
+                .map(|k| ((s >> (16 * k)) & 0xFFFF) as f32 / 65535.0 - 0.5)
+                .sum::<f32>();
+            u * scale
+        })
+        .collect()
+}
+
+/// A candle-quantized matrix and our view of the same bytes.
+fn matrix(t: GgmlDType, rows: usize, cols: usize, seed: u64) -> (QTensor, QMatrix) {
+    let w = Tensor::from_vec(lcg(seed, rows * cols, 0.1), (rows, cols), &Device::Cpu).unwrap();
+    let q = QTensor::quantize(&w, t).unwrap();
+    let bytes = q.data().unwrap().into_owned();
+    let m = QMatrix::new(
+        QType::from_ggml(t).unwrap(),
+        rows,
+        cols,
+        Bytes::Owned(Arc::new(bytes)),
+    )
+    .unwrap();
+    (q, m)
+}
+
+#[test]
+fn dequantization_matches_candle() {
+    for &t in TYPES {
+        let (q, m) = matrix(t, 8, 512, 7);
+        let want: Vec<f32> = q
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let got = m.dequantize();
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-6, "{t:?} element {i}: {a} vs {b}");
+        }
+    }
+}
+
+fn check_products(rows: usize, cols: usize, in_rows: usize) {
+    let pool = Pool::new(3);
+    for &t in TYPES {
+        if !cols.is_multiple_of(QType::from_ggml(t).unwrap().block_len()) {
+            continue;
+        }
+        let (_, m) = matrix(t, rows, cols, 11 + cols as u64);
+        let dense = m.dequantize();
+        let x = lcg(99, in_rows * cols, 2.0);
+        let mut input = Input::default();
+        input.set(&x, in_rows, cols);
+        input.prepare(m.qtype);
+        let mut out = vec![0f32; in_rows * rows];
+        matmul(
+            &pool,
+            &mut [MatMul {
+                w: &m,
+                input: &input,
+                out: &mut out,
+            }],
+        );
+        let block = m.qtype.block_len().max(32);
+        for i in 0..in_rows {
+            let xi = &x[i * cols..(i + 1) * cols];
+            for r in 0..rows {
+                let wr = &dense[r * cols..(r + 1) * cols];
+                let exact: f32 = wr.iter().zip(xi).map(|(a, b)| a * b).sum();
+                let mut bound = 0f32;
+                let mut magnitude = 0f32;
+                for (wb, xb) in wr.chunks(block).zip(xi.chunks(block)) {
+                    let amax = xb.iter().fold(0f32, |a, v| a.max(v.abs()));
+                    let rounding = if m.qtype == QType::F32 {
+                        0.0
+                    } else {
+                        amax / 254.0
+                    };
+                    bound += wb.iter().map(|w| w.abs()).sum::<f32>() * rounding;
+                    magnitude += wb.iter().zip(xb).map(|(w, x)| (w * x).abs()).sum::<f32>();
+                }
+                let got = out[i * rows + r];
+                let tol = bound + 1e-4 * magnitude + 1e-5;
+                assert!(
+                    (got - exact).abs() <= tol,
+                    "{t:?} {rows}x{cols} input row {i} weight row {r}: {got} vs {exact} (tolerance {tol})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn products_match_dequantized_matmul_one_row() {
+    // Shapes of the real models: smollm2 (576, 1536), qwen2 (896, 4864), and a K-quant width.
+    check_products(37, 576, 1);
+    check_products(29, 896, 1);
+    check_products(19, 1536, 1);
+}
+
+#[test]
+fn products_match_dequantized_matmul_many_rows() {
+    check_products(41, 512, 5);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn simd_and_portable_agree() {
+    if !has_avx2() {
+        return;
+    }
+    for &t in TYPES {
+        let (_, m) = matrix(t, 4, 1024, 3);
+        let mut input = Input::default();
+        input.set(&lcg(5, 1024, 1.0), 1, 1024);
+        input.prepare(m.qtype);
+        for r in 0..4 {
+            let simd = dot(&m, r, &input, 0);
+            let wr = m.row(r);
+            let portable = match m.qtype {
+                QType::F32 => continue,
+                QType::Q8_0 => blocks::dot_q8_0(wr, &input.q32, 0),
+                QType::Q4_1 => blocks::dot_q4_1(wr, &input.q32, 0),
+                QType::Q5_0 => blocks::dot_q5_0(wr, &input.q32, 0),
+                QType::Q4K => blocks::dot_q4_k(wr, &input.q256, 0),
+                QType::Q6K => blocks::dot_q6_k(wr, &input.q256, 0),
+            };
+            assert!(
+                (simd - portable).abs() <= 1e-5 * portable.abs().max(1.0),
+                "{t:?} row {r}: simd {simd} vs portable {portable}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_sizes_are_rejected() {
+    let err = QMatrix::new(QType::Q4_1, 2, 64, Bytes::Owned(Arc::new(vec![0; 79]))).unwrap_err();
+    assert!(err.to_string().contains("needs 80 bytes, got 79"), "{err}");
+    assert!(QType::from_ggml(GgmlDType::Q2K).is_err());
+}
+
+#[test]
+fn attention_matches_a_plain_softmax() {
+    for hd in [32, 64, 128] {
+        for len in [1, 7, 300] {
+            let stride = hd * 3;
+            let q = lcg(1, hd, 2.0);
+            let k = lcg(2, len * stride, 2.0);
+            let v = lcg(3, len * stride, 1.0);
+            let scale = 1.0 / (hd as f32).sqrt();
+            let mut out = vec![0f32; hd];
+            let mut scores = Vec::new();
+            attend(&q, &k, &v, stride, len, scale, &mut scores, &mut out);
+            let s: Vec<f64> = (0..len)
+                .map(|j| {
+                    (0..hd)
+                        .map(|i| q[i] as f64 * k[j * stride + i] as f64)
+                        .sum::<f64>()
+                        * scale as f64
+                })
+                .collect();
+            let max = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = s.iter().map(|x| (x - max).exp()).collect();
+            let sum: f64 = e.iter().sum();
+            for i in 0..hd {
+                let want: f64 = (0..len)
+                    .map(|j| e[j] * v[j * stride + i] as f64)
+                    .sum::<f64>()
+                    / sum;
+                assert!(
+                    (out[i] as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "hd {hd} len {len} dim {i}: {} vs {want}",
+                    out[i]
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! AVX2/FMA/F16C versions of the dot products in `blocks`, after ggml's own (`ggml-cpu/quants.c`):
+//! weights stay packed, activations are 8-bit, products are summed in integers per block and
+//! scaled once per block. Callers check `super::has_avx2()` first.
+
+// Block loops index several parallel arrays (weights, activation scales, sums) by block.
+#![allow(clippy::needless_range_loop)]
+
+use std::arch::x86_64::*;
+
+use super::act::{Act256, Act32};
+use super::blocks::{q4k_scale_min, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
+
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn f16_at(p: *const u8) -> f32 {
+    // SAFETY: callers pass pointers inside a block of at least two bytes.
+    let bits = unsafe { std::ptr::read_unaligned(p as *const u16) };
+    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+/// 32 unsigned bytes times 32 signed bytes, summed in pairs, then in fours, as 8 floats.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn mul_sum_us8(ux: __m256i, sy: __m256i) -> __m256 {
+    let dot = _mm256_maddubs_epi16(ux, sy);
+    _mm256_cvtepi32_ps(_mm256_madd_epi16(dot, _mm256_set1_epi16(1)))
+}
+
+/// 16 bytes of nibbles → 32 bytes: low nibbles first, then the high ones (Q4_1/Q5_0 order).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn nibbles32(p: *const u8) -> __m256i {
+    let t = _mm_loadu_si128(p as *const __m128i);
+    let both = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    _mm256_and_si256(both, _mm256_set1_epi8(0x0F))
+}
+
+/// 32 bits → 32 bytes, 0xFF where the bit is set.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn bits32(p: *const u8) -> __m256i {
+    let x = std::ptr::read_unaligned(p as *const u32);
+    let shuf = _mm256_set_epi64x(
+        0x0303030303030303,
+        0x0202020202020202,
+        0x0101010101010101,
+        0x0000000000000000,
+    );
+    let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(x as i32), shuf);
+    let bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1))
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn load(p: *const i8) -> __m256i {
+    _mm256_loadu_si256(p as *const __m256i)
+}
+
+/// # Safety
+/// The CPU has AVX2, FMA and F16C; `w` is whole Q8_0 blocks matching `a`'s row length.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_q8_0(w: &[u8], a: &Act32, row: usize) -> f32 {
+    let nb = w.len() / Q8_0_BYTES;
+    let base = row * a.blocks;
+    let (wp, yp, yd) = (w.as_ptr(), a.qs.as_ptr().add(32 * base), &a.d[base..]);
+    let mut acc = _mm256_setzero_ps();
+    for b in 0..nb {
+        let blk = wp.add(Q8_0_BYTES * b);
+        let d = _mm256_set1_ps(f16_at(blk) * yd[b]);
+        let x = load(blk.add(2) as *const i8);
+        let y = load(yp.add(32 * b));
+        let q = mul_sum_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+        acc = _mm256_fmadd_ps(d, q, acc);
+    }
+    hsum(acc)
+}
+
+/// # Safety
+/// As `dot_q8_0`, for Q4_1 blocks.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_q4_1(w: &[u8], a: &Act32, row: usize) -> f32 {
+    let nb = w.len() / Q4_1_BYTES;
+    let base = row * a.blocks;
+    let (wp, yp) = (w.as_ptr(), a.qs.as_ptr().add(32 * base));
+    let (yd, ys) = (&a.d[base..], &a.sum[base..]);
+    let mut acc = _mm256_setzero_ps();
+    let mut mins = 0f32;
+    for b in 0..nb {
+        let blk = wp.add(Q4_1_BYTES * b);
+        let dy = yd[b];
+        mins += f16_at(blk.add(2)) * dy * ys[b] as f32;
+        let d = _mm256_set1_ps(f16_at(blk) * dy);
+        let q = mul_sum_us8(nibbles32(blk.add(4)), load(yp.add(32 * b)));
+        acc = _mm256_fmadd_ps(d, q, acc);
+    }
+    hsum(acc) + mins
+}
+
+/// # Safety
+/// As `dot_q8_0`, for Q5_0 blocks.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_q5_0(w: &[u8], a: &Act32, row: usize) -> f32 {
+    let nb = w.len() / Q5_0_BYTES;
+    let base = row * a.blocks;
+    let (wp, yp) = (w.as_ptr(), a.qs.as_ptr().add(32 * base));
+    let (yd, ys) = (&a.d[base..], &a.sum[base..]);
+    let mut acc = _mm256_setzero_ps();
+    let mut offset = 0f32;
+    let fifth = _mm256_set1_epi8(0x10);
+    for b in 0..nb {
+        let blk = wp.add(Q5_0_BYTES * b);
+        let d = f16_at(blk) * yd[b];
+        // Stored as 0..31 with an offset of 16: multiply unsigned, subtract 16 × Σy after.
+        offset += d * (16 * ys[b]) as f32;
+        let x = _mm256_or_si256(
+            nibbles32(blk.add(6)),
+            _mm256_and_si256(bits32(blk.add(2)), fifth),
+        );
+        let q = mul_sum_us8(x, load(yp.add(32 * b)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), q, acc);
+    }
+    hsum(acc) - offset
+}
+
+/// # Safety
+/// As `dot_q8_0`, for Q4_K super-blocks against 256-element activation blocks.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
+    let nb = w.len() / Q4_K_BYTES;
+    let mut acc = _mm256_setzero_ps();
+    let mut mins = 0f32;
+    let low = _mm256_set1_epi8(0x0F);
+    for b in 0..nb {
+        let blk = &w[Q4_K_BYTES * b..Q4_K_BYTES * (b + 1)];
+        let (dy, yq, bsums) = a.block(row, b);
+        let d = f16_at(blk.as_ptr()) * dy;
+        let dmin = f16_at(blk.as_ptr().add(2)) * dy;
+        let scales = &blk[4..16];
+        let mut sc = [0i16; 8];
+        let mut summ = 0i32;
+        for (j, s) in sc.iter_mut().enumerate() {
+            let (scale, min) = q4k_scale_min(j, scales);
+            *s = scale as i16;
+            summ += min as i32 * (bsums[2 * j] as i32 + bsums[2 * j + 1] as i32);
+        }
+        mins += dmin * summ as f32;
+        let (qs, yp) = (blk.as_ptr().add(16), yq.as_ptr());
+        let mut sumi = _mm256_setzero_si256();
+        for i in 0..4 {
+            let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
+            let lo = _mm256_and_si256(bits, low);
+            let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+            let pl = _mm256_maddubs_epi16(lo, load(yp.add(64 * i)));
+            let ph = _mm256_maddubs_epi16(hi, load(yp.add(64 * i + 32)));
+            let pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * i]), pl);
+            let ph = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * i + 1]), ph);
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum(acc) - mins
+}
+
+/// # Safety
+/// As `dot_q8_0`, for Q6_K super-blocks against 256-element activation blocks.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
+    let nb = w.len() / Q6_K_BYTES;
+    let mut acc = _mm256_setzero_ps();
+    let mut offset = 0f32;
+    let low = _mm256_set1_epi8(0x0F);
+    for b in 0..nb {
+        let blk = &w[Q6_K_BYTES * b..Q6_K_BYTES * (b + 1)];
+        let (dy, yq, bsums) = a.block(row, b);
+        let d = f16_at(blk.as_ptr().add(208)) * dy;
+        let sc = &blk[192..208];
+        // Stored as 0..63 with an offset of 32, removed with the sums per 16.
+        let corr: i32 = (0..16)
+            .map(|k| (sc[k] as i8) as i32 * bsums[k] as i32)
+            .sum();
+        offset += d * (32 * corr) as f32;
+        let mut sumi = _mm256_setzero_si256();
+        for half in 0..2 {
+            let ql = blk.as_ptr().add(64 * half);
+            let qh = _mm256_loadu_si256(blk.as_ptr().add(128 + 32 * half) as *const __m256i);
+            let b1 = _mm256_loadu_si256(ql as *const __m256i);
+            let b2 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
+            let h0 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4);
+            let h1 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2);
+            let h2 = _mm256_and_si256(qh, _mm256_set1_epi8(0x30));
+            let h3 = _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0xC0u8 as i8)), 2);
+            let q = [
+                _mm256_or_si256(_mm256_and_si256(b1, low), h0),
+                _mm256_or_si256(_mm256_and_si256(b2, low), h1),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), low), h2),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), low), h3),
+            ];
+            let yp = yq.as_ptr().add(128 * half);
+            let s = &sc[8 * half..];
+            for (k, &qk) in q.iter().enumerate() {
+                let p = _mm256_maddubs_epi16(qk, load(yp.add(32 * k)));
+                let scale = _mm256_set_m128i(
+                    _mm_set1_epi16((s[2 * k + 1] as i8) as i16),
+                    _mm_set1_epi16((s[2 * k] as i8) as i16),
+                );
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum(acc) - offset
+}
+
+/// # Safety
+/// The CPU has AVX2 and FMA; `w` holds `x.len()` little-endian f32 values (any alignment).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_f32_bytes(w: &[u8], x: &[f32]) -> f32 {
+    dot_ptr(w.as_ptr() as *const f32, x.as_ptr(), x.len())
+}
+
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_ptr(a.as_ptr(), b.as_ptr(), a.len().min(b.len()))
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_ptr(a: *const f32, b: *const f32, n: usize) -> f32 {
+    let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a.add(i)), _mm256_loadu_ps(b.add(i)), s0);
+        s1 = _mm256_fmadd_ps(
+            _mm256_loadu_ps(a.add(i + 8)),
+            _mm256_loadu_ps(b.add(i + 8)),
+            s1,
+        );
+        i += 16;
+    }
+    let mut s = hsum(_mm256_add_ps(s0, s1));
+    while i < n {
+        s += std::ptr::read_unaligned(a.add(i)) * *b.add(i);
+        i += 1;
+    }
+    s
+}
+
+/// y += a·x.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (yp, xp) = (y.as_mut_ptr(), x.as_ptr());
+    let av = _mm256_set1_ps(a);
+    let mut i = 0;
+    while i + 8 <= n {
+        let v = _mm256_fmadd_ps(av, _mm256_loadu_ps(xp.add(i)), _mm256_loadu_ps(yp.add(i)));
+        _mm256_storeu_ps(yp.add(i), v);
+        i += 8;
+    }
+    while i < n {
+        *yp.add(i) += a * *xp.add(i);
+        i += 1;
+    }
+}
+
+/// e^x for 8 lanes (Cephes-style: x = n·ln2 + r, a degree-6 polynomial for e^r, 2^n through
+/// the exponent bits); relative error about 2e-7, and 0 for x below -87.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn exp8(x: __m256) -> __m256 {
+    let x = _mm256_max_ps(x, _mm256_set1_ps(-87.0));
+    let x = _mm256_min_ps(x, _mm256_set1_ps(88.0));
+    let n = _mm256_round_ps(
+        _mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC,
+    );
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_1e-4);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.398_199_9e-3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.333_452e-3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.166_579_6e-2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.666_666_5e-1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5));
+    p = _mm256_fmadd_ps(
+        p,
+        _mm256_mul_ps(r, r),
+        _mm256_add_ps(r, _mm256_set1_ps(1.0)),
+    );
+    let pow2n = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+        23,
+    );
+    let e = _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n));
+    // Below the clamp the true value is under f32's normal range: call it 0.
+    let tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0), _CMP_LE_OQ);
+    _mm256_andnot_ps(tiny, e)
+}
+
+/// One query head against `len` cached positions (keys and values `stride` floats apart):
+/// out = softmax(q·kⱼ · scale) · vⱼ, with the query and the output held in `N` registers
+/// (head dimension 8·N) for the whole pass.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; `k` and `v` point at `len` rows of at least 8·N floats each,
+/// `stride` floats apart; `q` and `out` hold 8·N floats.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn attend<const N: usize>(
+    q: &[f32],
+    k: *const f32,
+    v: *const f32,
+    stride: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let mut qv = [_mm256_setzero_ps(); N];
+    for (i, r) in qv.iter_mut().enumerate() {
+        *r = _mm256_mul_ps(
+            _mm256_loadu_ps(q.as_ptr().add(8 * i)),
+            _mm256_set1_ps(scale),
+        );
+    }
+    scores.clear();
+    scores.reserve(len + 8);
+    let sp = scores.as_mut_ptr();
+    let mut max = f32::NEG_INFINITY;
+    for j in 0..len {
+        let kj = k.add(j * stride);
+        let mut acc = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kj));
+        for (i, qi) in qv.iter().enumerate().skip(1) {
+            acc = _mm256_fmadd_ps(*qi, _mm256_loadu_ps(kj.add(8 * i)), acc);
+        }
+        let s = hsum(acc);
+        max = max.max(s);
+        *sp.add(j) = s;
+    }
+    // Softmax in place, 8 at a time; the tail is padded with -inf (e^-inf = 0).
+    let padded = len.div_ceil(8) * 8;
+    for j in len..padded {
+        *sp.add(j) = f32::NEG_INFINITY;
+    }
+    scores.set_len(padded);
+    let mv = _mm256_set1_ps(max);
+    let mut sum = _mm256_setzero_ps();
+    for c in scores.chunks_exact_mut(8) {
+        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), mv));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(c.as_mut_ptr(), e);
+    }
+    let inv = 1.0 / hsum(sum);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for j in 0..len {
+        let w = _mm256_set1_ps(*sp.add(j));
+        let vj = v.add(j * stride);
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj.add(8 * i)), *a);
+        }
+    }
+    let iv = _mm256_set1_ps(inv);
+    for (i, a) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add(8 * i), _mm256_mul_ps(*a, iv));
+    }
+}
+
+/// How 32 unsigned × 32 signed bytes become 8 float sums: `maddubs` + `madd` on AVX2, one
+/// `vpdpbusd` where AVX-512 VNNI is available (and no 16-bit intermediate to saturate).
+trait MulSum {
+    unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256;
+}
+
+struct Avx2;
+struct Vnni;
+
+impl MulSum for Avx2 {
+    #[inline(always)]
+    unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256 {
+        mul_sum_us8(ux, sy)
+    }
+}
+
+impl MulSum for Vnni {
+    #[inline(always)]
+    unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ux, sy))
+    }
+}
+
+macro_rules! four_rows {
+    ($($name:ident, $vnni:ident => $imp:ident;)*) => {$(
+        /// Four weight rows (`stride` bytes apart) against one activation row.
+        ///
+        /// # Safety
+        /// The CPU has AVX2, FMA and F16C; `w` starts four whole rows of this type's blocks
+        /// laid `stride` bytes apart; `a` was quantized with `nb` blocks per row.
+        #[target_feature(enable = "avx2,fma,f16c")]
+        pub unsafe fn $name(w: *const u8, stride: usize, nb: usize, a: &Act32, row: usize) -> [f32; 4] {
+            $imp::<Avx2>(w, stride, nb, a, row)
+        }
+
+        /// As the AVX2 version, with AVX-512 VNNI's byte dot product.
+        ///
+        /// # Safety
+        /// As the AVX2 version, and the CPU has AVX-512 VNNI and VL.
+        #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+        pub unsafe fn $vnni(w: *const u8, stride: usize, nb: usize, a: &Act32, row: usize) -> [f32; 4] {
+            $imp::<Vnni>(w, stride, nb, a, row)
+        }
+    )*};
+}
+
+four_rows! {
+    dot4_q8_0, dot4_q8_0_vnni => dot4_q8_0_with;
+    dot4_q4_1, dot4_q4_1_vnni => dot4_q4_1_with;
+    dot4_q5_0, dot4_q5_0_vnni => dot4_q5_0_with;
+}
+
+// The four-row kernels: the activation block is loaded once for four rows, and the four
+// accumulators are independent, so the loop is not held up by the latency of one chain of
+// multiply-adds.
+
+#[inline(always)]
+unsafe fn dot4_q8_0_with<M: MulSum>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32,
+    row: usize,
+) -> [f32; 4] {
+    let base = row * a.blocks;
+    let (yp, yd) = (a.qs.as_ptr().add(32 * base), a.d.as_ptr().add(base));
+    let mut acc = [_mm256_setzero_ps(); 4];
+    for b in 0..nb {
+        let y = load(yp.add(32 * b));
+        let dy = *yd.add(b);
+        for (k, acc) in acc.iter_mut().enumerate() {
+            let blk = w.add(k * stride + Q8_0_BYTES * b);
+            let x = load(blk.add(2) as *const i8);
+            let q = M::mul_sum(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+            *acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(blk) * dy), q, *acc);
+        }
+    }
+    [hsum(acc[0]), hsum(acc[1]), hsum(acc[2]), hsum(acc[3])]
+}
+
+#[inline(always)]
+unsafe fn dot4_q4_1_with<M: MulSum>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32,
+    row: usize,
+) -> [f32; 4] {
+    let base = row * a.blocks;
+    let (yp, yd, ys) = (
+        a.qs.as_ptr().add(32 * base),
+        a.d.as_ptr().add(base),
+        a.sum.as_ptr().add(base),
+    );
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut mins = [0f32; 4];
+    for b in 0..nb {
+        let y = load(yp.add(32 * b));
+        let dy = *yd.add(b);
+        let sy = dy * *ys.add(b) as f32;
+        for k in 0..4 {
+            let blk = w.add(k * stride + Q4_1_BYTES * b);
+            mins[k] += f16_at(blk.add(2)) * sy;
+            let q = M::mul_sum(nibbles32(blk.add(4)), y);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(blk) * dy), q, acc[k]);
+        }
+    }
+    [
+        hsum(acc[0]) + mins[0],
+        hsum(acc[1]) + mins[1],
+        hsum(acc[2]) + mins[2],
+        hsum(acc[3]) + mins[3],
+    ]
+}
+
+#[inline(always)]
+unsafe fn dot4_q5_0_with<M: MulSum>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32,
+    row: usize,
+) -> [f32; 4] {
+    let base = row * a.blocks;
+    let (yp, yd, ys) = (
+        a.qs.as_ptr().add(32 * base),
+        a.d.as_ptr().add(base),
+        a.sum.as_ptr().add(base),
+    );
+    let fifth = _mm256_set1_epi8(0x10);
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut offset = [0f32; 4];
+    for b in 0..nb {
+        let y = load(yp.add(32 * b));
+        let dy = *yd.add(b);
+        let sy = dy * (16 * *ys.add(b)) as f32;
+        for k in 0..4 {
+            let blk = w.add(k * stride + Q5_0_BYTES * b);
+            let dx = f16_at(blk);
+            offset[k] += dx * sy;
+            let x = _mm256_or_si256(
+                nibbles32(blk.add(6)),
+                _mm256_and_si256(bits32(blk.add(2)), fifth),
+            );
+            let q = M::mul_sum(x, y);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy), q, acc[k]);
+        }
+    }
+    [
+        hsum(acc[0]) - offset[0],
+        hsum(acc[1]) - offset[1],
+        hsum(acc[2]) - offset[2],
+        hsum(acc[3]) - offset[3],
+    ]
+}

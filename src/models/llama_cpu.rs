@@ -1,0 +1,632 @@
+//! The llama family (llama, qwen2) on brief's own CPU kernels (`crate::kernels`), without
+//! candle tensors in the loop.
+//!
+//! Why a second implementation beside `llama`: a decode step of a small model is a few hundred
+//! tiny operations, and per-operation overhead (allocation, dispatch, waking a thread pool)
+//! costs as much as the arithmetic. Here a step is one pass over preallocated buffers, every
+//! product runs on the file's own quantized blocks (memory-mapped, never copied), and the
+//! thread team is handed work by spinning rather than by waking. Prefill (many rows at once)
+//! is compute-bound, so with `dense` weights it multiplies by f32 copies through `gemm` instead.
+//! `llama` (candle's way) stays as the reference these results are tested against.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, GgmlDType};
+
+use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType};
+
+/// Rows at or above which a projection uses its dense copy (when it has one).
+const DENSE_MIN_ROWS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("GGUF metadata has no {0}")]
+    Metadata(String),
+    #[error("tensor {0} is missing")]
+    Missing(String),
+    #[error("tensor {name}: {source}")]
+    Kernel {
+        name: String,
+        source: kernels::KernelError,
+    },
+    #[error("tensor {name} has {got} values, expected {want}")]
+    Shape {
+        name: String,
+        got: usize,
+        want: usize,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    n_embd: usize,
+    n_head: usize,
+    n_kv_head: usize,
+    head_dim: usize,
+    eps: f32,
+    neox: bool,
+    max_seq: usize,
+}
+
+impl Config {
+    fn kv_dim(&self) -> usize {
+        self.n_kv_head * self.head_dim
+    }
+}
+
+struct Linear {
+    w: QMatrix,
+    /// `w` transposed and dequantized (cols × rows), for prefill.
+    dense: Option<Vec<f32>>,
+    bias: Option<Vec<f32>>,
+}
+
+struct Layer {
+    wq: Linear,
+    wk: Linear,
+    wv: Linear,
+    wo: Linear,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+    attn_norm: Vec<f32>,
+    ffn_norm: Vec<f32>,
+    /// Keys and values of every position so far, `[position][kv head][head dim]`.
+    k: Vec<f32>,
+    v: Vec<f32>,
+}
+
+/// Buffers reused across forward passes, so a decode step allocates nothing large.
+#[derive(Default)]
+struct Scratch {
+    x: Vec<f32>,
+    normed: Input,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    attn: Input,
+    proj: Vec<f32>,
+    gate: Vec<f32>,
+    up: Vec<f32>,
+    act: Input,
+    last: Input,
+}
+
+pub struct ModelWeights {
+    cfg: Config,
+    embeddings: QMatrix,
+    output: QMatrix,
+    norm: Vec<f32>,
+    layers: Vec<Layer>,
+    /// cos and sin of position × frequency, `[position][rope_dim / 2]`.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    rope_half: usize,
+    /// Positions held in the KV cache.
+    len: usize,
+    scratch: Scratch,
+}
+
+/// Reads tensors out of the memory-mapped file.
+struct Tensors<'a> {
+    ct: &'a gguf_file::Content,
+    map: Arc<memmap2::Mmap>,
+}
+
+impl Tensors<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.ct.tensor_infos.contains_key(name)
+    }
+
+    fn matrix(&self, name: &str) -> Result<QMatrix, LoadError> {
+        let info = self
+            .ct
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| LoadError::Missing(name.into()))?;
+        let dims = info.shape.dims();
+        let (rows, cols) = match dims {
+            [r, c] => (*r, *c),
+            _ => (1, info.shape.elem_count()),
+        };
+        let kerr = |source| LoadError::Kernel {
+            name: name.into(),
+            source,
+        };
+        let start = (self.ct.tensor_data_offset + info.offset) as usize;
+        let t = info.ggml_dtype;
+        let len = rows * cols / t.block_size() * t.type_size();
+        if start + len > self.map.len() {
+            return Err(LoadError::Shape {
+                name: name.into(),
+                got: self.map.len().saturating_sub(start) / t.type_size() * t.block_size(),
+                want: rows * cols,
+            });
+        }
+        let bytes = &self.map[start..start + len];
+        match t {
+            GgmlDType::F16 | GgmlDType::BF16 => {
+                let wide: Vec<f32> = bytes
+                    .chunks_exact(2)
+                    .map(|b| {
+                        let bits = u16::from_le_bytes([b[0], b[1]]);
+                        if t == GgmlDType::F16 {
+                            half::f16::from_bits(bits).to_f32()
+                        } else {
+                            half::bf16::from_bits(bits).to_f32()
+                        }
+                    })
+                    .collect();
+                QMatrix::from_f32(rows, cols, &wide).map_err(kerr)
+            }
+            _ => {
+                let qtype = QType::from_ggml(t).map_err(kerr)?;
+                QMatrix::new(
+                    qtype,
+                    rows,
+                    cols,
+                    Bytes::Mapped(self.map.clone(), start..start + len),
+                )
+                .map_err(kerr)
+            }
+        }
+    }
+
+    fn vector(&self, name: &str, want: usize) -> Result<Vec<f32>, LoadError> {
+        let m = self.matrix(name)?;
+        let v = m.dequantize();
+        if v.len() != want {
+            return Err(LoadError::Shape {
+                name: name.into(),
+                got: v.len(),
+                want,
+            });
+        }
+        Ok(v)
+    }
+
+    fn linear(&self, name: &str, bias: bool, dense: bool) -> Result<Linear, LoadError> {
+        let w = self.matrix(&format!("{name}.weight"))?;
+        let bias_name = format!("{name}.bias");
+        let bias = if bias && self.has(&bias_name) {
+            Some(self.vector(&bias_name, w.rows)?)
+        } else {
+            None
+        };
+        let dense = dense.then(|| transpose(&w.dequantize(), w.rows, w.cols));
+        Ok(Linear { w, dense, bias })
+    }
+}
+
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0f32; m.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
+}
+
+impl ModelWeights {
+    /// Maps `path` (the GGUF `ct` was read from) and builds the model on it. `dense` keeps f32
+    /// copies of the layer matrices for prefill: faster prompts for 4 bytes per parameter.
+    pub fn load(
+        ct: &gguf_file::Content,
+        path: &Path,
+        dense: bool,
+        max_seq: usize,
+    ) -> Result<Self, LoadError> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the file is a model the user gave us to read; if another process truncates
+        // it while we run, we may fault, as every memory-mapping inference engine may.
+        let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
+        let t = Tensors { ct, map };
+        let md = &ct.metadata;
+        let arch = md
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let get = |k: &str| {
+            let key = format!("{arch}.{k}");
+            md.get(&key).ok_or(LoadError::Metadata(key))
+        };
+        let num = |k: &str| -> Result<usize, LoadError> {
+            get(k)?
+                .to_u32()
+                .map(|v| v as usize)
+                .map_err(|_| LoadError::Metadata(format!("{arch}.{k} (a number)")))
+        };
+        let n_embd = num("embedding_length")?;
+        let n_head = num("attention.head_count")?;
+        let n_kv_head = num("attention.head_count_kv")?;
+        let n_layer = num("block_count")?;
+        let head_dim = n_embd / n_head;
+        let rope_dim = num("rope.dimension_count").unwrap_or(head_dim);
+        let rope_base = get("rope.freq_base")
+            .ok()
+            .and_then(|v| v.to_f32().ok())
+            .unwrap_or(10_000.0);
+        let eps = get("attention.layer_norm_rms_epsilon")?
+            .to_f32()
+            .map_err(|_| LoadError::Metadata("layer_norm_rms_epsilon".into()))?;
+        let cfg = Config {
+            n_embd,
+            n_head,
+            n_kv_head,
+            head_dim,
+            eps,
+            neox: arch == "qwen2",
+            max_seq,
+        };
+        // The same arithmetic as `llama::rope_tables`, so both paths rotate identically.
+        let rope_half = rope_dim / 2;
+        let theta: Vec<f32> = (0..rope_dim)
+            .step_by(2)
+            .map(|i| 1f32 / rope_base.powf(i as f32 / rope_dim as f32))
+            .collect();
+        let mut cos = Vec::with_capacity(max_seq * rope_half);
+        let mut sin = Vec::with_capacity(max_seq * rope_half);
+        for p in 0..max_seq {
+            for th in &theta {
+                let a = p as f32 * th;
+                cos.push(a.cos());
+                sin.push(a.sin());
+            }
+        }
+        let embeddings = t.matrix("token_embd.weight")?;
+        let output = if t.has("output.weight") {
+            t.matrix("output.weight")?
+        } else {
+            embeddings.clone()
+        };
+        let biased = arch == "qwen2";
+        let mut layers = Vec::with_capacity(n_layer);
+        for i in 0..n_layer {
+            let p = format!("blk.{i}");
+            layers.push(Layer {
+                wq: t.linear(&format!("{p}.attn_q"), biased, dense)?,
+                wk: t.linear(&format!("{p}.attn_k"), biased, dense)?,
+                wv: t.linear(&format!("{p}.attn_v"), biased, dense)?,
+                wo: t.linear(&format!("{p}.attn_output"), false, dense)?,
+                gate: t.linear(&format!("{p}.ffn_gate"), false, dense)?,
+                up: t.linear(&format!("{p}.ffn_up"), false, dense)?,
+                down: t.linear(&format!("{p}.ffn_down"), false, dense)?,
+                attn_norm: t.vector(&format!("{p}.attn_norm.weight"), n_embd)?,
+                ffn_norm: t.vector(&format!("{p}.ffn_norm.weight"), n_embd)?,
+                k: Vec::new(),
+                v: Vec::new(),
+            });
+        }
+        Ok(Self {
+            norm: t.vector("output_norm.weight", n_embd)?,
+            cfg,
+            embeddings,
+            output,
+            layers,
+            cos,
+            sin,
+            rope_half,
+            len: 0,
+            scratch: Scratch::default(),
+        })
+    }
+
+    pub fn clear_kv_cache(&mut self) {
+        self.len = 0;
+        for l in &mut self.layers {
+            l.k.clear();
+            l.v.clear();
+        }
+    }
+
+    /// Logits of the last of `tokens`, placed at `pos` (earlier positions come from the cache;
+    /// a `pos` before the cache's end rewinds it).
+    pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, String> {
+        let cfg = self.cfg.clone();
+        let n = tokens.len();
+        if n == 0 {
+            return Err("forward pass over no tokens".into());
+        }
+        if pos > self.len {
+            return Err(format!(
+                "position {pos} is past the {} cached positions",
+                self.len
+            ));
+        }
+        if pos + n > cfg.max_seq {
+            return Err(format!(
+                "{} positions exceed the context of {}",
+                pos + n,
+                cfg.max_seq
+            ));
+        }
+        let vocab = self.embeddings.rows;
+        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(format!(
+                "token id {bad} is outside the vocabulary of {vocab}"
+            ));
+        }
+        let kv = cfg.kv_dim();
+        for l in &mut self.layers {
+            l.k.truncate(pos * kv);
+            l.v.truncate(pos * kv);
+        }
+        self.len = pos;
+
+        let guard = kernels::pool::global()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let pool: &Pool = &guard;
+        let d = cfg.n_embd;
+        let s = &mut self.scratch;
+        s.x.resize(n * d, 0.0);
+        for (i, &tok) in tokens.iter().enumerate() {
+            self.embeddings
+                .dequantize_row(tok as usize, &mut s.x[i * d..(i + 1) * d]);
+        }
+        for layer in &mut self.layers {
+            rms_norm_into(&s.x, &layer.attn_norm, cfg.eps, n, d, &mut s.normed);
+            s.q.resize(n * d, 0.0);
+            s.k.resize(n * kv, 0.0);
+            s.v.resize(n * kv, 0.0);
+            project(
+                pool,
+                &mut s.normed,
+                &mut [
+                    (&layer.wq, &mut s.q[..]),
+                    (&layer.wk, &mut s.k[..]),
+                    (&layer.wv, &mut s.v[..]),
+                ],
+            );
+            for i in 0..n {
+                let p = pos + i;
+                let (c, sn) = (
+                    &self.cos[p * self.rope_half..(p + 1) * self.rope_half],
+                    &self.sin[p * self.rope_half..(p + 1) * self.rope_half],
+                );
+                rope(&mut s.q[i * d..(i + 1) * d], cfg.head_dim, c, sn, cfg.neox);
+                rope(
+                    &mut s.k[i * kv..(i + 1) * kv],
+                    cfg.head_dim,
+                    c,
+                    sn,
+                    cfg.neox,
+                );
+            }
+            layer.k.extend_from_slice(&s.k[..n * kv]);
+            layer.v.extend_from_slice(&s.v[..n * kv]);
+            attention(pool, &cfg, &s.q, &layer.k, &layer.v, pos, n, &mut s.attn);
+            s.proj.resize(n * d, 0.0);
+            project(pool, &mut s.attn, &mut [(&layer.wo, &mut s.proj[..])]);
+            for (x, p) in s.x.iter_mut().zip(&s.proj) {
+                *x += p;
+            }
+            rms_norm_into(&s.x, &layer.ffn_norm, cfg.eps, n, d, &mut s.normed);
+            let ff = layer.gate.w.rows;
+            s.gate.resize(n * ff, 0.0);
+            s.up.resize(n * ff, 0.0);
+            project(
+                pool,
+                &mut s.normed,
+                &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
+            );
+            for (g, u) in s.gate.iter_mut().zip(&s.up) {
+                *g = *g / (1.0 + (-*g).exp()) * u;
+            }
+            s.act.set(&s.gate, n, ff);
+            project(pool, &mut s.act, &mut [(&layer.down, &mut s.proj[..])]);
+            for (x, p) in s.x.iter_mut().zip(&s.proj) {
+                *x += p;
+            }
+        }
+        self.len = pos + n;
+        rms_norm_into(
+            &s.x[(n - 1) * d..n * d],
+            &self.norm,
+            cfg.eps,
+            1,
+            d,
+            &mut s.last,
+        );
+        s.last.prepare(self.output.qtype);
+        let mut logits = vec![0f32; self.output.rows];
+        kernels::matmul(
+            pool,
+            &mut [MatMul {
+                w: &self.output,
+                input: &s.last,
+                out: &mut logits,
+            }],
+        );
+        Ok(logits)
+    }
+}
+
+fn rms_norm_into(x: &[f32], w: &[f32], eps: f32, rows: usize, d: usize, out: &mut Input) {
+    let mut y = std::mem::take(&mut out.x);
+    y.resize(rows * d, 0.0);
+    for (xr, yr) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).take(rows) {
+        let ms = xr.iter().map(|v| v * v).sum::<f32>() / d as f32;
+        let scale = 1.0 / (ms + eps).sqrt();
+        for ((y, x), w) in yr.iter_mut().zip(xr).zip(w) {
+            *y = x * scale * w;
+        }
+    }
+    out.set_owned(y, rows, d);
+}
+
+/// Rotates each head of one position: interleaved pairs for llama (whose GGUF conversion
+/// permutes q and k for it), halves for qwen2 ("neox").
+fn rope(v: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32], neox: bool) {
+    let half = cos.len();
+    for h in v.chunks_exact_mut(head_dim) {
+        for i in 0..half {
+            let (a, b) = if neox {
+                (i, i + half)
+            } else {
+                (2 * i, 2 * i + 1)
+            };
+            let (x0, x1) = (h[a], h[b]);
+            h[a] = x0 * cos[i] - x1 * sin[i];
+            h[b] = x0 * sin[i] + x1 * cos[i];
+        }
+    }
+}
+
+/// A raw pointer that may cross threads; each thread writes only its own rows or columns.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: users write disjoint parts only.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// Through a method, so closures capture the whole `SendPtr` (which is `Sync`), not its
+    /// raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Several projections of one input in one parallel job, through the dense copies when the
+/// input is tall enough, else on the quantized blocks; biases added.
+fn project(pool: &Pool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
+    let dense = input.rows >= DENSE_MIN_ROWS && outs.iter().all(|(l, _)| l.dense.is_some());
+    if dense {
+        dense_matmul(pool, input, outs);
+    } else {
+        for (l, _) in outs.iter() {
+            input.prepare(l.w.qtype);
+        }
+        let input = &*input;
+        let mut jobs: Vec<MatMul<'_>> = outs
+            .iter_mut()
+            .map(|(l, out)| MatMul {
+                w: &l.w,
+                input,
+                out: &mut out[..],
+            })
+            .collect();
+        kernels::matmul(pool, &mut jobs);
+    }
+    for (l, out) in outs.iter_mut() {
+        if let Some(b) = &l.bias {
+            for row in out.chunks_exact_mut(b.len()) {
+                for (o, b) in row.iter_mut().zip(b) {
+                    *o += b;
+                }
+            }
+        }
+    }
+}
+
+/// out = input · dense for each projection, each thread taking a band of output columns and
+/// running `gemm` on it single-threaded (so only our team's threads ever run).
+fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) {
+    let m = input.rows;
+    let k = input.cols;
+    let plan: Vec<(SendPtr, usize, &[f32])> = outs
+        .iter_mut()
+        .map(|(l, out)| {
+            let n = l.w.rows;
+            assert!(out.len() >= m * n);
+            (
+                SendPtr(out.as_mut_ptr()),
+                n,
+                l.dense.as_deref().expect("dense weights"),
+            )
+        })
+        .collect();
+    let total: usize = plan.iter().map(|p| p.1).sum();
+    let x = input.x.as_ptr() as usize;
+    pool.run(&|t, threads| {
+        // Bands in multiples of 16 columns keep gemm's micro-kernels whole.
+        let cut = |i: usize| (total * i / threads).div_ceil(16) * 16;
+        let (lo, hi) = (cut(t).min(total), cut(t + 1).min(total));
+        let mut base = 0;
+        for &(out, n, w) in &plan {
+            let (a, b) = (lo.max(base) - base, hi.min(base + n).saturating_sub(base));
+            base += n;
+            if a >= b {
+                continue;
+            }
+            // SAFETY: the input is m × k, w is k × n, out is m × n (all row-major, checked
+            // above); this thread writes only columns a..b of out.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    b - a,
+                    k,
+                    out.get().add(a),
+                    1,
+                    n as isize,
+                    false,
+                    x as *const f32,
+                    1,
+                    k as isize,
+                    w.as_ptr().add(a),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+    });
+}
+
+/// Causal attention of `n` new positions (queries `q`, `[n][n_head][head_dim]`) over the cache
+/// (`pos + n` positions), grouped-query heads sharing their kv head. One (position, head) pair
+/// per work item, dealt round-robin so that long and short rows even out.
+#[allow(clippy::too_many_arguments)]
+fn attention(
+    pool: &Pool,
+    cfg: &Config,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    pos: usize,
+    n: usize,
+    out: &mut Input,
+) {
+    let (hd, heads, kv) = (cfg.head_dim, cfg.n_head, cfg.kv_dim());
+    let group = cfg.n_head / cfg.n_kv_head;
+    let d = cfg.n_embd;
+    let mut y = std::mem::take(&mut out.x);
+    y.clear();
+    y.resize(n * d, 0.0);
+    let yp = SendPtr(y.as_mut_ptr());
+    let scale = 1.0 / (hd as f32).sqrt();
+    pool.run(&|t, threads| {
+        let mut scores: Vec<f32> = Vec::with_capacity(pos + n + 8);
+        let items = n * heads;
+        // One position (decode): contiguous runs of heads, so that the heads sharing a kv
+        // head mostly share a thread and read its keys and values from that core's cache.
+        // Many positions: round-robin, so that long (late) and short rows even out.
+        let (mut item, step, end) = if n == 1 {
+            (items * t / threads, 1, items * (t + 1) / threads)
+        } else {
+            (t, threads, items)
+        };
+        while item < end {
+            let (i, h) = (item / heads, item % heads);
+            let len = pos + i + 1;
+            let qh = &q[i * d + h * hd..i * d + (h + 1) * hd];
+            let kh = (h / group) * hd;
+            // SAFETY: item (i, h) owns y[i][h] alone.
+            let yh = unsafe { std::slice::from_raw_parts_mut(yp.get().add(i * d + h * hd), hd) };
+            kernels::attend(qh, &k[kh..], &v[kh..], kv, len, scale, &mut scores, yh);
+            item += step;
+        }
+    });
+    out.set_owned(y, n, d);
+}
