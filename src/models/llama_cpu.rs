@@ -630,3 +630,69 @@ fn attention(
     });
     out.set_owned(y, n, d);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Model, WeightFormat};
+    use candle_core::Device;
+
+    fn models() -> (tempfile::TempDir, Model, Model) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        crate::tiny::write_tiny_llama(&path, 5).unwrap();
+        let exact = Model::load(&path, None, &Device::Cpu, WeightFormat::Exact).unwrap();
+        let fast = Model::load(&path, None, &Device::Cpu, WeightFormat::Fast).unwrap();
+        (dir, exact, fast)
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn prefill_matches_the_f32_reference_and_decode_stays_close() {
+        let (_dir, mut exact, mut fast) = models();
+        let prompt: Vec<u32> = (0..40).map(|i| (i * 7 % 50) as u32).collect();
+        // Prefill runs on the dense copies: the same f32 arithmetic, other summation order.
+        let (r, f) = (exact.forward(&prompt, 0).unwrap(), fast.forward(&prompt, 0).unwrap());
+        assert!(max_diff(&r, &f) < 1e-3, "prefill differs by {}", max_diff(&r, &f));
+        // Decode rounds activations to 8 bits: close, not equal (see tests/kernels_real.rs).
+        for (i, tok) in [3u32, 9, 27, 1].iter().enumerate() {
+            let pos = prompt.len() + i;
+            let (r, f) = (exact.forward(&[*tok], pos).unwrap(), fast.forward(&[*tok], pos).unwrap());
+            let mean = r.iter().sum::<f32>() / r.len() as f32;
+            let spread =
+                (r.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / r.len() as f32).sqrt();
+            let d = max_diff(&r, &f) / spread;
+            assert!(d > 0.0 && d < 0.35, "decode step {i} differs by {d} spreads");
+        }
+    }
+
+    #[test]
+    fn a_position_inside_the_cache_rewinds_it() {
+        let (_dir, _exact, mut fast) = models();
+        let a = fast.forward(&[1, 2, 3, 4], 0).unwrap();
+        fast.forward(&[5, 6], 4).unwrap();
+        // Back to position 2 with the same tokens as before: the same logits as the first pass.
+        fast.forward(&[3], 2).unwrap();
+        let again = fast.forward(&[4], 3).unwrap();
+        let fresh = {
+            fast.reset();
+            fast.forward(&[1, 2, 3], 0).unwrap();
+            fast.forward(&[4], 3).unwrap()
+        };
+        assert!(max_diff(&again, &fresh) == 0.0);
+        assert_eq!(a.len(), again.len());
+    }
+
+    #[test]
+    fn bad_positions_and_tokens_are_errors_not_panics() {
+        let (_dir, _exact, mut fast) = models();
+        let e = fast.forward(&[1], 5).unwrap_err().to_string();
+        assert!(e.contains("past the 0 cached positions"), "{e}");
+        let e = fast.forward(&[1_000_000], 0).unwrap_err().to_string();
+        assert!(e.contains("outside the vocabulary"), "{e}");
+        assert!(fast.forward(&[], 0).is_err());
+    }
+}
