@@ -241,7 +241,7 @@ pub fn has_avx2() -> bool {
     }
 }
 
-/// Whether AVX-512 VNNI's byte dot product runs here too (checked once; `BRIEF_NO_VNNI` turns
+/// Whether AVX-512 VNNI's byte dot product (and BW's byte masks) run here too (checked once; `BRIEF_NO_VNNI` turns
 /// it off, for comparing).
 pub fn has_vnni() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -252,6 +252,7 @@ pub fn has_vnni() -> bool {
                 && std::env::var_os("BRIEF_NO_VNNI").is_none()
                 && is_x86_feature_detected!("avx512vnni")
                 && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512bw")
         })
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -416,35 +417,6 @@ impl SendPtr {
 /// every input row passes over it.
 const TILE: usize = 16;
 
-/// How many tiles ahead of the work the prefetches run (measured on qwen2.5 decode: no
-/// prefetch 28–29 tok/s, two tiles ahead 32–33, three 31–35; the lead must cover memory latency).
-const AHEAD: usize = 3;
-
-/// Asks for rows `a..b` of `w` to be brought into cache while the current tile computes: a
-/// decode step streams every weight from memory once, and the hardware prefetcher alone does
-/// not keep enough requests in flight to use the memory bandwidth two cores have.
-#[inline]
-fn prefetch_rows(w: &QMatrix, a: usize, b: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if a < b {
-        let bytes = w.bytes.as_slice();
-        let (start, end) = (a * w.row_bytes(), b * w.row_bytes());
-        let mut at = start;
-        while at < end {
-            // SAFETY: prefetching is a hint and never faults; the address is inside `bytes`.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch(
-                    bytes.as_ptr().add(at) as *const i8,
-                    std::arch::x86_64::_MM_HINT_T1,
-                )
-            };
-            at += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (w, a, b);
-}
-
 /// Runs several products as one parallel job (q, k, v together; gate and up together), split by
 /// weight rows so that each weight byte is read once per call whatever the number of input rows.
 pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
@@ -470,14 +442,8 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             );
             base += rows;
             let mut r0 = a;
-            prefetch_rows(w, a, (a + AHEAD * TILE).min(b));
             while r0 < b {
                 let r1 = (r0 + TILE).min(b);
-                prefetch_rows(
-                    w,
-                    (r1 + (AHEAD - 1) * TILE).min(b),
-                    (r1 + AHEAD * TILE).min(b),
-                );
                 for i in 0..input.rows {
                     let mut r = r0;
                     while r < r1 {

@@ -74,7 +74,9 @@ pub unsafe fn dot_q8_0(w: &[u8], a: &Act32, row: usize) -> f32 {
     let base = row * a.blocks;
     let (wp, yp, yd) = (w.as_ptr(), a.qs.as_ptr().add(32 * base), &a.d[base..]);
     let mut acc = _mm256_setzero_ps();
+    let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let blk = wp.add(Q8_0_BYTES * b);
         let d = _mm256_set1_ps(f16_at(blk) * yd[b]);
         let x = load(blk.add(2) as *const i8);
@@ -95,7 +97,9 @@ pub unsafe fn dot_q4_1(w: &[u8], a: &Act32, row: usize) -> f32 {
     let (yd, ys) = (&a.d[base..], &a.sum[base..]);
     let mut acc = _mm256_setzero_ps();
     let mut mins = 0f32;
+    let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let blk = wp.add(Q4_1_BYTES * b);
         let dy = yd[b];
         mins += f16_at(blk.add(2)) * dy * ys[b] as f32;
@@ -117,7 +121,9 @@ pub unsafe fn dot_q5_0(w: &[u8], a: &Act32, row: usize) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut offset = 0f32;
     let fifth = _mm256_set1_epi8(0x10);
+    let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let blk = wp.add(Q5_0_BYTES * b);
         let d = f16_at(blk) * yd[b];
         // Stored as 0..31 with an offset of 16: multiply unsigned, subtract 16 × Σy after.
@@ -140,7 +146,9 @@ pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut mins = 0f32;
     let low = _mm256_set1_epi8(0x0F);
+    let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let blk = &w[Q4_K_BYTES * b..Q4_K_BYTES * (b + 1)];
         let (dy, yq, bsums) = a.block(row, b);
         let d = f16_at(blk.as_ptr()) * dy;
@@ -179,7 +187,9 @@ pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut offset = 0f32;
     let low = _mm256_set1_epi8(0x0F);
+    let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let blk = &w[Q6_K_BYTES * b..Q6_K_BYTES * (b + 1)];
         let (dy, yq, bsums) = a.block(row, b);
         let d = f16_at(blk.as_ptr().add(208)) * dy;
@@ -384,6 +394,8 @@ pub unsafe fn attend<const N: usize>(
 /// `vpdpbusd` where AVX-512 VNNI is available (and no 16-bit intermediate to saturate).
 trait MulSum {
     unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256;
+    /// Q5_0's fifth bits (32 of them at `qh`) added to its nibbles as 16s.
+    unsafe fn fifth_bits(nibbles: __m256i, qh: *const u8) -> __m256i;
 }
 
 struct Avx2;
@@ -394,12 +406,62 @@ impl MulSum for Avx2 {
     unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256 {
         mul_sum_us8(ux, sy)
     }
+    #[inline(always)]
+    unsafe fn fifth_bits(nibbles: __m256i, qh: *const u8) -> __m256i {
+        _mm256_or_si256(
+            nibbles,
+            _mm256_and_si256(bits32(qh), _mm256_set1_epi8(0x10)),
+        )
+    }
 }
 
 impl MulSum for Vnni {
     #[inline(always)]
     unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256 {
         _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ux, sy))
+    }
+    #[inline(always)]
+    unsafe fn fifth_bits(nibbles: __m256i, qh: *const u8) -> __m256i {
+        // The 32 bits are an AVX-512 mask as they stand: one masked add.
+        let k = std::ptr::read_unaligned(qh as *const u32);
+        _mm256_mask_add_epi8(nibbles, k, nibbles, _mm256_set1_epi8(0x10))
+    }
+}
+
+/// Where to prefetch from while four rows compute (measured on qwen2.5's decode: 33 tok/s
+/// with no software prefetch or with prefetches issued a tile at a time, 65-70 with these): the group of four rows `LEAD` groups
+/// ahead (rows are contiguous, so that is simply further on), spread evenly over the blocks
+/// so that requests trickle out instead of arriving in bursts that overflow the miss queue.
+const LEAD: usize = 2;
+
+#[inline(always)]
+fn lookahead(w: *const u8, stride: usize, nb: usize) -> (*const u8, usize, usize) {
+    let chunk = 4 * stride / nb.max(1);
+    (
+        w.wrapping_add(LEAD * 4 * stride),
+        chunk,
+        chunk.div_ceil(64) + 1,
+    )
+}
+
+/// The same for a kernel that works through one row at a time: 4·`LEAD` rows ahead.
+#[inline(always)]
+fn lookahead1(w: &[u8], nb: usize) -> (*const u8, usize, usize) {
+    let stride = w.len();
+    let chunk = stride / nb.max(1);
+    (
+        w.as_ptr().wrapping_add(LEAD * 4 * stride),
+        chunk,
+        chunk.div_ceil(64) + 1,
+    )
+}
+
+#[inline(always)]
+unsafe fn prefetch_ahead(ahead: *const u8, chunk: usize, lines: usize, b: usize) {
+    let at = ahead.wrapping_add(b * chunk);
+    for l in 0..lines {
+        // A prefetch is a hint: it never faults, even past the end of the matrix.
+        _mm_prefetch(at.wrapping_add(64 * l) as *const i8, _MM_HINT_T0);
     }
 }
 
@@ -419,7 +481,7 @@ macro_rules! four_rows {
         ///
         /// # Safety
         /// As the AVX2 version, and the CPU has AVX-512 VNNI and VL.
-        #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+        #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl,avx512bw")]
         pub unsafe fn $vnni(w: *const u8, stride: usize, nb: usize, a: &Act32, row: usize) -> [f32; 4] {
             $imp::<Vnni>(w, stride, nb, a, row)
         }
@@ -447,7 +509,9 @@ unsafe fn dot4_q8_0_with<M: MulSum>(
     let base = row * a.blocks;
     let (yp, yd) = (a.qs.as_ptr().add(32 * base), a.d.as_ptr().add(base));
     let mut acc = [_mm256_setzero_ps(); 4];
+    let (ahead, chunk, lines) = lookahead(w, stride, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let y = load(yp.add(32 * b));
         let dy = *yd.add(b);
         for (k, acc) in acc.iter_mut().enumerate() {
@@ -476,7 +540,9 @@ unsafe fn dot4_q4_1_with<M: MulSum>(
     );
     let mut acc = [_mm256_setzero_ps(); 4];
     let mut mins = [0f32; 4];
+    let (ahead, chunk, lines) = lookahead(w, stride, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let y = load(yp.add(32 * b));
         let dy = *yd.add(b);
         let sy = dy * *ys.add(b) as f32;
@@ -509,10 +575,11 @@ unsafe fn dot4_q5_0_with<M: MulSum>(
         a.d.as_ptr().add(base),
         a.sum.as_ptr().add(base),
     );
-    let fifth = _mm256_set1_epi8(0x10);
     let mut acc = [_mm256_setzero_ps(); 4];
     let mut offset = [0f32; 4];
+    let (ahead, chunk, lines) = lookahead(w, stride, nb);
     for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
         let y = load(yp.add(32 * b));
         let dy = *yd.add(b);
         let sy = dy * (16 * *ys.add(b)) as f32;
@@ -520,10 +587,7 @@ unsafe fn dot4_q5_0_with<M: MulSum>(
             let blk = w.add(k * stride + Q5_0_BYTES * b);
             let dx = f16_at(blk);
             offset[k] += dx * sy;
-            let x = _mm256_or_si256(
-                nibbles32(blk.add(6)),
-                _mm256_and_si256(bits32(blk.add(2)), fifth),
-            );
+            let x = M::fifth_bits(nibbles32(blk.add(6)), blk.add(2));
             let q = M::mul_sum(x, y);
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy), q, acc[k]);
         }
