@@ -209,6 +209,44 @@ impl Model {
         Ok(logits)
     }
 
+    /// Whether `forward_seq` and `forward_batch` can hold several sequences at once (brief's
+    /// own kernels); other paths hold one.
+    pub fn batches(&self) -> bool {
+        matches!(self.weights, Weights::LlamaCpu(_))
+    }
+
+    /// As `forward`, for sequence `seq` of several held at once (only 0 where the model does
+    /// not `batch`).
+    pub fn forward_seq(
+        &mut self,
+        seq: usize,
+        tokens: &[u32],
+        pos: usize,
+    ) -> Result<Vec<f32>, ModelError> {
+        match &mut self.weights {
+            Weights::LlamaCpu(m) => m
+                .forward_seq(seq, tokens, pos)
+                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e))),
+            _ if seq == 0 => self.forward(tokens, pos),
+            _ => Err(ModelError::Inference(candle_core::Error::Msg(
+                "this model holds one sequence at a time".into(),
+            ))),
+        }
+    }
+
+    /// One decode step of several sequences together: (sequence, token) each, the token going
+    /// at the end of that sequence. Logits per step, in order.
+    pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
+        match &mut self.weights {
+            Weights::LlamaCpu(m) => m
+                .forward_batch(steps)
+                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e))),
+            _ => Err(ModelError::Inference(candle_core::Error::Msg(
+                "this model decodes one sequence at a time".into(),
+            ))),
+        }
+    }
+
     /// Forgets the KV cache, so the next forward pass starts a new sequence at position 0.
     pub fn reset(&mut self) {
         match &mut self.weights {

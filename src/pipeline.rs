@@ -392,6 +392,47 @@ pub fn run_loaded(
 
 /// [`run_loaded`] taking summaries from `cache` where it has them and giving it new ones as
 /// soon as each is written, so an interrupted run loses at most the article in progress.
+/// Articles whose summaries are generated together (see `generate::generate_batch`). Decode
+/// reads every weight once per step, so four sequences cost little more than one; more adds
+/// compute and makes a killed run lose more.
+const SUMMARY_BATCH: usize = 4;
+
+/// Summaries of `missing`, batched; if the batch fails, one article at a time, so that the
+/// error names the article it came from.
+fn summarize_window(
+    loaded: &mut LoadedModel,
+    prompts: &Prompts,
+    missing: &[&Article],
+    cfg: &RunConfig,
+) -> anyhow::Result<Vec<ArticleSummary>> {
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let batch = summarize::summarize_many(
+        &mut loaded.model,
+        prompts,
+        missing,
+        &cfg.summary_params,
+        cfg.style,
+    );
+    match batch {
+        Ok(s) => Ok(s),
+        Err(_) => missing
+            .iter()
+            .map(|a| {
+                summarize::summarize(
+                    &mut loaded.model,
+                    prompts,
+                    a,
+                    &cfg.summary_params,
+                    cfg.style,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))
+            })
+            .collect(),
+    }
+}
+
 pub fn run_cached(
     cfg: &RunConfig,
     loaded: &mut LoadedModel,
@@ -418,34 +459,40 @@ pub fn run_cached(
     let t = Instant::now();
     let mut summaries = Vec::with_capacity(articles.len());
     let need_summaries = cfg.summaries || cfg.mode != Mode::Extractive;
-    for a in &articles {
-        let s = if need_summaries {
-            match cache.get(a)? {
+    // Articles go through in windows: the missing summaries of a window are generated as one
+    // batch (one decode pass serves them all), then stored before the next window starts, so a
+    // killed run loses at most one window's work.
+    for window in articles.chunks(SUMMARY_BATCH) {
+        let mut got: Vec<Option<ArticleSummary>> = Vec::with_capacity(window.len());
+        for a in window {
+            got.push(if need_summaries { cache.get(a)? } else { None });
+        }
+        let missing: Vec<&Article> = window
+            .iter()
+            .zip(&got)
+            .filter(|(_, s)| need_summaries && s.is_none())
+            .map(|(a, _)| a)
+            .collect();
+        let mut fresh = summarize_window(loaded, prompts, &missing, cfg)?.into_iter();
+        for (a, s) in window.iter().zip(got) {
+            let s = match s {
                 Some(s) => s,
-                None => {
-                    let s = summarize::summarize(
-                        &mut loaded.model,
-                        prompts,
-                        a,
-                        &cfg.summary_params,
-                        cfg.style,
-                    )
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))?;
+                None if need_summaries => {
+                    let s = fresh.next().expect("one fresh summary per missing article");
                     cache.put(a, &s)?;
                     s
                 }
-            }
-        } else {
-            ArticleSummary {
-                id: a.id,
-                summary: String::new(),
-                chunks: 0,
-                usage: Usage::default(),
-            }
-        };
-        usage.merge(&s.usage);
-        progress.article_done(a, &s);
-        summaries.push(s);
+                None => ArticleSummary {
+                    id: a.id,
+                    summary: String::new(),
+                    chunks: 0,
+                    usage: Usage::default(),
+                },
+            };
+            usage.merge(&s.usage);
+            progress.article_done(a, &s);
+            summaries.push(s);
+        }
     }
     let summarize_secs = t.elapsed().as_secs_f64();
 

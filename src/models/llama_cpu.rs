@@ -74,9 +74,26 @@ struct Layer {
     down: Linear,
     attn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
-    /// Keys and values of every position so far, `[position][kv head][head dim]`.
-    k: Vec<f32>,
-    v: Vec<f32>,
+}
+
+/// One sequence's keys and values: per layer, `[position][kv head][head dim]`.
+#[derive(Default)]
+struct Cache {
+    k: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    len: usize,
+}
+
+impl Cache {
+    fn truncate(&mut self, layers: usize, pos: usize, kv: usize) {
+        self.k.resize_with(layers, Vec::new);
+        self.v.resize_with(layers, Vec::new);
+        for (k, v) in self.k.iter_mut().zip(&mut self.v) {
+            k.truncate(pos * kv);
+            v.truncate(pos * kv);
+        }
+        self.len = pos;
+    }
 }
 
 /// Buffers reused across forward passes, so a decode step allocates nothing large.
@@ -105,8 +122,8 @@ pub struct ModelWeights {
     cos: Vec<f32>,
     sin: Vec<f32>,
     rope_half: usize,
-    /// Positions held in the KV cache.
-    len: usize,
+    /// KV caches of the sequences in flight (sequence 0 is the one `forward` uses).
+    caches: Vec<Cache>,
     scratch: Scratch,
 }
 
@@ -299,8 +316,6 @@ impl ModelWeights {
                 down: t.linear(&format!("{p}.ffn_down"), false, dense)?,
                 attn_norm: t.vector(&format!("{p}.attn_norm.weight"), n_embd)?,
                 ffn_norm: t.vector(&format!("{p}.ffn_norm.weight"), n_embd)?,
-                k: Vec::new(),
-                v: Vec::new(),
             });
         }
         Ok(Self {
@@ -312,37 +327,90 @@ impl ModelWeights {
             cos,
             sin,
             rope_half,
-            len: 0,
+            caches: Vec::new(),
             scratch: Scratch::default(),
         })
     }
 
     pub fn clear_kv_cache(&mut self) {
-        self.len = 0;
-        for l in &mut self.layers {
-            l.k.clear();
-            l.v.clear();
-        }
+        self.caches.clear();
     }
 
-    /// Logits of the last of `tokens`, placed at `pos` (earlier positions come from the cache;
-    /// a `pos` before the cache's end rewinds it).
+    /// Logits of the last of `tokens`, placed at `pos` of sequence 0 (earlier positions come
+    /// from its cache; a `pos` before the cache's end rewinds it).
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, String> {
-        let cfg = self.cfg.clone();
-        let n = tokens.len();
-        if n == 0 {
+        self.forward_seq(0, tokens, pos)
+    }
+
+    /// As `forward`, for sequence `seq` of several held at once.
+    pub fn forward_seq(
+        &mut self,
+        seq: usize,
+        tokens: &[u32],
+        pos: usize,
+    ) -> Result<Vec<f32>, String> {
+        if tokens.is_empty() {
             return Err("forward pass over no tokens".into());
         }
-        if pos > self.len {
+        if self.caches.len() <= seq {
+            self.caches.resize_with(seq + 1, Cache::default);
+        }
+        let have = self.caches[seq].len;
+        if pos > have {
             return Err(format!(
-                "position {pos} is past the {} cached positions",
-                self.len
+                "position {pos} is past the {have} cached positions"
             ));
         }
-        if pos + n > cfg.max_seq {
+        let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
+        self.caches[seq].truncate(layers, pos, kv);
+        let rows: Vec<(usize, usize)> = (0..tokens.len()).map(|i| (seq, pos + i)).collect();
+        let mut logits = self.run(&rows, tokens, tokens.len() - 1, true)?;
+        Ok(logits.pop().unwrap_or_default())
+    }
+
+    /// One decode step for several sequences at once: `steps` holds (sequence, token), each
+    /// token going at the end of its sequence's cache. Every weight is read once for the whole
+    /// batch, which is what a memory-bound decode step is short of; each row's arithmetic is
+    /// exactly that of a step on its own, so the logits (one vector per step) are the same.
+    pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, String> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
+        let mut rows = Vec::with_capacity(steps.len());
+        for (i, &(seq, _)) in steps.iter().enumerate() {
+            if steps[..i].iter().any(|&(s, _)| s == seq) {
+                return Err(format!("sequence {seq} appears twice in one batch"));
+            }
+            if self.caches.len() <= seq {
+                self.caches.resize_with(seq + 1, Cache::default);
+            }
+            let len = self.caches[seq].len;
+            self.caches[seq].truncate(layers, len, kv);
+            rows.push((seq, len));
+        }
+        let tokens: Vec<u32> = steps.iter().map(|s| s.1).collect();
+        self.run(&rows, &tokens, 0, false)
+    }
+
+    /// The forward pass over `tokens`, row i at (sequence, position) `rows[i]`, each row's
+    /// cache already holding exactly the positions before it (or before the first row of its
+    /// sequence in this call). Returns the logits of rows `first_logits..`. A `prompt` may
+    /// use the dense copies; a batch of decode steps never does, so that each row computes
+    /// exactly what it would alone.
+    fn run(
+        &mut self,
+        rows: &[(usize, usize)],
+        tokens: &[u32],
+        first_logits: usize,
+        prompt: bool,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let cfg = self.cfg.clone();
+        let n = tokens.len();
+        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= cfg.max_seq) {
             return Err(format!(
                 "{} positions exceed the context of {}",
-                pos + n,
+                p + 1,
                 cfg.max_seq
             ));
         }
@@ -353,12 +421,6 @@ impl ModelWeights {
             ));
         }
         let kv = cfg.kv_dim();
-        for l in &mut self.layers {
-            l.k.truncate(pos * kv);
-            l.v.truncate(pos * kv);
-        }
-        self.len = pos;
-
         let guard = kernels::pool::global()
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -370,13 +432,14 @@ impl ModelWeights {
             self.embeddings
                 .dequantize_row(tok as usize, &mut s.x[i * d..(i + 1) * d]);
         }
-        for layer in &mut self.layers {
+        for (l, layer) in self.layers.iter().enumerate() {
             rms_norm_into(&s.x, &layer.attn_norm, cfg.eps, n, d, &mut s.normed);
             s.q.resize(n * d, 0.0);
             s.k.resize(n * kv, 0.0);
             s.v.resize(n * kv, 0.0);
             project(
                 pool,
+                prompt,
                 &mut s.normed,
                 &mut [
                     (&layer.wq, &mut s.q[..]),
@@ -384,8 +447,7 @@ impl ModelWeights {
                     (&layer.wv, &mut s.v[..]),
                 ],
             );
-            for i in 0..n {
-                let p = pos + i;
+            for (i, &(seq, p)) in rows.iter().enumerate() {
                 let (c, sn) = (
                     &self.cos[p * self.rope_half..(p + 1) * self.rope_half],
                     &self.sin[p * self.rope_half..(p + 1) * self.rope_half],
@@ -398,12 +460,26 @@ impl ModelWeights {
                     sn,
                     cfg.neox,
                 );
+                let cache = &mut self.caches[seq];
+                cache.k[l].extend_from_slice(&s.k[i * kv..(i + 1) * kv]);
+                cache.v[l].extend_from_slice(&s.v[i * kv..(i + 1) * kv]);
             }
-            layer.k.extend_from_slice(&s.k[..n * kv]);
-            layer.v.extend_from_slice(&s.v[..n * kv]);
-            attention(pool, &cfg, &s.q, &layer.k, &layer.v, pos, n, &mut s.attn);
+            let views: Vec<(&[f32], &[f32])> = self
+                .caches
+                .iter()
+                .map(|c| match (c.k.get(l), c.v.get(l)) {
+                    (Some(k), Some(v)) => (&k[..], &v[..]),
+                    _ => (&[][..], &[][..]),
+                })
+                .collect();
+            attention(pool, &cfg, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
-            project(pool, &mut s.attn, &mut [(&layer.wo, &mut s.proj[..])]);
+            project(
+                pool,
+                prompt,
+                &mut s.attn,
+                &mut [(&layer.wo, &mut s.proj[..])],
+            );
             for (x, p) in s.x.iter_mut().zip(&s.proj) {
                 *x += p;
             }
@@ -413,6 +489,7 @@ impl ModelWeights {
             s.up.resize(n * ff, 0.0);
             project(
                 pool,
+                prompt,
                 &mut s.normed,
                 &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
             );
@@ -420,22 +497,32 @@ impl ModelWeights {
                 *g = *g / (1.0 + (-*g).exp()) * u;
             }
             s.act.set(&s.gate, n, ff);
-            project(pool, &mut s.act, &mut [(&layer.down, &mut s.proj[..])]);
+            project(
+                pool,
+                prompt,
+                &mut s.act,
+                &mut [(&layer.down, &mut s.proj[..])],
+            );
             for (x, p) in s.x.iter_mut().zip(&s.proj) {
                 *x += p;
             }
         }
-        self.len = pos + n;
+        for &(seq, _) in rows {
+            let c = &mut self.caches[seq];
+            c.len = c.k.first().map_or(0, |k| k.len() / kv);
+        }
+        let out_rows = n - first_logits;
         rms_norm_into(
-            &s.x[(n - 1) * d..n * d],
+            &s.x[first_logits * d..n * d],
             &self.norm,
             cfg.eps,
-            1,
+            out_rows,
             d,
             &mut s.last,
         );
         s.last.prepare(self.output.qtype);
-        let mut logits = vec![0f32; self.output.rows];
+        let vocab_out = self.output.rows;
+        let mut logits = vec![0f32; out_rows * vocab_out];
         kernels::matmul(
             pool,
             &mut [MatMul {
@@ -444,7 +531,10 @@ impl ModelWeights {
                 out: &mut logits,
             }],
         );
-        Ok(logits)
+        Ok(logits
+            .chunks_exact(vocab_out)
+            .map(<[f32]>::to_vec)
+            .collect())
     }
 }
 
@@ -494,10 +584,11 @@ impl SendPtr {
     }
 }
 
-/// Several projections of one input in one parallel job, through the dense copies when the
-/// input is tall enough, else on the quantized blocks; biases added.
-fn project(pool: &Pool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
-    let dense = input.rows >= DENSE_MIN_ROWS && outs.iter().all(|(l, _)| l.dense.is_some());
+/// Several projections of one input in one parallel job, through the dense copies when a
+/// prompt is long enough, else on the quantized blocks; biases added.
+fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
+    let dense =
+        prompt && input.rows >= DENSE_MIN_ROWS && outs.iter().all(|(l, _)| l.dense.is_some());
     if dense {
         dense_matmul(pool, input, outs);
     } else {
@@ -585,47 +676,47 @@ fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) 
     });
 }
 
-/// Causal attention of `n` new positions (queries `q`, `[n][n_head][head_dim]`) over the cache
-/// (`pos + n` positions), grouped-query heads sharing their kv head. One (position, head) pair
-/// per work item, dealt round-robin so that long and short rows even out.
-#[allow(clippy::too_many_arguments)]
+/// Causal attention of each row (queries `q`, `[row][n_head][head_dim]`) over its own
+/// sequence's cache, `rows[i]` = (sequence, position): row i sees positions `..=position`.
+/// Grouped-query heads share their kv head. One (row, head) pair per work item.
 fn attention(
     pool: &Pool,
     cfg: &Config,
     q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    pos: usize,
-    n: usize,
+    caches: &[(&[f32], &[f32])],
+    rows: &[(usize, usize)],
     out: &mut Input,
 ) {
     let (hd, heads, kv) = (cfg.head_dim, cfg.n_head, cfg.kv_dim());
     let group = cfg.n_head / cfg.n_kv_head;
     let d = cfg.n_embd;
+    let n = rows.len();
     let mut y = std::mem::take(&mut out.x);
     y.clear();
     y.resize(n * d, 0.0);
     let yp = SendPtr(y.as_mut_ptr());
     let scale = 1.0 / (hd as f32).sqrt();
+    let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
     pool.run(&|t, threads| {
-        let mut scores: Vec<f32> = Vec::with_capacity(pos + n + 8);
+        let mut scores: Vec<f32> = Vec::with_capacity(longest + 8);
         let items = n * heads;
-        // One position (decode): contiguous runs of heads, so that the heads sharing a kv
-        // head mostly share a thread and read its keys and values from that core's cache.
-        // Many positions: round-robin, so that long (late) and short rows even out.
-        let (mut item, step, end) = if n == 1 {
+        // Few rows (decode): contiguous runs of heads, so that the heads sharing a kv head
+        // mostly share a thread and read its keys and values from that core's cache. Many
+        // rows (prefill): round-robin, so that long (late) and short rows even out.
+        let (mut item, step, end) = if n <= 4 {
             (items * t / threads, 1, items * (t + 1) / threads)
         } else {
             (t, threads, items)
         };
         while item < end {
             let (i, h) = (item / heads, item % heads);
-            let len = pos + i + 1;
+            let (seq, pos) = rows[i];
+            let (k, v) = caches[seq];
             let qh = &q[i * d + h * hd..i * d + (h + 1) * hd];
             let kh = (h / group) * hd;
             // SAFETY: item (i, h) owns y[i][h] alone.
             let yh = unsafe { std::slice::from_raw_parts_mut(yp.get().add(i * d + h * hd), hd) };
-            kernels::attend(qh, &k[kh..], &v[kh..], kv, len, scale, &mut scores, yh);
+            kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
             item += step;
         }
     });
