@@ -1,7 +1,10 @@
 //! Decode speed in isolation, for profiling (`perf record`): loads a model, prefills a prompt of
 //! `PROMPT` tokens, then times `STEPS` greedy decode steps.
 //!
-//! `cargo run --release --example decode_loop -- MODEL.gguf [fast|lean|candle] [PROMPT] [STEPS]`
+//! `cargo run --release --example decode_loop -- MODEL.gguf [fast|lean|candle] [PROMPT] [STEPS] [BATCH]`
+//!
+//! With BATCH > 1 (brief's own kernels only), BATCH copies of the prompt are decoded together
+//! and the figure is tokens of all of them per second.
 
 use std::time::Instant;
 
@@ -15,10 +18,28 @@ fn main() -> anyhow::Result<()> {
         .map_err(anyhow::Error::msg)?;
     let prompt: usize = args.get(3).map_or(Ok(512), |s| s.parse())?;
     let steps: usize = args.get(4).map_or(Ok(256), |s| s.parse())?;
+    let batch: usize = args.get(5).map_or(Ok(1), |s| s.parse())?;
     let mut m = Model::load(&path, None, &candle_core::Device::Cpu, format)?;
     let text = include_str!("../benches/prompt.txt").repeat(8);
     let mut ids = brief::generate::encode(&m, &text)?;
     ids.truncate(prompt);
+    if batch > 1 {
+        for seq in 0..batch {
+            m.forward_seq(seq, &ids, 0)?;
+        }
+        let t = Instant::now();
+        for _ in 0..steps {
+            let step: Vec<(usize, u32)> = (0..batch).map(|s| (s, 17 + s as u32)).collect();
+            m.forward_batch(&step)?;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "batch of {batch}: decode {:.1} tok/s in all ({:.2} ms/step)",
+            (batch * steps) as f64 / secs,
+            1000.0 * secs / steps as f64
+        );
+        return Ok(());
+    }
     let t = Instant::now();
     let mut logits = m.forward(&ids, 0)?;
     let prefill = t.elapsed().as_secs_f64();

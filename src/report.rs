@@ -190,7 +190,13 @@ fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> Summar
         .iter()
         .filter(|(name, _)| !name.starts_with("briefing"))
         .collect();
-    let params = serde_json::json!({"params": cfg.summary_params, "style": cfg.style});
+    // The weight format is the arithmetic (own kernels, candle, plain f32): its summaries
+    // differ in the last digits, so one format's summaries do not stand in for another's.
+    let params = serde_json::json!({
+        "params": cfg.summary_params,
+        "style": cfg.style,
+        "weights": cfg.weights,
+    });
     SummaryKey {
         model_sha256: model_sha256.to_string(),
         prompt_hash: hex_sha(
@@ -223,6 +229,7 @@ fn story_key(
         "mode": cfg.mode,
         "style": cfg.style,
         "keep_unsupported": cfg.keep_unsupported,
+        "weights": cfg.weights,
     });
     hex_sha(key.to_string().as_bytes())
 }
