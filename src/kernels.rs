@@ -294,29 +294,55 @@ pub fn dot(w: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
     }
 }
 
-/// Weight rows `r..r + 4` against one input row, where a four-row kernel exists.
+/// Weight rows `r..r + R` against input rows `row..row + C`, where a tile kernel for that
+/// type and shape exists: (4, 1) and (2, 4) for the 32-element block types.
 #[inline]
-fn dot4(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[f32; 4]> {
+fn tile<const R: usize, const C: usize>(
+    w: &QMatrix,
+    r: usize,
+    input: &Input,
+    row: usize,
+) -> Option<[[f32; C]; R]> {
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
-        let stride = w.row_bytes();
-        let p = w.row(r).as_ptr();
-        let nb = w.cols / 32;
-        assert!(r + 4 <= w.rows);
-        // SAFETY: the CPU features were checked; rows r..r+4 exist (just checked) and the
-        // input was quantized for this type with the same row length.
-        let a = &input.q32;
-        unsafe {
-            return match (w.qtype, has_vnni()) {
-                (QType::Q8_0, false) => Some(x86::dot4_q8_0(p, stride, nb, a, row)),
-                (QType::Q4_1, false) => Some(x86::dot4_q4_1(p, stride, nb, a, row)),
-                (QType::Q5_0, false) => Some(x86::dot4_q5_0(p, stride, nb, a, row)),
-                (QType::Q8_0, true) => Some(x86::dot4_q8_0_vnni(p, stride, nb, a, row)),
-                (QType::Q4_1, true) => Some(x86::dot4_q4_1_vnni(p, stride, nb, a, row)),
-                (QType::Q5_0, true) => Some(x86::dot4_q5_0_vnni(p, stride, nb, a, row)),
-                _ => None,
+        type Kernel<const R: usize, const C: usize> =
+            unsafe fn(*const u8, usize, usize, &Act32, usize) -> [[f32; C]; R];
+        let kernel: Option<Kernel<R, C>> = {
+            let pick = |f41: Kernel<4, 1>, f24: Kernel<2, 4>| -> Option<Kernel<R, C>> {
+                // SAFETY: only reinterprets a fn pointer as the identical type when the const
+                // parameters match (checked by the comparison).
+                unsafe {
+                    match (R, C) {
+                        (4, 1) => Some(std::mem::transmute_copy(&f41)),
+                        (2, 4) => Some(std::mem::transmute_copy(&f24)),
+                        _ => None,
+                    }
+                }
             };
-        }
+            match (w.qtype, has_vnni()) {
+                (QType::Q8_0, false) => pick(x86::dot4_q8_0, x86::dot2x4_q8_0),
+                (QType::Q4_1, false) => pick(x86::dot4_q4_1, x86::dot2x4_q4_1),
+                (QType::Q5_0, false) => pick(x86::dot4_q5_0, x86::dot2x4_q5_0),
+                (QType::Q8_0, true) => pick(x86::dot4_q8_0_vnni, x86::dot2x4_q8_0_vnni),
+                (QType::Q4_1, true) => pick(x86::dot4_q4_1_vnni, x86::dot2x4_q4_1_vnni),
+                (QType::Q5_0, true) => pick(x86::dot4_q5_0_vnni, x86::dot2x4_q5_0_vnni),
+                _ => None,
+            }
+        };
+        let f = kernel?;
+        assert!(r + R <= w.rows && row + C <= input.rows);
+        // SAFETY: the CPU features were checked (the kernel was chosen by them); rows
+        // r..r+R of w and row..row+C of the input exist (just checked), and the input was
+        // quantized for this type with the same row length.
+        return Some(unsafe {
+            f(
+                w.row(r).as_ptr(),
+                w.row_bytes(),
+                w.cols / 32,
+                &input.q32,
+                row,
+            )
+        });
     }
     let _ = (w, r, input, row);
     None
@@ -444,30 +470,42 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             let mut r0 = a;
             while r0 < b {
                 let r1 = (r0 + TILE).min(b);
-                for i in 0..input.rows {
+                let mut i = 0;
+                while i < input.rows {
+                    // Four input rows at a time (a batch of decode steps) where there are
+                    // four, two weight rows per tile; else one input row, four weight rows.
+                    let batch = input.rows - i >= 4;
                     let mut r = r0;
                     while r < r1 {
-                        let four = if r + 4 <= r1 {
-                            dot4(w, r, input, i)
-                        } else {
-                            None
-                        };
-                        // SAFETY: (i, r..) lies inside `out` (checked above) and only this
-                        // thread owns these weight rows.
-                        unsafe {
-                            if let Some(v) = four {
-                                std::ptr::copy_nonoverlapping(
-                                    v.as_ptr(),
-                                    out.get().add(i * rows + r),
-                                    4,
-                                );
-                                r += 4;
-                            } else {
-                                *out.get().add(i * rows + r) = dot(w, r, input, i);
-                                r += 1;
+                        // SAFETY (each write below): (i.., r..) lies inside `out` (checked
+                        // above) and only this thread owns these weight rows.
+                        if batch && r + 2 <= r1 {
+                            if let Some(v) = tile::<2, 4>(w, r, input, i) {
+                                for (k, vk) in v.iter().enumerate() {
+                                    for (c, x) in vk.iter().enumerate() {
+                                        unsafe { *out.get().add((i + c) * rows + r + k) = *x };
+                                    }
+                                }
+                                r += 2;
+                                continue;
                             }
                         }
+                        if !batch && r + 4 <= r1 {
+                            if let Some(v) = tile::<4, 1>(w, r, input, i) {
+                                for (k, vk) in v.iter().enumerate() {
+                                    unsafe { *out.get().add(i * rows + r + k) = vk[0] };
+                                }
+                                r += 4;
+                                continue;
+                            }
+                        }
+                        let span = if batch { 4 } else { 1 };
+                        for c in 0..span {
+                            unsafe { *out.get().add((i + c) * rows + r) = dot(w, r, input, i + c) };
+                        }
+                        r += 1;
                     }
+                    i += if batch { 4 } else { 1 };
                 }
                 r0 = r1;
             }

@@ -185,7 +185,10 @@ pub fn summarize_many(
         if chunks[ai].len() > 1 {
             let title = a.title.clone().unwrap_or_default();
             let joined = parts[ai].join("\n\n");
-            combine.push((ai, article_prompt(model, prompts, &title, &joined, (1, 1), style)?));
+            combine.push((
+                ai,
+                article_prompt(model, prompts, &title, &joined, (1, 1), style)?,
+            ));
         }
     }
     let texts: Vec<String> = combine.iter().map(|c| c.1.clone()).collect();
