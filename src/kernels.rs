@@ -425,16 +425,17 @@ pub struct MatMul<'a> {
     pub out: &'a mut [f32],
 }
 
-/// A raw pointer that may cross threads: each thread writes only its own output columns.
+/// A raw pointer that may cross threads, for parallel writes into one buffer: each thread
+/// writes only its own part (rows, columns or heads), never another's.
 #[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: see `matmul`; writes from different threads never overlap.
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+// SAFETY: users write disjoint parts only (see each use).
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
 impl SendPtr {
     /// Through a method, so closures capture the whole (`Sync`) wrapper, not its raw field.
-    fn get(self) -> *mut f32 {
+    pub(crate) fn get(self) -> *mut f32 {
         self.0
     }
 }

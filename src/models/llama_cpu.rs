@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType};
 
-use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType};
+use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
 
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
@@ -566,21 +566,6 @@ fn rope(v: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32], neox: bool) {
             h[a] = x0 * cos[i] - x1 * sin[i];
             h[b] = x0 * sin[i] + x1 * cos[i];
         }
-    }
-}
-
-/// A raw pointer that may cross threads; each thread writes only its own rows or columns.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: users write disjoint parts only.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    /// Through a method, so closures capture the whole `SendPtr` (which is `Sync`), not its
-    /// raw field.
-    fn get(self) -> *mut f32 {
-        self.0
     }
 }
 
