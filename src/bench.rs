@@ -2,7 +2,7 @@
 //! and runs the whole pipeline on the seed articles; median and spread over several runs, and
 //! the peak memory of a worker process per model (see [`crate::child`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,8 @@ pub enum BenchError {
     Context(String, usize, usize),
     #[error("--runs must be at least 1")]
     NoRuns,
+    #[error("llama.cpp reference ({python}): {why}")]
+    LlamaCpp { python: String, why: String },
 }
 
 /// The prefill prompt: fixed, news-like, and built into the binary so every run and every
@@ -44,7 +46,13 @@ pub struct Options {
     /// Articles for the end-to-end figure; `None` skips it.
     pub seeds: Option<PathBuf>,
     pub log: LogFlags,
+    /// A Python with `llama_cpp` (llama-cpp-python): run llama.cpp on the same GGUF, prompt
+    /// and thread count, alternating with our runs, and report the ratios.
+    pub llamacpp: Option<PathBuf>,
 }
+
+/// The llama.cpp side of a comparison, run with `python -c`.
+const LLAMACPP_ONCE: &str = include_str!("../scripts/llamacpp_once.py");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
@@ -125,6 +133,64 @@ pub struct ModelBench {
     pub e2e_secs: Option<Stat>,
     pub peak_rss_mib: Option<f64>,
     pub runs: Vec<RunFigures>,
+    /// llama.cpp on the same file, prompt and threads, runs alternating with ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llamacpp: Option<Reference>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reference {
+    pub prefill_tok_per_s: Option<Stat>,
+    pub decode_tok_per_s: Option<Stat>,
+    /// Our median over llama.cpp's.
+    pub prefill_ratio: Option<f64>,
+    pub decode_ratio: Option<f64>,
+    pub runs: Vec<(f64, f64)>,
+}
+
+#[derive(Deserialize)]
+struct LlamaFigures {
+    prefill: f64,
+    decode: f64,
+}
+
+/// One llama.cpp measurement through `python -c LLAMACPP_ONCE`.
+fn llamacpp_once(python: &Path, gguf: &Path) -> Result<(f64, f64), BenchError> {
+    use std::io::Write;
+    let err = |why: String| BenchError::LlamaCpp {
+        python: python.display().to_string(),
+        why,
+    };
+    let mut child = std::process::Command::new(python)
+        .arg("-c")
+        .arg(LLAMACPP_ONCE)
+        .arg(gguf)
+        .arg(candle_core::utils::get_num_threads().to_string())
+        .arg(PROMPT_TOKENS.to_string())
+        .arg(DECODE_TOKENS.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| err(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(PROMPT_TEXT.as_bytes())
+            .map_err(|e| err(e.to_string()))?;
+    }
+    let out = child.wait_with_output().map_err(|e| err(e.to_string()))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(err(format!("exited with {}: {last}", out.status)));
+    }
+    let f: LlamaFigures =
+        serde_json::from_slice(&out.stdout).map_err(|e| err(format!("unexpected output ({e})")))?;
+    Ok((f.prefill, f.decode))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,29 +220,84 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     }
     let labels = crate::compare::labels(&opts.models);
     for (spec, label) in opts.models.iter().zip(labels) {
-        let job = Job {
+        let job = |runs: usize| Job {
             label: label.clone(),
             model: spec.clone(),
             settings: settings.clone(),
-            runs: opts.runs,
+            runs,
             seeds: opts.seeds.clone(),
         };
         tracing::info!("bench: {label}");
-        let w: WorkerResult = child::run(&label, "bench-one", &job, opts.log)?;
+        let (w, reference) = match &opts.llamacpp {
+            None => {
+                let w: WorkerResult = child::run(&label, "bench-one", &job(opts.runs), opts.log)?;
+                (w, None)
+            }
+            Some(python) => {
+                let (gguf, ..) = pipeline::resolve_model(
+                    &pipeline::ModelSpec::parse(spec),
+                    &opts.config.models_dir,
+                    opts.config.offline,
+                )?;
+                // Rounds alternate who goes first, so that drift in the machine's speed falls
+                // on both sides.
+                let mut ours: Option<WorkerResult> = None;
+                let mut theirs = Vec::with_capacity(opts.runs);
+                for round in 0..opts.runs {
+                    for side in [round % 2, 1 - round % 2] {
+                        if side == 0 {
+                            let w: WorkerResult =
+                                child::run(&label, "bench-one", &job(1), opts.log)?;
+                            match &mut ours {
+                                Some(o) => {
+                                    o.runs.extend(w.runs);
+                                    o.peak_rss_mib = match (o.peak_rss_mib, w.peak_rss_mib) {
+                                        (Some(a), Some(b)) => Some(a.max(b)),
+                                        (a, b) => a.or(b),
+                                    };
+                                }
+                                None => ours = Some(w),
+                            }
+                        } else {
+                            theirs.push(llamacpp_once(python, &gguf)?);
+                        }
+                    }
+                }
+                (ours.expect("at least one run"), Some(theirs))
+            }
+        };
         let column = |f: fn(&RunFigures) -> Option<f64>| {
             Stat::of(&w.runs.iter().filter_map(f).collect::<Vec<_>>())
         };
+        let prefill = column(|r| Some(r.prefill_tok_per_s));
+        let decode = column(|r| Some(r.decode_tok_per_s));
+        let llamacpp = reference.map(|runs| {
+            let p = Stat::of(&runs.iter().map(|r| r.0).collect::<Vec<_>>());
+            let d = Stat::of(&runs.iter().map(|r| r.1).collect::<Vec<_>>());
+            let ratio = |a: Option<Stat>, b: Option<Stat>| match (a, b) {
+                (Some(a), Some(b)) if b.median > 0.0 => Some(a.median / b.median),
+                _ => None,
+            };
+            Reference {
+                prefill_ratio: ratio(prefill, p),
+                decode_ratio: ratio(decode, d),
+                prefill_tok_per_s: p,
+                decode_tok_per_s: d,
+                runs,
+            }
+        });
         models.push(ModelBench {
-            label,
+            label: label.clone(),
             load_secs: column(|r| Some(r.load_secs)),
-            prefill_tok_per_s: column(|r| Some(r.prefill_tok_per_s)),
-            decode_tok_per_s: column(|r| Some(r.decode_tok_per_s)),
+            prefill_tok_per_s: prefill,
+            decode_tok_per_s: decode,
             e2e_secs: column(|r| r.e2e_secs),
             name: w.name,
             sha256: w.sha256,
             architecture: w.architecture,
             peak_rss_mib: w.peak_rss_mib,
             runs: w.runs,
+            llamacpp,
         });
     }
     Ok(BenchReport {
@@ -312,6 +433,7 @@ pub fn table(r: &BenchReport) -> String {
         r.prompt_tokens,
         r.decode_tokens
     );
+    let compared: Vec<&ModelBench> = r.models.iter().filter(|m| m.llamacpp.is_some()).collect();
     for m in &r.models {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
@@ -323,6 +445,28 @@ pub fn table(r: &BenchReport) -> String {
             m.peak_rss_mib
                 .map_or("–".to_string(), |x| format!("{x:.0}"))
         ));
+    }
+    if !compared.is_empty() {
+        out.push_str(
+            "\nAgainst llama.cpp (llama-cpp-python) on the same GGUF, prompt and threads, runs \
+             alternating:\n\n\
+             | model | brief prefill | llama.cpp prefill | ratio | brief decode | llama.cpp decode | ratio |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        let ratio = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.2}×"));
+        for m in compared {
+            let l = m.llamacpp.as_ref().expect("filtered");
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                m.label,
+                Stat::cell(m.prefill_tok_per_s, 1),
+                Stat::cell(l.prefill_tok_per_s, 1),
+                ratio(l.prefill_ratio),
+                Stat::cell(m.decode_tok_per_s, 1),
+                Stat::cell(l.decode_tok_per_s, 1),
+                ratio(l.decode_ratio),
+            ));
+        }
     }
     out
 }
@@ -366,5 +510,37 @@ mod tests {
         assert_eq!(prompt_ids(&m).unwrap().len(), PROMPT_TOKENS);
         let (p, d) = prefill_and_decode(&mut m, "tiny").unwrap();
         assert!(p > 0.0 && d > 0.0);
+    }
+
+    #[test]
+    fn a_missing_or_failing_llamacpp_python_is_a_one_line_error() {
+        let e = llamacpp_once(Path::new("/nonexistent/python3"), Path::new("m.gguf"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("llama.cpp reference (/nonexistent/python3):"),
+            "{e}"
+        );
+        // A Python without llama_cpp fails inside the script: its last error line is shown.
+        if let Ok(python) = which_python() {
+            let e = llamacpp_once(&python, Path::new("m.gguf"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("exited with"), "{e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+    }
+
+    fn which_python() -> Result<PathBuf, ()> {
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import importlib.util,sys; sys.exit(importlib.util.find_spec('llama_cpp') is not None)"])
+            .status()
+            .map_err(|_| ())?
+            .success();
+        if ok {
+            Ok(PathBuf::from("python3"))
+        } else {
+            Err(())
+        }
     }
 }

@@ -80,6 +80,10 @@ pub struct BenchArgs {
     /// Skip the end-to-end figure.
     #[arg(long)]
     no_e2e: bool,
+    /// Also run llama.cpp through this Python (which needs `pip install llama-cpp-python`) on
+    /// the same GGUF, prompt and threads, alternating with ours, and print the ratios.
+    #[arg(long, value_name = "PYTHON")]
+    llamacpp: Option<PathBuf>,
     #[command(flatten)]
     gen: GenArgs,
 }
@@ -159,6 +163,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs, models_dir: PathBuf) -> anyhow::Result
         config,
         seeds: (!args.no_e2e).then(|| args.seeds.clone()),
         log: log_flags(cli),
+        llamacpp: args.llamacpp.clone(),
     };
     let report = bench::run(&opts)?;
     print!("{}", bench::table(&report));
