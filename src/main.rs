@@ -39,8 +39,8 @@ struct Cli {
     #[arg(long, global = true, env = "BRIEF_OFFLINE", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::FalseyValueParser::new())]
     offline: bool,
-    /// CPU threads for inference (default: all cores). On a busy machine 1 is often much
-    /// faster: candle's thread pool busy-waits for its workers.
+    /// CPU threads for inference (default: all cores). On a busy machine 1 is often faster:
+    /// the kernel threads spin briefly between the small jobs of a decode step.
     #[arg(long, global = true, env = "BRIEF_THREADS")]
     threads: Option<usize>,
     #[command(subcommand)]
