@@ -340,3 +340,38 @@ fn eval_smoke_scores_both_dev_sets_and_writes_predictions() {
         }
     }
 }
+
+#[test]
+fn the_portable_kernels_write_the_same_briefing_as_the_vectorised_ones() {
+    // BRIEF_NO_SIMD takes the fallback every CPU without AVX2 gets; it computes the same
+    // integer sums per block, so only float rounding in the last place may differ, far below
+    // anything that moves a greedy choice of the tiny model.
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let mut summaries = Vec::new();
+    for no_simd in [false, true] {
+        let out = dir.path().join(format!("b{no_simd}.json"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_brief"));
+        cmd.args(["run", seeds().to_str().unwrap(), "--model"])
+            .arg(&model)
+            .args(["--format", "json", "--max-tokens", "16", "-o"])
+            .arg(&out)
+            .env_remove("RUST_LOG");
+        if no_simd {
+            cmd.env("BRIEF_NO_SIMD", "1");
+        }
+        let o = cmd.output().expect("run brief");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let s: Vec<String> = v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["summary"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(s.len(), 5);
+        summaries.push(s);
+    }
+    assert!(summaries[0].iter().any(|s| !s.is_empty()), "{summaries:?}");
+    assert_eq!(summaries[0], summaries[1]);
+}
