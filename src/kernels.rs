@@ -264,20 +264,24 @@ pub fn has_vnni() -> bool {
 /// One weight row against one input row. `input` must have been `prepare`d for `w.qtype`.
 #[inline]
 pub fn dot(w: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
+    if let Some(t) = Tiles::of(w.qtype) {
+        return t.one(w, r, input, row);
+    }
     let wr = w.row(r);
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU features were checked; `wr` is one whole row of `w.qtype` blocks and
         // the input was quantized for that type with the same row length.
         unsafe {
-            return match w.qtype {
-                QType::F32 => x86::dot_f32_bytes(wr, &input.x[row * input.cols..][..w.cols]),
-                QType::Q8_0 => x86::dot_q8_0(wr, &input.q32, row),
-                QType::Q4_1 => x86::dot_q4_1(wr, &input.q32, row),
-                QType::Q5_0 => x86::dot_q5_0(wr, &input.q32, row),
-                QType::Q4K => x86::dot_q4_k(wr, &input.q256, row),
-                QType::Q6K => x86::dot_q6_k(wr, &input.q256, row),
-            };
+            match w.qtype {
+                QType::F32 => {
+                    return x86::dot_f32_bytes(wr, &input.x[row * input.cols..][..w.cols])
+                }
+                QType::Q4K => return x86::dot_q4_k(wr, &input.q256, row),
+                QType::Q6K => return x86::dot_q6_k(wr, &input.q256, row),
+                // The 32-element types have tiles (above).
+                QType::Q8_0 | QType::Q4_1 | QType::Q5_0 => {}
+            }
         }
     }
     match w.qtype {
@@ -294,58 +298,79 @@ pub fn dot(w: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
     }
 }
 
-/// Weight rows `r..r + R` against input rows `row..row + C`, where a tile kernel for that
-/// type and shape exists: (4, 1) and (2, 4) for the 32-element block types.
-#[inline]
-fn tile<const R: usize, const C: usize>(
-    w: &QMatrix,
-    r: usize,
-    input: &Input,
-    row: usize,
-) -> Option<[[f32; C]; R]> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        type Kernel<const R: usize, const C: usize> =
-            unsafe fn(*const u8, usize, usize, &Act32, usize) -> [[f32; C]; R];
-        let kernel: Option<Kernel<R, C>> = {
-            let pick = |f41: Kernel<4, 1>, f24: Kernel<2, 4>| -> Option<Kernel<R, C>> {
-                // SAFETY: only reinterprets a fn pointer as the identical type when the const
-                // parameters match (checked by the comparison).
-                unsafe {
-                    match (R, C) {
-                        (4, 1) => Some(std::mem::transmute_copy(&f41)),
-                        (2, 4) => Some(std::mem::transmute_copy(&f24)),
-                        _ => None,
+/// A tile kernel: `R` weight rows (`stride` bytes apart, `nb` blocks each) against input rows
+/// `row..row + C` of the quantized input.
+type Tile<const R: usize, const C: usize> =
+    unsafe fn(*const u8, usize, usize, &Act32, usize) -> [[f32; C]; R];
+
+/// The tile kernels of one 32-element block type on this CPU, chosen once per matrix: one
+/// row (1×1), a decode step (4 weight rows × 1 input row) and a batch (2 × 4).
+#[derive(Clone, Copy)]
+struct Tiles {
+    single: Tile<1, 1>,
+    step: Tile<4, 1>,
+    batch: Tile<2, 4>,
+}
+
+impl Tiles {
+    fn of(qtype: QType) -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            macro_rules! pick {
+                ($single:ident, $step:ident, $batch:ident) => {
+                    Tiles {
+                        single: x86::$single,
+                        step: x86::$step,
+                        batch: x86::$batch,
                     }
-                }
-            };
-            match (w.qtype, has_vnni()) {
-                (QType::Q8_0, false) => pick(x86::dot4_q8_0, x86::dot2x4_q8_0),
-                (QType::Q4_1, false) => pick(x86::dot4_q4_1, x86::dot2x4_q4_1),
-                (QType::Q5_0, false) => pick(x86::dot4_q5_0, x86::dot2x4_q5_0),
-                (QType::Q8_0, true) => pick(x86::dot4_q8_0_vnni, x86::dot2x4_q8_0_vnni),
-                (QType::Q4_1, true) => pick(x86::dot4_q4_1_vnni, x86::dot2x4_q4_1_vnni),
-                (QType::Q5_0, true) => pick(x86::dot4_q5_0_vnni, x86::dot2x4_q5_0_vnni),
-                _ => None,
+                };
             }
-        };
-        let f = kernel?;
-        assert!(r + R <= w.rows && row + C <= input.rows);
-        // SAFETY: the CPU features were checked (the kernel was chosen by them); rows
+            return match (qtype, has_vnni()) {
+                (QType::Q8_0, false) => Some(pick!(dot1_q8_0, dot4_q8_0, dot2x4_q8_0)),
+                (QType::Q4_1, false) => Some(pick!(dot1_q4_1, dot4_q4_1, dot2x4_q4_1)),
+                (QType::Q5_0, false) => Some(pick!(dot1_q5_0, dot4_q5_0, dot2x4_q5_0)),
+                (QType::Q8_0, true) => {
+                    Some(pick!(dot1_q8_0_vnni, dot4_q8_0_vnni, dot2x4_q8_0_vnni))
+                }
+                (QType::Q4_1, true) => {
+                    Some(pick!(dot1_q4_1_vnni, dot4_q4_1_vnni, dot2x4_q4_1_vnni))
+                }
+                (QType::Q5_0, true) => {
+                    Some(pick!(dot1_q5_0_vnni, dot4_q5_0_vnni, dot2x4_q5_0_vnni))
+                }
+                _ => None,
+            };
+        }
+        let _ = qtype;
+        None
+    }
+
+    /// Runs `kernel` on weight rows `r..r + R` and input rows `row..row + C`.
+    fn run<const R: usize, const C: usize>(
+        kernel: Tile<R, C>,
+        w: &QMatrix,
+        r: usize,
+        input: &Input,
+        row: usize,
+    ) -> [[f32; C]; R] {
+        assert!(r + R <= w.rows && row + C <= input.rows && w.cols == input.cols);
+        // SAFETY: `Tiles::of` chose the kernel for this type by the CPU's features; rows
         // r..r+R of w and row..row+C of the input exist (just checked), and the input was
-        // quantized for this type with the same row length.
-        return Some(unsafe {
-            f(
+        // quantized (`Input::prepare`) for this type with the same row length.
+        unsafe {
+            kernel(
                 w.row(r).as_ptr(),
                 w.row_bytes(),
                 w.cols / 32,
                 &input.q32,
                 row,
             )
-        });
+        }
     }
-    let _ = (w, r, input, row);
-    None
+
+    fn one(&self, w: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
+        Self::run(self.single, w, r, input, row)[0][0]
+    }
 }
 
 /// f32 dot product (attention scores).
@@ -468,6 +493,7 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                 hi.min(base + rows).saturating_sub(base),
             );
             base += rows;
+            let tiles = Tiles::of(w.qtype);
             let mut r0 = a;
             while r0 < b {
                 let r1 = (r0 + TILE).min(b);
@@ -480,8 +506,9 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                     while r < r1 {
                         // SAFETY (each write below): (i.., r..) lies inside `out` (checked
                         // above) and only this thread owns these weight rows.
-                        if batch && r + 2 <= r1 {
-                            if let Some(v) = tile::<2, 4>(w, r, input, i) {
+                        if let Some(t) = tiles {
+                            if batch && r + 2 <= r1 {
+                                let v = Tiles::run(t.batch, w, r, input, i);
                                 for (k, vk) in v.iter().enumerate() {
                                     for (c, x) in vk.iter().enumerate() {
                                         unsafe { *out.get().add((i + c) * rows + r + k) = *x };
@@ -490,9 +517,8 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                                 r += 2;
                                 continue;
                             }
-                        }
-                        if !batch && r + 4 <= r1 {
-                            if let Some(v) = tile::<4, 1>(w, r, input, i) {
+                            if !batch && r + 4 <= r1 {
+                                let v = Tiles::run(t.step, w, r, input, i);
                                 for (k, vk) in v.iter().enumerate() {
                                     unsafe { *out.get().add(i * rows + r + k) = vk[0] };
                                 }

@@ -191,16 +191,11 @@ impl Model {
     /// Runs the model over `tokens` placed at `pos` in the sequence and returns the logits of
     /// the last position.
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
-        if let Weights::LlamaCpu(m) = &mut self.weights {
-            return m
-                .forward(tokens, pos)
-                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e)));
-        }
-        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        let input = || Tensor::new(tokens, &self.device)?.unsqueeze(0);
         let logits = match &mut self.weights {
-            Weights::LlamaCpu(_) => unreachable!("handled above"),
-            Weights::Llama(m) => m.forward(&input, pos)?,
-            Weights::Gemma3(m) => m.forward(&input, pos)?,
+            Weights::LlamaCpu(m) => return m.forward(tokens, pos).map_err(inference),
+            Weights::Llama(m) => m.forward(&input()?, pos)?,
+            Weights::Gemma3(m) => m.forward(&input()?, pos)?,
         };
         let logits = logits
             .squeeze(0)?
@@ -224,13 +219,9 @@ impl Model {
         pos: usize,
     ) -> Result<Vec<f32>, ModelError> {
         match &mut self.weights {
-            Weights::LlamaCpu(m) => m
-                .forward_seq(seq, tokens, pos)
-                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e))),
+            Weights::LlamaCpu(m) => m.forward_seq(seq, tokens, pos).map_err(inference),
             _ if seq == 0 => self.forward(tokens, pos),
-            _ => Err(ModelError::Inference(candle_core::Error::Msg(
-                "this model holds one sequence at a time".into(),
-            ))),
+            _ => Err(inference("this model holds one sequence at a time".into())),
         }
     }
 
@@ -238,12 +229,10 @@ impl Model {
     /// at the end of that sequence. Logits per step, in order.
     pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
         match &mut self.weights {
-            Weights::LlamaCpu(m) => m
-                .forward_batch(steps)
-                .map_err(|e| ModelError::Inference(candle_core::Error::Msg(e))),
-            _ => Err(ModelError::Inference(candle_core::Error::Msg(
+            Weights::LlamaCpu(m) => m.forward_batch(steps).map_err(inference),
+            _ => Err(inference(
                 "this model decodes one sequence at a time".into(),
-            ))),
+            )),
         }
     }
 
@@ -255,6 +244,11 @@ impl Model {
             Weights::Gemma3(m) => m.clear_kv_cache(),
         }
     }
+}
+
+/// An inference failure reported as text (our kernels' path), as a `ModelError`.
+fn inference(why: String) -> ModelError {
+    ModelError::Inference(candle_core::Error::Msg(why))
 }
 
 fn first_line(s: &str) -> String {

@@ -67,79 +67,8 @@ unsafe fn load(p: *const i8) -> __m256i {
 }
 
 /// # Safety
-/// The CPU has AVX2, FMA and F16C; `w` is whole Q8_0 blocks matching `a`'s row length.
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_q8_0(w: &[u8], a: &Act32, row: usize) -> f32 {
-    let nb = w.len() / Q8_0_BYTES;
-    let base = row * a.blocks;
-    let (wp, yp, yd) = (w.as_ptr(), a.qs.as_ptr().add(32 * base), &a.d[base..]);
-    let mut acc = _mm256_setzero_ps();
-    let (ahead, chunk, lines) = lookahead1(w, nb);
-    for b in 0..nb {
-        prefetch_ahead(ahead, chunk, lines, b);
-        let blk = wp.add(Q8_0_BYTES * b);
-        let d = _mm256_set1_ps(f16_at(blk) * yd[b]);
-        let x = load(blk.add(2) as *const i8);
-        let y = load(yp.add(32 * b));
-        let q = mul_sum_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-        acc = _mm256_fmadd_ps(d, q, acc);
-    }
-    hsum(acc)
-}
-
-/// # Safety
-/// As `dot_q8_0`, for Q4_1 blocks.
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_q4_1(w: &[u8], a: &Act32, row: usize) -> f32 {
-    let nb = w.len() / Q4_1_BYTES;
-    let base = row * a.blocks;
-    let (wp, yp) = (w.as_ptr(), a.qs.as_ptr().add(32 * base));
-    let (yd, ys) = (&a.d[base..], &a.sum[base..]);
-    let mut acc = _mm256_setzero_ps();
-    let mut mins = 0f32;
-    let (ahead, chunk, lines) = lookahead1(w, nb);
-    for b in 0..nb {
-        prefetch_ahead(ahead, chunk, lines, b);
-        let blk = wp.add(Q4_1_BYTES * b);
-        let dy = yd[b];
-        mins += f16_at(blk.add(2)) * dy * ys[b] as f32;
-        let d = _mm256_set1_ps(f16_at(blk) * dy);
-        let q = mul_sum_us8(nibbles32(blk.add(4)), load(yp.add(32 * b)));
-        acc = _mm256_fmadd_ps(d, q, acc);
-    }
-    hsum(acc) + mins
-}
-
-/// # Safety
-/// As `dot_q8_0`, for Q5_0 blocks.
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_q5_0(w: &[u8], a: &Act32, row: usize) -> f32 {
-    let nb = w.len() / Q5_0_BYTES;
-    let base = row * a.blocks;
-    let (wp, yp) = (w.as_ptr(), a.qs.as_ptr().add(32 * base));
-    let (yd, ys) = (&a.d[base..], &a.sum[base..]);
-    let mut acc = _mm256_setzero_ps();
-    let mut offset = 0f32;
-    let fifth = _mm256_set1_epi8(0x10);
-    let (ahead, chunk, lines) = lookahead1(w, nb);
-    for b in 0..nb {
-        prefetch_ahead(ahead, chunk, lines, b);
-        let blk = wp.add(Q5_0_BYTES * b);
-        let d = f16_at(blk) * yd[b];
-        // Stored as 0..31 with an offset of 16: multiply unsigned, subtract 16 × Σy after.
-        offset += d * (16 * ys[b]) as f32;
-        let x = _mm256_or_si256(
-            nibbles32(blk.add(6)),
-            _mm256_and_si256(bits32(blk.add(2)), fifth),
-        );
-        let q = mul_sum_us8(x, load(yp.add(32 * b)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), q, acc);
-    }
-    hsum(acc) - offset
-}
-
-/// # Safety
-/// As `dot_q8_0`, for Q4_K super-blocks against 256-element activation blocks.
+/// The CPU has AVX2, FMA and F16C; `w` is one row of whole Q4_K super-blocks, matching the
+/// row length `a` was quantized with (256-element blocks).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let nb = w.len() / Q4_K_BYTES;
@@ -180,7 +109,7 @@ pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
 }
 
 /// # Safety
-/// As `dot_q8_0`, for Q6_K super-blocks against 256-element activation blocks.
+/// As `dot_q4_k`, for Q6_K super-blocks.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let nb = w.len() / Q6_K_BYTES;
@@ -594,6 +523,9 @@ macro_rules! tiles {
 }
 
 tiles! {
+    dot1_q8_0, dot1_q8_0_vnni => BQ8_0, 1 x 1;
+    dot1_q4_1, dot1_q4_1_vnni => BQ4_1, 1 x 1;
+    dot1_q5_0, dot1_q5_0_vnni => BQ5_0, 1 x 1;
     dot4_q8_0, dot4_q8_0_vnni => BQ8_0, 4 x 1;
     dot4_q4_1, dot4_q4_1_vnni => BQ4_1, 4 x 1;
     dot4_q5_0, dot4_q5_0_vnni => BQ5_0, 4 x 1;
