@@ -282,14 +282,21 @@ fn unknown_models_and_cuda_without_the_feature_are_usage_errors() {
     }
 }
 
+/// The shared evaluation data: `$BRIEF_SHARED/eval` (`scripts/test` sets it, also for a clone
+/// whose origin has `shared/` beside it), else `shared/eval` beside the crate.
+fn shared_eval() -> PathBuf {
+    std::env::var_os("BRIEF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("eval")
+}
+
 /// A few examples of the shared dev sets, so eval cannot silently break.
 fn dev_file(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/eval")
-        .join(name);
+    let p = shared_eval().join(name);
     assert!(
         p.is_file(),
-        "{} is missing: the eval smoke needs ../shared/eval",
+        "{} is missing: the eval smoke needs the shared eval data (../shared or $BRIEF_SHARED)",
         p.display()
     );
     p

@@ -200,11 +200,24 @@ fn a_second_run_exits_75_while_the_lock_is_held_and_wait_waits_for_it() {
     assert!(!o.stdout.is_empty());
 }
 
+/// The shared evaluation data: `$BRIEF_SHARED/eval` (`scripts/test` sets it, also for a clone
+/// whose origin has `shared/` beside it), else `shared/eval` beside the crate.
+fn shared_eval() -> PathBuf {
+    std::env::var_os("BRIEF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("eval")
+}
+
 /// Thirty xsum dev articles as one JSON Lines input: enough work to kill a run in the middle.
 fn many_articles(dir: &Path) -> PathBuf {
-    let data = root().join("../shared/eval/xsum_dev.jsonl");
-    let text = std::fs::read_to_string(&data)
-        .unwrap_or_else(|e| panic!("{}: {e} (the test needs ../shared/eval)", data.display()));
+    let data = shared_eval().join("xsum_dev.jsonl");
+    let text = std::fs::read_to_string(&data).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the test needs the shared eval data: ../shared or $BRIEF_SHARED)",
+            data.display()
+        )
+    });
     let mut out = String::new();
     for line in text.lines().take(30) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();

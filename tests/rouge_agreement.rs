@@ -54,8 +54,13 @@ struct Expected {
     f: f64,
 }
 
+/// `$BRIEF_SHARED/eval` (`scripts/test` sets it, also for a clone whose origin has `shared/`
+/// beside it), else `shared/eval` beside the crate.
 fn eval_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval")
+    std::env::var_os("BRIEF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("eval")
 }
 
 /// The eval data lives outside the crate on purpose; its absence is an error, not a skip.
@@ -63,7 +68,7 @@ fn eval_file(name: &str) -> PathBuf {
     let path = eval_dir().join(name);
     assert!(
         path.is_file(),
-        "{} is missing: the ROUGE agreement tests need shared/eval/ beside the crate \
+        "{} is missing: the ROUGE agreement tests need shared/eval/ beside the crate or in $BRIEF_SHARED \
          (the Punkt parameters and dev sets are not shipped in the crate)",
         path.display()
     );
