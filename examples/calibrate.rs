@@ -3,9 +3,9 @@
 //! example's articles (what an unrelated story looks like), as percentiles.
 //!
 //! `cargo run --release --example calibrate -- ../shared/eval/multinews_dev.jsonl`
-use brief::embed::Embedder;
-use brief::evidence::Index;
-use brief::sentences::Splitter;
+use brief::attribute::evidence::Index;
+use brief::ingest::sentences::Splitter;
+use brief::llm::embed::Embedder;
 
 fn pct(v: &mut [f32], p: f32) -> f32 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -16,13 +16,13 @@ fn main() -> anyhow::Result<()> {
     let data = std::env::args()
         .nth(1)
         .unwrap_or("../shared/eval/multinews_dev.jsonl".into());
-    let examples = brief::eval::read_examples(std::path::Path::new(&data), None)?;
-    let dir = brief::manifest::models_dir(None);
+    let examples = brief::measure::eval::read_examples(std::path::Path::new(&data), None)?;
+    let dir = brief::llm::manifest::models_dir(None);
     let embedder = Embedder::load_default(&dir, true)?;
     let splitter = Splitter::news();
     let indexes: Vec<Index> = examples
         .iter()
-        .map(|ex| Index::build(&brief::eval::articles_of(ex), &splitter, &embedder))
+        .map(|ex| Index::build(&brief::measure::eval::articles_of(ex), &splitter, &embedder))
         .collect::<Result<_, _>>()?;
     let (mut own, mut other) = (Vec::new(), Vec::new());
     for (i, ex) in examples.iter().enumerate() {

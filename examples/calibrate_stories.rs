@@ -4,10 +4,10 @@
 //! the similarity of article pairs within and across stories as percentiles.
 //!
 //! `cargo run --release --example calibrate_stories -- ../shared/eval seeds`
-use brief::embed::{cosine, Embedder};
+use brief::ingest::sentences::Splitter;
 use brief::ingest::{self, IngestOptions};
-use brief::sentences::Splitter;
-use brief::stories;
+use brief::llm::embed::{cosine, Embedder};
+use brief::report::stories;
 
 fn pct(v: &mut [f32], p: f32) -> f32 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -22,8 +22,8 @@ fn main() -> anyhow::Result<()> {
     let mut truth = Vec::new();
     let mut story = 0usize;
     for file in ["multinews_dev.jsonl", "xsum_dev.jsonl"] {
-        for ex in brief::eval::read_examples(&eval_dir.join(file), None)? {
-            for a in brief::eval::articles_of(&ex) {
+        for ex in brief::measure::eval::read_examples(&eval_dir.join(file), None)? {
+            for a in brief::measure::eval::articles_of(&ex) {
                 articles.push(a);
                 truth.push(story);
             }
@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         articles.push(a);
         truth.push(story);
     }
-    let dir = brief::manifest::models_dir(None);
+    let dir = brief::llm::manifest::models_dir(None);
     let embedder = Embedder::load_default(&dir, true)?;
     let splitter = Splitter::news();
     let refs: Vec<&ingest::Article> = articles.iter().collect();

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use brief::model::{Model, WeightFormat};
+use brief::llm::model::{Model, WeightFormat};
 use clap::ValueEnum;
 
 fn main() -> anyhow::Result<()> {
@@ -21,7 +21,7 @@ fn main() -> anyhow::Result<()> {
     let batch: usize = args.get(5).map_or(Ok(1), |s| s.parse())?;
     let mut m = Model::load(&path, None, &candle_core::Device::Cpu, format)?;
     let text = include_str!("../benches/prompt.txt").repeat(8);
-    let mut ids = brief::generate::encode(&m, &text)?;
+    let mut ids = brief::llm::generate::encode(&m, &text)?;
     ids.truncate(prompt);
     if batch > 1 {
         for seq in 0..batch {

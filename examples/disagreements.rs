@@ -4,13 +4,13 @@
 //! `cargo run --release --example disagreements -- ../shared/eval/multinews_dev.jsonl seeds/`
 use std::path::{Path, PathBuf};
 
-use brief::embed::Embedder;
-use brief::evidence::Index;
+use brief::attribute::evidence::Index;
+use brief::ingest::sentences::Splitter;
 use brief::ingest::Article;
-use brief::sentences::Splitter;
+use brief::llm::embed::Embedder;
 
 fn main() -> anyhow::Result<()> {
-    let dir = brief::manifest::models_dir(None);
+    let dir = brief::llm::manifest::models_dir(None);
     let embedder = Embedder::load_default(&dir, true)?;
     let splitter = Splitter::news();
     let mut stories: Vec<(String, Vec<Article>)> = Vec::new();
@@ -20,8 +20,8 @@ fn main() -> anyhow::Result<()> {
             let ingested = brief::ingest::ingest(&[PathBuf::from(path)], &Default::default())?;
             stories.push((arg.clone(), ingested.articles));
         } else {
-            for ex in brief::eval::read_examples(path, None)? {
-                stories.push((ex.id.clone(), brief::eval::articles_of(&ex)));
+            for ex in brief::measure::eval::read_examples(path, None)? {
+                stories.push((ex.id.clone(), brief::measure::eval::articles_of(&ex)));
             }
         }
     }

@@ -3,7 +3,7 @@ fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "tiny.gguf".into());
-    brief::tiny::write_tiny_llama(std::path::Path::new(&out), 7)?;
+    brief::testing::write_tiny_llama(std::path::Path::new(&out), 7)?;
     println!("{out}");
     Ok(())
 }

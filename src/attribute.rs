@@ -4,15 +4,17 @@
 //! cited source, and a point no source supports is repaired (replaced by its best supporting
 //! sentence) or dropped.
 
+pub mod evidence;
+
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
 
-use crate::embed::{cosine, EmbedError, Embedder};
-use crate::evidence::{self, Evidence, Index, SUPPORT};
+use crate::attribute::evidence::{Evidence, Index, SUPPORT};
 use crate::ingest::{Article, ArticleId};
+use crate::llm::embed::{cosine, EmbedError, Embedder};
 
 /// Where a point's text came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,10 +4,10 @@
 use minijinja::context;
 use serde::Serialize;
 
-use crate::generate::{self, GenParams, Usage};
 use crate::ingest::Article;
-use crate::model::Model;
-use crate::prompts::Prompts;
+use crate::llm::generate::{self, GenParams, Usage};
+use crate::llm::model::Model;
+use crate::llm::prompts::Prompts;
 use crate::summarize::{render_prompt, ArticleSummary, SummarizeError};
 
 /// The model's briefing before its citations are checked.

@@ -12,9 +12,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::embed::cosine;
-use crate::evidence::{Index, Sentence};
+use crate::attribute::evidence::{Index, Sentence};
 use crate::ingest::ArticleId;
+use crate::llm::embed::cosine;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
@@ -357,7 +357,7 @@ fn title_case(toks: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::key_terms;
+    use crate::attribute::evidence::key_terms;
 
     fn sentence(source: u32, text: &str, emb: Vec<f32>) -> Sentence {
         Sentence {

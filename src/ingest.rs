@@ -33,6 +33,8 @@ mod html;
 mod jsonl;
 mod title;
 
+pub mod sentences;
+
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
@@ -624,7 +626,7 @@ fn titled(cleaned: String, known: Option<String>) -> Document {
 
 /// The content hash an [`Article`] carries: SHA-256 of its text, lowercase hex.
 pub fn sha256_hex(text: &str) -> String {
-    crate::fetch::hex(&Sha256::digest(text.as_bytes()))
+    crate::llm::fetch::hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use brief::attribute::Mode;
-use brief::generate::GenParams;
+use brief::briefing::render::{self, Format};
 use brief::ingest::{Article, IngestOptions};
-use brief::manifest;
-use brief::model::{DeviceChoice, WeightFormat};
+use brief::llm::generate::GenParams;
+use brief::llm::manifest;
+use brief::llm::model::{DeviceChoice, WeightFormat};
 use brief::pipeline::{self, ModelSpec, Progress, RunConfig};
-use brief::render::{self, Format};
 use brief::summarize::{ArticleSummary, Style};
 
 mod measure_cli;
@@ -202,7 +202,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("brief: {}", one_line(&e));
-            ExitCode::from(brief::exit_code(&e))
+            ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -249,8 +249,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Bench(args) => measure_cli::bench(cli, args, models_dir),
         Command::Report(args) => report_cli::report(cli, args, models_dir),
         Command::History(args) => report_cli::history(args),
-        Command::CompareOne => brief::compare::worker(),
-        Command::BenchOne => brief::bench::worker(),
+        Command::CompareOne => brief::measure::compare::worker(),
+        Command::BenchOne => brief::measure::bench::worker(),
         Command::Models(ModelsCommand::List) => models_list(&models_dir),
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             models_fetch(&models_dir, name, *force, cli.offline)
@@ -318,7 +318,7 @@ fn run_config(
 }
 
 fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
-    use brief::eval;
+    use brief::measure::eval;
     let examples = eval::read_examples(&args.data, args.limit)?;
     let multi = examples.iter().any(|e| e.documents.len() > 1);
     let style = args.style.unwrap_or(if multi {
@@ -334,12 +334,12 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
         .punkt
         .clone()
         .unwrap_or_else(|| eval::default_punkt(&args.data));
-    let splitter = brief::sentences::Splitter::punkt_from_json(&punkt)?;
-    let prompts = brief::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
+    let splitter = brief::ingest::sentences::Splitter::punkt_from_json(&punkt)?;
+    let prompts = brief::llm::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
     let mut loaded = pipeline::load_model(&cfg)?;
     let quiet = QuietProgress;
     let start = std::time::Instant::now();
-    let mut usage = brief::generate::Usage::default();
+    let mut usage = brief::llm::generate::Usage::default();
     let mut attribution = brief::attribute::Stats::default();
     let mut predictions = Vec::with_capacity(examples.len());
     for (i, ex) in examples.iter().enumerate() {
@@ -406,12 +406,12 @@ fn models_list(models_dir: &std::path::Path) -> anyhow::Result<()> {
     println!("models directory: {}", models_dir.display());
     for m in manifest::all(models_dir)? {
         let dir = m.dir(models_dir);
-        let states: Vec<brief::fetch::FileState> = m
+        let states: Vec<brief::llm::fetch::FileState> = m
             .files
             .iter()
-            .map(|f| brief::fetch::file_state(&dir.join(&f.name), f))
+            .map(|f| brief::llm::fetch::file_state(&dir.join(&f.name), f))
             .collect();
-        use brief::fetch::FileState::*;
+        use brief::llm::fetch::FileState::*;
         let state = if states.iter().all(|s| *s == Verified) {
             "verified"
         } else if states.iter().all(|s| *s != Missing) {
@@ -447,12 +447,12 @@ fn models_fetch(
     if force {
         for f in &m.files {
             let p = m.dir(models_dir).join(&f.name);
-            if p.is_file() && brief::fetch::verify(&p, f).is_err() {
+            if p.is_file() && brief::llm::fetch::verify(&p, f).is_err() {
                 std::fs::remove_file(&p)?;
             }
         }
     }
-    let routes = brief::fetch::ensure(&m, models_dir, offline)?;
+    let routes = brief::llm::fetch::ensure(&m, models_dir, offline)?;
     for (f, r) in m.files.iter().zip(routes) {
         tracing::info!(file = %f.name, route = ?r, "verified");
     }
@@ -519,5 +519,55 @@ impl Progress for CliProgress {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+/// The exit status for an error: 2 when the input or the command line is at fault (bad file,
+/// unknown model, corrupt weights, broken template), 75 when another report run holds the
+/// store's lock, 1 for anything else.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    // A worker process's status, or 3 for a comparison that regressed, passes through as is.
+    for c in e.chain() {
+        if let Some(brief::report::lock::LockError::Busy { .. }) =
+            c.downcast_ref::<brief::report::lock::LockError>()
+        {
+            // EX_TEMPFAIL: schedulers read it as "try again later", not as a failure.
+            return 75;
+        }
+        if let Some(c) = c.downcast_ref::<brief::measure::compare::CompareError>() {
+            return c.exit_code();
+        }
+        if let Some(c) = c.downcast_ref::<brief::measure::child::ChildError>() {
+            return c.exit_code();
+        }
+    }
+    let bad_input = e.chain().any(|c| {
+        c.is::<brief::ingest::IngestError>()
+            || c.is::<brief::measure::eval::EvalError>()
+            || c.is::<brief::ingest::sentences::SentenceError>()
+            || c.is::<brief::llm::manifest::ManifestError>()
+            || c.is::<brief::llm::prompts::PromptError>()
+            || c.is::<brief::pipeline::InputError>()
+            || matches!(
+                c.downcast_ref::<brief::llm::model::ModelError>(),
+                Some(
+                    brief::llm::model::ModelError::Open { .. }
+                        | brief::llm::model::ModelError::NotGguf { .. }
+                        | brief::llm::model::ModelError::Architecture { .. }
+                        | brief::llm::model::ModelError::Tokenizer { .. }
+                        | brief::llm::model::ModelError::NoCuda
+                )
+            )
+            || matches!(
+                c.downcast_ref::<brief::llm::fetch::FetchError>(),
+                Some(
+                    brief::llm::fetch::FetchError::Checksum { .. }
+                        | brief::llm::fetch::FetchError::Size { .. }
+                )
+            )
+    });
+    if bad_input {
+        2
+    } else {
+        1
     }
 }

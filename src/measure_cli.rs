@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use brief::bench;
-use brief::child::LogFlags;
-use brief::compare::{self, Input};
 use brief::ingest::IngestOptions;
-use brief::manifest;
+use brief::llm::manifest;
+use brief::measure::bench;
+use brief::measure::child::LogFlags;
+use brief::measure::compare::{self, Input};
 use brief::summarize::Style;
 
 use super::{run_config, BriefingArgs, Cli, GenArgs};
@@ -110,7 +110,7 @@ pub fn compare(cli: &Cli, args: &CompareArgs, models_dir: PathBuf) -> anyhow::Re
             punkt: args
                 .punkt
                 .clone()
-                .unwrap_or_else(|| brief::eval::default_punkt(path)),
+                .unwrap_or_else(|| brief::measure::eval::default_punkt(path)),
         },
         None => Input::Files(args.inputs.clone()),
     };

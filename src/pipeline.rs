@@ -5,18 +5,18 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::attribute::evidence::Index;
 use crate::attribute::{self, Dropped, Mode, Point, Stats};
 use crate::consolidate;
 use crate::disagree::{self, Disagreement};
-use crate::embed::Embedder;
-use crate::evidence::Index;
-use crate::fetch::{self, FetchError, FileState};
-use crate::generate::{GenParams, Usage};
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, IngestOptions, Skipped};
-use crate::manifest::{self, Manifest, Role};
-use crate::model::{self, DeviceChoice, Model, WeightFormat};
-use crate::prompts::Prompts;
-use crate::sentences::Splitter;
+use crate::llm::embed::Embedder;
+use crate::llm::fetch::{self, FetchError, FileState};
+use crate::llm::generate::{GenParams, Usage};
+use crate::llm::manifest::{self, Manifest, Role};
+use crate::llm::model::{self, DeviceChoice, Model, WeightFormat};
+use crate::llm::prompts::Prompts;
 use crate::summarize::{self, ArticleSummary, Style};
 
 /// Problems with what the user asked for, as opposed to failures while doing it.
@@ -263,7 +263,7 @@ fn check_summary(
     index: &Index,
     embedder: &Embedder,
 ) -> anyhow::Result<String> {
-    let own: Vec<&crate::evidence::Sentence> =
+    let own: Vec<&crate::attribute::evidence::Sentence> =
         index.sentences.iter().filter(|s| s.source == id).collect();
     let sentences: Vec<String> = Splitter::news().split(summary);
     let embeddings = embedder.embed(&sentences)?;
@@ -271,11 +271,12 @@ fn check_summary(
         .into_iter()
         .zip(embeddings)
         .filter(|(text, emb)| {
-            let terms = crate::evidence::key_terms(text);
-            let supported = own
-                .iter()
-                .any(|s| crate::evidence::score(emb, &terms, s) >= crate::evidence::SUPPORT);
-            let grounded = crate::evidence::ungrounded(
+            let terms = crate::attribute::evidence::key_terms(text);
+            let supported = own.iter().any(|s| {
+                crate::attribute::evidence::score(emb, &terms, s)
+                    >= crate::attribute::evidence::SUPPORT
+            });
+            let grounded = crate::attribute::evidence::ungrounded(
                 text,
                 &own.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
             )

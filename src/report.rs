@@ -4,11 +4,14 @@
 //!
 //! Nothing is done twice: articles, story vectors, summaries and finished story briefings live
 //! in the [`Store`], keyed by everything that shapes them, so a rerun over unchanged input
-//! loads no model and calls none. One run at a time holds the store's [`lock`](crate::lock);
+//! loads no model and calls none. One run at a time holds the store's [`lock`](crate::report::lock);
 //! every output file is written to a temporary name and renamed.
 
 pub mod html;
+pub mod lock;
 pub mod markdown;
+pub mod store;
+pub mod stories;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,15 +20,13 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::embed::Embedder;
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId};
-use crate::lock;
-use crate::manifest;
+use crate::llm::embed::Embedder;
+use crate::llm::manifest;
+use crate::llm::prompts::Prompts;
 use crate::pipeline::{self, LoadedModel, Progress, RunConfig, SummaryCache};
-use crate::prompts::Prompts;
-use crate::sentences::Splitter;
-use crate::store::{RunOutcome, RunStatus, Store, StoredSummary, SummaryKey};
-use crate::stories;
+use crate::report::store::{RunOutcome, RunStatus, Store, StoredSummary, SummaryKey};
 use crate::summarize::ArticleSummary;
 
 /// Everything a report run depends on.
@@ -178,7 +179,7 @@ struct FromBriefing {
 }
 
 fn hex_sha(bytes: &[u8]) -> String {
-    crate::fetch::hex(&Sha256::digest(bytes))
+    crate::llm::fetch::hex(&Sha256::digest(bytes))
 }
 
 /// What every summary depends on besides its article.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use brief::ingest::IngestOptions;
+use brief::report::store::{self, Store};
 use brief::report::{self, ReportConfig};
-use brief::store::{self, Store};
 use brief::summarize::Style;
 
 use super::{run_config, BriefingArgs, Cli, GenArgs};
@@ -35,7 +35,7 @@ pub struct ReportArgs {
     #[arg(long)]
     wait: bool,
     /// Average similarity at which articles are one story (see ARCHITECTURE.md).
-    #[arg(long, default_value_t = brief::stories::SAME_STORY)]
+    #[arg(long, default_value_t = brief::report::stories::SAME_STORY)]
     same_story: f32,
     #[command(flatten)]
     gen: GenArgs,

@@ -4,12 +4,12 @@
 
 use minijinja::context;
 
-use crate::chat_template::{self, Message};
-use crate::generate::{self, GenParams, Usage};
 use crate::ingest::{Article, ArticleId};
-use crate::manifest::Role;
-use crate::model::{Model, ModelError};
-use crate::prompts::{PromptError, Prompts};
+use crate::llm::chat_template::{self, Message};
+use crate::llm::generate::{self, GenParams, Usage};
+use crate::llm::manifest::Role;
+use crate::llm::model::{Model, ModelError};
+use crate::llm::prompts::{PromptError, Prompts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SummarizeError {
@@ -398,12 +398,12 @@ mod tests {
     fn summaries_made_together_equal_summaries_made_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tiny.gguf");
-        crate::tiny::write_tiny_llama(&path, 4).unwrap();
+        crate::testing::write_tiny_llama(&path, 4).unwrap();
         let mut model = Model::load(
             &path,
             None,
             &candle_core::Device::Cpu,
-            crate::model::WeightFormat::Fast,
+            crate::llm::model::WeightFormat::Fast,
         )
         .unwrap();
         let prompts =

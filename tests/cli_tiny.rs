@@ -21,7 +21,7 @@ fn seeds() -> PathBuf {
 
 fn tiny_model(dir: &Path) -> PathBuf {
     let p = dir.join("tiny.gguf");
-    brief::tiny::write_tiny_llama(&p, 7).expect("write tiny gguf");
+    brief::testing::write_tiny_llama(&p, 7).expect("write tiny gguf");
     p
 }
 

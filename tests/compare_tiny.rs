@@ -31,7 +31,7 @@ fn one_seed() -> PathBuf {
 
 fn tiny(dir: &Path, name: &str, seed: u64) -> String {
     let p = dir.join(name);
-    brief::tiny::write_tiny_llama(&p, seed).expect("write tiny gguf");
+    brief::testing::write_tiny_llama(&p, seed).expect("write tiny gguf");
     p.to_str().unwrap().to_string()
 }
 

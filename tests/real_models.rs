@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use brief::model::{Model, WeightFormat};
-use brief::{generate, manifest};
+use brief::llm::model::{Model, WeightFormat};
+use brief::llm::{generate, manifest};
 use candle_core::Device;
 
 /// Fetching writes into the shared models directory: one test at a time.
@@ -18,14 +18,14 @@ fn model_path(name: &str) -> PathBuf {
     let dir = manifest::models_dir(None);
     let m = manifest::find(&dir, name).expect("manifest");
     let offline = std::env::var_os("BRIEF_OFFLINE").is_some();
-    brief::fetch::ensure(&m, &dir, offline).expect("fetch model");
+    brief::llm::fetch::ensure(&m, &dir, offline).expect("fetch model");
     m.dir(&dir).join(&m.main_file().name)
 }
 
 fn tokenizer_of(path: &Path) -> tokenizers::Tokenizer {
     let mut f = std::fs::File::open(path).unwrap();
     let ct = candle_core::quantized::gguf_file::Content::read(&mut f).unwrap();
-    brief::tokenizer::from_gguf_metadata(&ct.metadata).unwrap()
+    brief::llm::tokenizer::from_gguf_metadata(&ct.metadata).unwrap()
 }
 
 fn seed_texts() -> Vec<String> {

@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 
 fn tiny_model(dir: &Path, seed: u64) -> PathBuf {
     let p = dir.join(format!("tiny{seed}.gguf"));
-    brief::tiny::write_tiny_llama(&p, seed).expect("write tiny gguf");
+    brief::testing::write_tiny_llama(&p, seed).expect("write tiny gguf");
     p
 }
 
@@ -164,7 +164,7 @@ fn a_second_run_exits_75_while_the_lock_is_held_and_wait_waits_for_it() {
     let model = tiny_model(dir.path(), 7);
     let store = dir.path().join("store.sqlite");
     let input = root().join("tests/data/unrelated");
-    let held = brief::lock::acquire(&brief::lock::path_for(&store), false).unwrap();
+    let held = brief::report::lock::acquire(&brief::report::lock::path_for(&store), false).unwrap();
     let args = [
         "report",
         s(&input),
@@ -260,7 +260,7 @@ fn kill_9_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut stored = 0;
     while Instant::now() < deadline {
-        if let Ok(st) = brief::store::Store::open(&store) {
+        if let Ok(st) = brief::report::store::Store::open(&store) {
             stored = st.summaries_count().unwrap_or(0);
         }
         if stored >= 3 || child.try_wait().unwrap().is_some() {

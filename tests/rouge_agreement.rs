@@ -1,4 +1,4 @@
-//! `brief::rouge` must agree with `shared/eval/score.py` (Google's rouge-score 0.1.2) to
+//! `brief::measure::rouge` must agree with `shared/eval/score.py` (Google's rouge-score 0.1.2) to
 //! within 0.01 (x100), per example and on corpus means. The expected numbers were produced
 //! by `tests/data/gen_rouge_reference.py`; the Punkt parameters and, for the lead-3 check,
 //! the dev sets are read from `../shared/eval/` and are never copied into the crate.
@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
-use brief::rouge::{self, CorpusScores, Prf, Scores};
-use brief::sentences::Splitter;
+use brief::ingest::sentences::Splitter;
+use brief::measure::rouge::{self, CorpusScores, Prf, Scores};
 use serde::Deserialize;
 
 const TOLERANCE: f64 = 0.01;

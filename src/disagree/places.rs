@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::evidence::Sentence;
+use crate::attribute::evidence::Sentence;
 use crate::ingest::ArticleId;
 
 use super::{

@@ -9,9 +9,9 @@ use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
-use crate::manifest::Role;
-use crate::models::{gemma3, llama, llama_cpu};
-use crate::tokenizer::{self, TokenizerError};
+use crate::llm::manifest::Role;
+use crate::llm::models::{gemma3, llama, llama_cpu};
+use crate::llm::tokenizer::{self, TokenizerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

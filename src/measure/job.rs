@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::generate::GenParams;
 use crate::ingest::IngestOptions;
+use crate::llm::generate::GenParams;
 use crate::pipeline::{ModelSpec, RunConfig};
 use crate::summarize::Style;
 
@@ -99,7 +99,7 @@ fn parse_value<T: ValueEnum>(what: &'static str, s: &str) -> Result<T, JobError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DeviceChoice, WeightFormat};
+    use crate::llm::model::{DeviceChoice, WeightFormat};
 
     #[test]
     fn settings_survive_a_round_trip_through_json() {

@@ -5,9 +5,9 @@
 //! Average linkage, not single linkage: one article that mentions two events must not chain
 //! two stories into one.
 
-use crate::embed::{cosine, EmbedError, Embedder};
+use crate::ingest::sentences::Splitter;
 use crate::ingest::Article;
-use crate::sentences::Splitter;
+use crate::llm::embed::{cosine, EmbedError, Embedder};
 
 /// Average cosine between two groups' article vectors above which they are one story. Chosen
 /// on the pooled articles of `../shared/eval` (see ARCHITECTURE.md, "Thresholds", and

@@ -1,7 +1,7 @@
 //! `brief compare`: several checkpoints on the same input with the same prompts and
 //! parameters, side by side, as Markdown, one self-contained HTML page, and JSON.
 //!
-//! Each model runs in its own worker process (`brief compare-one`, see [`crate::child`]) so
+//! Each model runs in its own worker process (`brief compare-one`, see [`crate::measure::child`]) so
 //! that its peak memory is its own and its weights are gone before the next model loads. The
 //! parent ingests once and hands every worker the same articles.
 
@@ -15,16 +15,16 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::attribute::Point;
-use crate::child::{self, LogFlags};
-use crate::eval::{self, Example};
-use crate::generate::{GenParams, Usage};
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId, Ingested};
-use crate::job::{self, Settings};
-use crate::machine::{self, Machine};
-use crate::manifest::{self, Role};
+use crate::llm::generate::{GenParams, Usage};
+use crate::llm::manifest::{self, Role};
+use crate::llm::prompts::Prompts;
+use crate::measure::child::{self, LogFlags};
+use crate::measure::eval::{self, Example};
+use crate::measure::job::{self, Settings};
+use crate::measure::machine::{self, Machine};
 use crate::pipeline::{self, InputError, LoadedModel, ModelSpec, Progress, Report, RunConfig};
-use crate::prompts::Prompts;
-use crate::sentences::Splitter;
 use crate::summarize::{ArticleSummary, Style};
 
 pub use baseline::Regression;

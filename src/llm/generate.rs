@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
-use crate::model::{Model, ModelError};
+use crate::llm::model::{Model, ModelError};
 
 /// Sampling and length settings; part of what a cached summary is keyed by.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -336,13 +336,13 @@ fn pick(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::WeightFormat;
+    use crate::llm::model::WeightFormat;
 
     #[test]
     fn a_batch_generates_exactly_what_each_prompt_generates_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tiny.gguf");
-        crate::tiny::write_tiny_llama(&path, 9).unwrap();
+        crate::testing::write_tiny_llama(&path, 9).unwrap();
         let mut m =
             Model::load(&path, None, &candle_core::Device::Cpu, WeightFormat::Fast).unwrap();
         assert!(m.batches());

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Manifest, ModelFile};
+use crate::llm::manifest::{Manifest, ModelFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {

@@ -1,18 +1,18 @@
 //! `brief bench`: how fast each model loads, prefills a 512-token prompt, decodes 128 tokens,
 //! and runs the whole pipeline on the seed articles; median and spread over several runs, and
-//! the peak memory of a worker process per model (see [`crate::child`]).
+//! the peak memory of a worker process per model (see [`crate::measure::child`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::child::{self, LogFlags};
-use crate::generate;
 use crate::ingest::Article;
-use crate::job::Settings;
-use crate::machine::{self, Machine};
-use crate::model::Model;
+use crate::llm::generate;
+use crate::llm::model::Model;
+use crate::measure::child::{self, LogFlags};
+use crate::measure::job::Settings;
+use crate::measure::machine::{self, Machine};
 use crate::pipeline::{self, Progress, RunConfig};
 use crate::summarize::ArticleSummary;
 
@@ -34,7 +34,7 @@ pub enum BenchError {
 /// The prefill prompt: fixed, news-like, and built into the binary so every run and every
 /// machine measures the same text whatever the working directory. It lives in a file so that
 /// `scripts/bench-llamacpp` gives llama.cpp exactly the same text.
-const PROMPT_TEXT: &str = include_str!("../benches/prompt.txt");
+const PROMPT_TEXT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/prompt.txt"));
 
 /// What to bench.
 #[derive(Debug, Clone)]
@@ -52,7 +52,10 @@ pub struct Options {
 }
 
 /// The llama.cpp side of a comparison, run with `python -c`.
-const LLAMACPP_ONCE: &str = include_str!("../scripts/llamacpp_once.py");
+const LLAMACPP_ONCE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scripts/llamacpp_once.py"
+));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
@@ -212,13 +215,13 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     let settings = Settings::of(&opts.config);
     let mut models = Vec::with_capacity(opts.models.len());
     for spec in &opts.models {
-        crate::compare::check_model(spec, &opts.config.models_dir)?;
+        crate::measure::compare::check_model(spec, &opts.config.models_dir)?;
     }
     if let Some(seeds) = &opts.seeds {
         // A missing seeds directory should fail now, not after the first model's runs.
         crate::ingest::ingest(std::slice::from_ref(seeds), &opts.config.ingest)?;
     }
-    let labels = crate::compare::labels(&opts.models);
+    let labels = crate::measure::compare::labels(&opts.models);
     for (spec, label) in opts.models.iter().zip(labels) {
         let job = |runs: usize| Job {
             label: label.clone(),
@@ -499,12 +502,12 @@ mod tests {
     fn the_tiny_model_decodes_exactly_the_bench_lengths() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tiny.gguf");
-        crate::tiny::write_tiny_llama(&path, 3).unwrap();
+        crate::testing::write_tiny_llama(&path, 3).unwrap();
         let mut m = Model::load(
             &path,
             None,
             &candle_core::Device::Cpu,
-            crate::model::WeightFormat::Fast,
+            crate::llm::model::WeightFormat::Fast,
         )
         .unwrap();
         assert_eq!(prompt_ids(&m).unwrap().len(), PROMPT_TOKENS);

@@ -67,19 +67,31 @@ pub enum ManifestError {
 const BUILTIN: &[(&str, &str)] = &[
     (
         "models/smollm2-135m.toml",
-        include_str!("../models/smollm2-135m.toml"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/smollm2-135m.toml"
+        )),
     ),
     (
         "models/qwen2.5-coder-0.5b.toml",
-        include_str!("../models/qwen2.5-coder-0.5b.toml"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/qwen2.5-coder-0.5b.toml"
+        )),
     ),
     (
         "models/gemma3-270m.toml",
-        include_str!("../models/gemma3-270m.toml"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/gemma3-270m.toml"
+        )),
     ),
     (
         "models/minilm-l6-v2.toml",
-        include_str!("../models/minilm-l6-v2.toml"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/minilm-l6-v2.toml"
+        )),
     ),
 ];
 

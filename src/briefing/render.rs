@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::manifest::Role;
+use crate::llm::manifest::Role;
 use crate::pipeline::{Report, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

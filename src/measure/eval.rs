@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::attribute::Stats;
-use crate::generate::Usage;
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId};
+use crate::llm::generate::Usage;
+use crate::llm::prompts::Prompts;
+use crate::measure::rouge::{self, CorpusScores};
 use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
-use crate::prompts::Prompts;
-use crate::rouge::{self, CorpusScores};
-use crate::sentences::Splitter;
 use crate::summarize::{self, Style};
 
 #[derive(Debug, thiserror::Error)]

@@ -363,7 +363,10 @@ mod tests {
     /// Words with nltk's stems, generated with nltk 3.10.4's PorterStemmer().stem.
     #[test]
     fn matches_nltk_vectors() {
-        let data = include_str!("../../tests/data/porter_vectors.tsv");
+        let data = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/porter_vectors.tsv"
+        ));
         let mut checked = 0;
         for line in data.lines().filter(|l| !l.is_empty()) {
             let (word, expected) = line.split_once('\t').unwrap_or((line, ""));

@@ -710,13 +710,13 @@ fn attention(
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Model, WeightFormat};
+    use crate::llm::model::{Model, WeightFormat};
     use candle_core::Device;
 
     fn models() -> (tempfile::TempDir, Model, Model) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tiny.gguf");
-        crate::tiny::write_tiny_llama(&path, 5).unwrap();
+        crate::testing::write_tiny_llama(&path, 5).unwrap();
         let exact = Model::load(&path, None, &Device::Cpu, WeightFormat::Exact).unwrap();
         let fast = Model::load(&path, None, &Device::Cpu, WeightFormat::Fast).unwrap();
         (dir, exact, fast)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 use sha2::{Digest, Sha256};
 
-use crate::fetch::hex;
+use crate::llm::fetch::hex;
 
 /// The templates a run needs.
 pub const NAMES: &[&str] = &[
@@ -22,16 +22,31 @@ pub const NAMES: &[&str] = &[
 /// Copies compiled in, used only when no prompts directory is found, so that an installed
 /// binary still works.
 const BUILTIN: &[(&str, &str)] = &[
-    ("system.j2", include_str!("../prompts/system.j2")),
-    ("article.j2", include_str!("../prompts/article.j2")),
-    ("briefing.j2", include_str!("../prompts/briefing.j2")),
+    (
+        "system.j2",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/system.j2")),
+    ),
+    (
+        "article.j2",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/article.j2")),
+    ),
+    (
+        "briefing.j2",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/briefing.j2")),
+    ),
     (
         "article.base.j2",
-        include_str!("../prompts/article.base.j2"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/prompts/article.base.j2"
+        )),
     ),
     (
         "briefing.base.j2",
-        include_str!("../prompts/briefing.base.j2"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/prompts/briefing.base.j2"
+        )),
     ),
 ];
 

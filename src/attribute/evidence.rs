@@ -8,9 +8,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::embed::{cosine, EmbedError, Embedder};
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
-use crate::sentences::Splitter;
+use crate::llm::embed::{cosine, EmbedError, Embedder};
 
 /// A statement's support in one source.
 #[derive(Debug, Clone, Serialize)]

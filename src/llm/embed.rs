@@ -8,8 +8,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-use crate::fetch;
-use crate::manifest;
+use crate::llm::fetch;
+use crate::llm::manifest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

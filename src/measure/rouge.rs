@@ -10,7 +10,7 @@ pub mod porter;
 
 use std::collections::HashMap;
 
-use crate::sentences::Splitter;
+use crate::ingest::sentences::Splitter;
 
 /// Precision, recall and F1, each in 0..=1.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

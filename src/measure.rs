@@ -1,0 +1,11 @@
+//! Measuring briefings and models: `brief eval` (ROUGE against references), `brief compare`
+//! (checkpoints side by side) and `brief bench` (speed and memory), with the worker processes
+//! they share and the machine facts printed beside every figure.
+
+pub mod bench;
+pub mod child;
+pub mod compare;
+pub mod eval;
+pub mod job;
+pub mod machine;
+pub mod rouge;
