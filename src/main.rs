@@ -337,13 +337,12 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
     let splitter = brief::ingest::sentences::Splitter::punkt_from_json(&punkt)?;
     let prompts = brief::llm::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
     let mut loaded = pipeline::load_model(&cfg)?;
-    let quiet = QuietProgress;
     let start = std::time::Instant::now();
     let mut usage = brief::llm::generate::Usage::default();
     let mut attribution = brief::attribute::Stats::default();
     let mut predictions = Vec::with_capacity(examples.len());
     for (i, ex) in examples.iter().enumerate() {
-        let (summary, u, stats) = eval::predict(&cfg, &mut loaded, &prompts, ex, &quiet)?;
+        let (summary, u, stats) = eval::predict(&cfg, &mut loaded, &prompts, ex, &())?;
         usage.merge(&u);
         eval::add_stats(&mut attribution, &stats);
         if !cli.quiet {
@@ -390,16 +389,6 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
     }
     print!("{}", eval::table(&report));
     Ok(())
-}
-
-/// Progress for inner pipeline runs whose caller reports on its own.
-struct QuietProgress;
-
-impl Progress for QuietProgress {
-    fn stage(&self, _: &str) {}
-    fn articles(&self, _: usize) {}
-    fn article_done(&self, _: &Article, _: &ArticleSummary) {}
-    fn finish(&self) {}
 }
 
 fn models_list(models_dir: &std::path::Path) -> anyhow::Result<()> {

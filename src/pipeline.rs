@@ -73,12 +73,16 @@ pub struct RunConfig {
 }
 
 /// What the user sees while a run works.
+/// Every method does nothing by default, and `&()` is the progress of a caller that reports on
+/// its own.
 pub trait Progress {
-    fn stage(&self, what: &str);
-    fn articles(&self, total: usize);
-    fn article_done(&self, article: &Article, summary: &ArticleSummary);
-    fn finish(&self);
+    fn stage(&self, _what: &str) {}
+    fn articles(&self, _total: usize) {}
+    fn article_done(&self, _article: &Article, _summary: &ArticleSummary) {}
+    fn finish(&self) {}
 }
+
+impl Progress for () {}
 
 /// A model ready to run, and what identifies it in the run record.
 pub struct LoadedModel {

@@ -278,8 +278,6 @@ impl SummaryCache for StoreCache<'_> {
 struct Quiet;
 
 impl Progress for Quiet {
-    fn stage(&self, _: &str) {}
-    fn articles(&self, _: usize) {}
     fn article_done(&self, a: &Article, s: &ArticleSummary) {
         tracing::debug!(
             "summarized {} ({} tokens out)",
@@ -287,7 +285,6 @@ impl Progress for Quiet {
             s.usage.generated_tokens
         );
     }
-    fn finish(&self) {}
 }
 
 /// The embedding model's identity, for cached vectors.

@@ -7,14 +7,12 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::Article;
 use crate::llm::generate;
 use crate::llm::model::Model;
 use crate::measure::child::{self, LogFlags};
 use crate::measure::job::Settings;
 use crate::measure::machine::{self, Machine};
-use crate::pipeline::{self, Progress, RunConfig};
-use crate::summarize::ArticleSummary;
+use crate::pipeline::{self, RunConfig};
 
 /// Prompt length for the prefill figure: a typical article chunk.
 pub const PROMPT_TOKENS: usize = 512;
@@ -342,7 +340,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
         let e2e_secs = match &job.seeds {
             Some(_) => {
                 let t = Instant::now();
-                pipeline::run(&cfg, &Silent)?;
+                pipeline::run(&cfg, &())?;
                 Some(t.elapsed().as_secs_f64())
             }
             None => None,
@@ -472,16 +470,6 @@ pub fn table(r: &BenchReport) -> String {
         }
     }
     out
-}
-
-/// The pipeline's own progress is noise inside a bench.
-struct Silent;
-
-impl Progress for Silent {
-    fn stage(&self, _: &str) {}
-    fn articles(&self, _: usize) {}
-    fn article_done(&self, _: &Article, _: &ArticleSummary) {}
-    fn finish(&self) {}
 }
 
 #[cfg(test)]

@@ -717,7 +717,6 @@ impl Progress for LogProgress {
             summary.usage.generated_tokens
         );
     }
-    fn finish(&self) {}
 }
 
 #[cfg(test)]
