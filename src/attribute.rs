@@ -12,22 +12,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::attribute::evidence::{Evidence, Index, SUPPORT};
+use crate::attribute::evidence::{Index, SUPPORT};
+use crate::briefing::{Dropped, Evidence, Origin, Point, Stats};
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
 use crate::llm::embed::{cosine, EmbedError, Embedder};
-
-/// Where a point's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// Written by the model and supported as written.
-    Model,
-    /// Written by the model but unsupported or ungrounded, so replaced by its best source
-    /// sentence.
-    Repaired,
-    /// A source sentence chosen for the briefing.
-    Extracted,
-}
 
 /// How the briefing's points are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
@@ -41,51 +30,12 @@ pub enum Mode {
     Abstractive,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Point {
-    pub text: String,
-    pub sources: Vec<ArticleId>,
-    pub origin: Origin,
-    /// The supporting sentence in each cited source, best first.
-    pub evidence: Vec<Evidence>,
-    /// True when every figure and quotation appears in a cited source.
-    pub grounded: bool,
-    /// Set only with `keep_unsupported`: the point failed its checks.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unsupported: Option<String>,
-    #[serde(skip)]
-    position: usize,
-    #[serde(skip)]
-    embedding: Vec<f32>,
-}
-
-/// A drafted point the tool would not print, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Dropped {
-    pub text: String,
-    pub reason: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct Options {
     pub mode: Mode,
     pub points: usize,
     pub words: Option<usize>,
     pub keep_unsupported: bool,
-}
-
-/// Figures for `brief eval` and the run record.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
-pub struct Stats {
-    pub drafted: usize,
-    pub drafted_supported: usize,
-    pub repaired: usize,
-    pub dropped: usize,
-    pub points: usize,
-    pub points_with_evidence: usize,
-    pub figures: usize,
-    pub figures_grounded: usize,
-    pub citations: usize,
 }
 
 static CITATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -227,6 +177,7 @@ fn check_drafted(
             evidence: supported,
             grounded: true,
             unsupported: None,
+            new: false,
             embedding: emb,
             text,
         }));
@@ -247,6 +198,7 @@ fn check_drafted(
             evidence: supported,
             grounded: missing.is_empty(),
             unsupported: Some(reason),
+            new: false,
             embedding: emb,
             text,
         }));
@@ -295,6 +247,7 @@ fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
         evidence,
         grounded: true,
         unsupported: None,
+        new: false,
         position: s.position,
         embedding: s.embedding.clone(),
     }
@@ -435,6 +388,75 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
     chosen
 }
 
+/// Keeps the sentences of an article's summary that the article itself supports; when none
+/// is left (a model that invented, or obeyed an instruction inside the article), the article's
+/// own first sentences stand in.
+pub fn check_summary(
+    summary: &str,
+    id: ArticleId,
+    index: &Index,
+    embedder: &Embedder,
+) -> anyhow::Result<String> {
+    let own: Vec<&evidence::Sentence> = index.sentences.iter().filter(|s| s.source == id).collect();
+    let sentences: Vec<String> = Splitter::news().split(summary);
+    let embeddings = embedder.embed(&sentences)?;
+    let kept: Vec<String> = sentences
+        .into_iter()
+        .zip(embeddings)
+        .filter(|(text, emb)| {
+            let terms = evidence::key_terms(text);
+            let supported = own
+                .iter()
+                .any(|s| evidence::score(emb, &terms, s) >= evidence::SUPPORT);
+            let grounded = evidence::ungrounded(
+                text,
+                &own.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+            )
+            .is_empty();
+            supported && grounded
+        })
+        .map(|(t, _)| t)
+        .collect();
+    if kept.is_empty() {
+        return Ok(own
+            .iter()
+            .take(2)
+            .map(|s| s.text.clone())
+            .collect::<Vec<_>>()
+            .join(" "));
+    }
+    Ok(kept.join(" "))
+}
+
+/// The briefing's headline: the model's, without citation markers (a headline is not a claim
+/// that needs a source); else the title of the article behind the best-supported point, else
+/// the first title; else the best point's opening words.
+pub fn headline(drafted: &str, points: &[Point], articles: &[Article]) -> String {
+    if !drafted.is_empty() {
+        return parse_citations(drafted).0;
+    }
+    let lead = points.first().and_then(|p| p.sources.first()).copied();
+    articles
+        .iter()
+        .filter(|a| Some(a.id) == lead)
+        .chain(articles.iter())
+        .find_map(|a| a.title.clone())
+        .or_else(|| points.first().map(|p| headline_from(&p.text)))
+        .unwrap_or_else(|| "Briefing".to_string())
+}
+
+/// Sources without titles still need a line that says what the story is: the best point's
+/// opening words.
+fn headline_from(point: &str) -> String {
+    const WORDS: usize = 14;
+    let words: Vec<&str> = point.split_whitespace().collect();
+    if words.len() <= WORDS {
+        return point.trim_end_matches('.').to_string();
+    }
+    let cut = words[..WORDS].join(" ");
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +490,7 @@ mod tests {
                 .collect(),
             grounded: true,
             unsupported: None,
+            new: false,
             position,
             embedding: emb,
         }

@@ -1,3 +1,306 @@
-//! One briefing: the types every command produces, and the renderers that print them.
+//! One briefing: the types every command produces — `run` prints a [`Document`], a nightly
+//! report is a list of [`Briefing`]s with "new" marks, `compare` and `eval` keep one
+//! [`Briefing`] per model and example — and the renderers that print them ([`render`]).
+//!
+//! The JSON of every command is these types through serde, with [`SCHEMA_VERSION`] at the top
+//! of each document.
 
 pub mod render;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::ArticleId;
+use crate::llm::generate::{GenParams, Usage};
+
+/// The version of the JSON every command writes. Bump it when a field changes meaning or
+/// goes away; new optional fields keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The briefing of one set of sources: its headline, the sources with their checked summaries,
+/// the evidence-checked points, what was dropped, and where the sources differ.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Briefing {
+    pub headline: String,
+    pub sources: Vec<Source>,
+    pub points: Vec<Point>,
+    #[serde(default)]
+    pub dropped: Vec<Dropped>,
+    #[serde(default)]
+    pub disagreements: Vec<Disagreement>,
+    #[serde(default)]
+    pub stats: Stats,
+}
+
+impl Briefing {
+    /// The text `eval` scores: the points, one per line.
+    pub fn text(&self) -> String {
+        self.points
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// One source article of a briefing; its id (`S1`…) is the briefing's own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    pub id: ArticleId,
+    pub path: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The article's own summary, every sentence of it checked against the article.
+    pub summary: String,
+    /// How many parts a long article was summarized in (1 for most; 0 when no summary was
+    /// asked for).
+    #[serde(default)]
+    pub chunks: usize,
+    pub content_hash: String,
+    /// From the article: see [`crate::ingest::Article`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub teaser: bool,
+    /// Not in the previous nightly report.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
+}
+
+/// Where a point's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Written by the model and supported as written.
+    Model,
+    /// Written by the model but unsupported or ungrounded, so replaced by its best source
+    /// sentence.
+    Repaired,
+    /// A source sentence chosen for the briefing.
+    Extracted,
+}
+
+/// One statement of a briefing, with the sources that support it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Point {
+    pub text: String,
+    pub sources: Vec<ArticleId>,
+    pub origin: Origin,
+    /// The supporting sentence in each cited source, best first.
+    pub evidence: Vec<Evidence>,
+    /// True when every figure and quotation appears in a cited source.
+    pub grounded: bool,
+    /// Set only with `keep_unsupported`: the point failed its checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
+    /// Not in the previous nightly report.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
+    /// Where the point's best sentence sits in its article, and the point's embedding: what
+    /// `attribute` orders and merges points by, never written out.
+    #[serde(skip)]
+    pub(crate) position: usize,
+    #[serde(skip)]
+    pub(crate) embedding: Vec<f32>,
+}
+
+impl Point {
+    /// A statement that no check has seen (a one-line summary of a whole article): no
+    /// sources, no evidence.
+    pub fn unchecked(text: String) -> Self {
+        Point {
+            text,
+            sources: Vec::new(),
+            origin: Origin::Model,
+            evidence: Vec::new(),
+            grounded: false,
+            unsupported: None,
+            new: false,
+            position: usize::MAX,
+            embedding: Vec::new(),
+        }
+    }
+}
+
+/// A statement's support in one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub source: ArticleId,
+    pub sentence: String,
+    pub score: f32,
+}
+
+/// A drafted point the tool would not print, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dropped {
+    pub text: String,
+    pub reason: String,
+}
+
+/// How the points were checked: figures for `brief eval` and the run record.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    pub drafted: usize,
+    pub drafted_supported: usize,
+    pub repaired: usize,
+    pub dropped: usize,
+    pub points: usize,
+    pub points_with_evidence: usize,
+    pub figures: usize,
+    pub figures_grounded: usize,
+    pub citations: usize,
+}
+
+impl Stats {
+    /// Adds another briefing's figures (eval and compare sum them over examples).
+    pub fn add(&mut self, s: &Stats) {
+        self.drafted += s.drafted;
+        self.drafted_supported += s.drafted_supported;
+        self.repaired += s.repaired;
+        self.dropped += s.dropped;
+        self.points += s.points;
+        self.points_with_evidence += s.points_with_evidence;
+        self.figures += s.figures;
+        self.figures_grounded += s.figures_grounded;
+        self.citations += s.citations;
+    }
+}
+
+/// Sources that give one fact different values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub kind: DisagreementKind,
+    /// What the values are of: the word after the number, the month for dates, "place of the
+    /// <event>", "role of <person>" or "who is the <role>".
+    pub about: String,
+    pub sides: Vec<Side>,
+}
+
+/// One value of a disagreement and the sources that give it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Side {
+    pub value: String,
+    pub sources: Vec<ArticleId>,
+    pub sentence: String,
+}
+
+/// What sort of fact the sources differ on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DisagreementKind {
+    Count,
+    Date,
+    Distance,
+    Place,
+    Role,
+}
+
+/// An input that could not be used; the run goes on without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub path: String,
+    pub reason: String,
+}
+
+/// An input that repeated an earlier article and so was not used again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub duplicate_of: ArticleId,
+}
+
+/// What `brief run` writes: one briefing of every input, what was left out, and the record of
+/// the run. In JSON the sources stand beside the briefing (`sources`, `briefing.points`), as
+/// they always have.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub briefing: Briefing,
+    pub skipped: Vec<Skipped>,
+    pub rejected: Vec<Rejected>,
+    pub run: RunRecord,
+}
+
+/// [`Document`]'s JSON shape.
+#[derive(Serialize)]
+struct DocumentWire {
+    schema_version: u32,
+    sources: Vec<Source>,
+    #[serde(default)]
+    skipped: Vec<Skipped>,
+    #[serde(default)]
+    rejected: Vec<Rejected>,
+    briefing: BriefingWire,
+    run: RunRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BriefingWire {
+    headline: String,
+    points: Vec<Point>,
+    #[serde(default)]
+    dropped: Vec<Dropped>,
+    #[serde(default)]
+    disagreements: Vec<Disagreement>,
+    #[serde(default)]
+    stats: Stats,
+}
+
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b = &self.briefing;
+        DocumentWire {
+            schema_version: SCHEMA_VERSION,
+            sources: b.sources.clone(),
+            skipped: self.skipped.clone(),
+            rejected: self.rejected.clone(),
+            briefing: BriefingWire {
+                headline: b.headline.clone(),
+                points: b.points.clone(),
+                dropped: b.dropped.clone(),
+                disagreements: b.disagreements.clone(),
+                stats: b.stats.clone(),
+            },
+            run: self.run.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+/// What made a briefing: the model, the prompts, the parameters, tokens and time.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub version: String,
+    pub model: crate::pipeline::ModelInfo,
+    pub prompts: PromptsRecord,
+    pub params: Params,
+    pub tokens: Usage,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromptsRecord {
+    pub origin: String,
+    pub hashes: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Params {
+    pub summary: GenParams,
+    pub briefing: GenParams,
+    pub points: usize,
+    pub words: Option<usize>,
+    pub mode: crate::attribute::Mode,
+    pub style: crate::summarize::Style,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub load_secs: f64,
+    pub ingest_secs: f64,
+    pub summarize_secs: f64,
+    pub briefing_secs: f64,
+    pub total_secs: f64,
+    pub prefill_tok_per_s: f64,
+    pub decode_tok_per_s: f64,
+}

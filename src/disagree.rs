@@ -10,38 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
 
 use crate::attribute::evidence::{Index, Sentence};
+use crate::briefing::{Disagreement, DisagreementKind as Kind, Side};
 use crate::ingest::ArticleId;
 use crate::llm::embed::cosine;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Side {
-    pub value: String,
-    pub sources: Vec<ArticleId>,
-    pub sentence: String,
-}
-
-/// What sort of fact the sources differ on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Count,
-    Date,
-    Distance,
-    Place,
-    Role,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Disagreement {
-    pub kind: Kind,
-    /// What the values are of: the word after the number, the month for dates, "place of the
-    /// <event>", "role of <person>" or "who is the <role>".
-    pub about: String,
-    pub sides: Vec<Side>,
-}
 
 /// Sentences at least this similar talk about the same thing.
 const SAME_TOPIC: f32 = 0.5;

@@ -35,6 +35,7 @@ mod title;
 
 pub mod sentences;
 
+use crate::briefing::Skipped;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
@@ -131,16 +132,10 @@ pub struct Article {
     pub teaser: bool,
 }
 
-/// An input that repeated an earlier article and so was not used again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub path: String,
-    pub duplicate_of: ArticleId,
-}
-
-/// A file found while walking a directory that could not be used.
+/// An input ingest could not use, with the typed cause (the briefing keeps it as a
+/// [`crate::briefing::Rejected`]).
 #[derive(Debug)]
-pub struct Rejected {
+pub struct Refused {
     pub path: String,
     pub error: IngestError,
 }
@@ -150,7 +145,7 @@ pub struct Rejected {
 pub struct Ingested {
     pub articles: Vec<Article>,
     pub skipped: Vec<Skipped>,
-    pub rejected: Vec<Rejected>,
+    pub rejected: Vec<Refused>,
 }
 
 /// Tunables for [`ingest`].
@@ -203,6 +198,15 @@ pub enum IngestError {
     BadFeed { path: String, reason: String },
     #[error("{path}: no usable article in the file ({detail})")]
     NoArticlesInFile { path: String, detail: String },
+}
+
+impl From<&Refused> for crate::briefing::Rejected {
+    fn from(r: &Refused) -> Self {
+        crate::briefing::Rejected {
+            path: r.path.clone(),
+            reason: r.error.to_string(),
+        }
+    }
 }
 
 impl IngestError {
@@ -277,7 +281,7 @@ struct Document {
 struct Loaded {
     /// Each document with the path its article goes by.
     docs: Vec<(String, Document)>,
-    rejected: Vec<Rejected>,
+    rejected: Vec<Refused>,
 }
 
 impl Loaded {
@@ -385,7 +389,7 @@ impl<'a> Run<'a> {
                     self.take(loaded);
                     used += 1;
                 }
-                Err(error) => self.out.rejected.push(Rejected {
+                Err(error) => self.out.rejected.push(Refused {
                     path: file_shown,
                     error,
                 }),

@@ -339,12 +339,13 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
     let mut loaded = pipeline::load_model(&cfg)?;
     let start = std::time::Instant::now();
     let mut usage = brief::llm::generate::Usage::default();
-    let mut attribution = brief::attribute::Stats::default();
+    let mut attribution = brief::briefing::Stats::default();
     let mut predictions = Vec::with_capacity(examples.len());
     for (i, ex) in examples.iter().enumerate() {
-        let (summary, u, stats) = eval::predict(&cfg, &mut loaded, &prompts, ex, &())?;
+        let (out, u) = eval::predict(&cfg, &mut loaded, &prompts, ex, &())?;
+        let summary = out.briefing.text();
         usage.merge(&u);
-        eval::add_stats(&mut attribution, &stats);
+        attribution.add(&out.briefing.stats);
         if !cli.quiet {
             tracing::info!(
                 "{}/{} {}: {} words",

@@ -20,6 +20,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::briefing::{Briefing, Rejected, SCHEMA_VERSION};
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId};
 use crate::llm::embed::Embedder;
@@ -47,6 +48,8 @@ pub struct ReportConfig {
 /// The report as written to `briefing.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NightlyReport {
+    #[serde(default)]
+    pub schema_version: u32,
     pub date: String,
     pub generated: String,
     pub model: String,
@@ -55,80 +58,36 @@ pub struct NightlyReport {
     pub since: Option<String>,
     pub stories: Vec<Story>,
     #[serde(default)]
-    pub rejected: Vec<RejectedInput>,
+    pub rejected: Vec<Rejected>,
     pub run: RunFigures,
 }
 
+/// One story of a report: its briefing, plus what marks it against the previous report (the
+/// briefing's own sources and points carry their `new` marks).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Story {
-    pub headline: String,
+    #[serde(flatten)]
+    pub briefing: Briefing,
     /// None of its articles was in the previous report.
     #[serde(default)]
     pub new: bool,
     /// The newest publication date among its sources, when they have one.
     #[serde(default)]
     pub latest: Option<String>,
-    pub sources: Vec<StorySource>,
-    pub points: Vec<StoryPoint>,
-    #[serde(default)]
-    pub disagreements: Vec<StoryDisagreement>,
 }
 
-/// A source of one story; its id (`S1`…) is the story's own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StorySource {
-    pub id: ArticleId,
-    pub path: String,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub published: Option<String>,
-    #[serde(default)]
-    pub teaser: bool,
-    pub summary: String,
-    pub content_hash: String,
-    #[serde(default)]
-    pub new: bool,
+/// A story reads as its briefing (`story.points`, `story.sources`); the marks are its own.
+impl std::ops::Deref for Story {
+    type Target = Briefing;
+    fn deref(&self) -> &Briefing {
+        &self.briefing
+    }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoryPoint {
-    pub text: String,
-    pub sources: Vec<ArticleId>,
-    pub evidence: Vec<EvidenceItem>,
-    pub grounded: bool,
-    #[serde(default)]
-    pub new: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvidenceItem {
-    pub source: ArticleId,
-    pub sentence: String,
-    pub score: f32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoryDisagreement {
-    pub about: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    pub sides: Vec<DisagreementSide>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DisagreementSide {
-    pub value: String,
-    pub sources: Vec<ArticleId>,
-    pub sentence: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RejectedInput {
-    pub path: String,
-    pub reason: String,
+impl std::ops::DerefMut for Story {
+    fn deref_mut(&mut self) -> &mut Briefing {
+        &mut self.briefing
+    }
 }
 
 /// What the run did, for the report footer, the log and `brief history`.
@@ -152,30 +111,6 @@ pub struct RunFigures {
 pub struct Written {
     pub report: Option<NightlyReport>,
     pub files: Vec<PathBuf>,
-}
-
-/// The part of the story briefing that depends on its inputs only, as cached in the store.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Cached {
-    headline: String,
-    sources: Vec<StorySource>,
-    points: Vec<StoryPoint>,
-    disagreements: Vec<StoryDisagreement>,
-}
-
-/// The fields of a pipeline report a story keeps (read through JSON, so the pipeline's types
-/// need not know about the store).
-#[derive(Deserialize)]
-struct FromRun {
-    sources: Vec<StorySource>,
-    briefing: FromBriefing,
-}
-
-#[derive(Deserialize)]
-struct FromBriefing {
-    headline: String,
-    points: Vec<StoryPoint>,
-    disagreements: Vec<StoryDisagreement>,
 }
 
 fn hex_sha(bytes: &[u8]) -> String {
@@ -421,7 +356,7 @@ impl StoryJob<'_> {
         members: &[&Article],
         models: &mut Lazy,
         figures: &mut RunFigures,
-    ) -> anyhow::Result<Cached> {
+    ) -> anyhow::Result<Briefing> {
         let key = story_key(
             self.cfg,
             self.prompts,
@@ -432,7 +367,7 @@ impl StoryJob<'_> {
         if let Some(c) = self
             .store
             .story(&key)?
-            .and_then(|json| serde_json::from_str::<Cached>(&json).ok())
+            .and_then(|json| serde_json::from_str::<Briefing>(&json).ok())
         {
             figures.stories_reused += 1;
             return Ok(c);
@@ -455,7 +390,7 @@ impl StoryJob<'_> {
             written: 0,
             reused: 0,
         };
-        let report = pipeline::run_cached(
+        let doc = pipeline::brief(
             self.cfg,
             model,
             self.prompts,
@@ -463,22 +398,15 @@ impl StoryJob<'_> {
                 articles: local,
                 ..Default::default()
             },
-            (0.0, Instant::now()),
             &Quiet,
             &mut cache,
         )?;
-        figures.model_calls += report.run.tokens.calls;
+        figures.model_calls += doc.run.tokens.calls;
         figures.summaries_written += cache.written;
         figures.summaries_reused += cache.reused;
-        let from: FromRun = serde_json::from_value(serde_json::to_value(&report)?)?;
-        let c = Cached {
-            headline: from.briefing.headline,
-            sources: from.sources,
-            points: from.briefing.points,
-            disagreements: from.briefing.disagreements,
-        };
-        self.store.put_story(&key, &serde_json::to_string(&c)?)?;
-        Ok(c)
+        self.store
+            .put_story(&key, &serde_json::to_string(&doc.briefing)?)?;
+        Ok(doc.briefing)
     }
 }
 
@@ -487,15 +415,12 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let run_cfg = &cfg.run;
     let prompts = Prompts::locate(run_cfg.prompts_dir.as_deref())?;
     let ingested = ingest::ingest(&run_cfg.inputs, &run_cfg.ingest)?;
-    let rejected: Vec<RejectedInput> = ingested
+    let rejected: Vec<Rejected> = ingested
         .rejected
         .iter()
         .map(|r| {
             tracing::warn!("skipping {}", r.error);
-            RejectedInput {
-                path: r.path.clone(),
-                reason: r.error.to_string(),
-            }
+            r.into()
         })
         .collect();
     let articles = ingested.articles;
@@ -554,19 +479,17 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
         .and_then(|(_, json)| serde_json::from_str(&json).ok());
     let mut stories: Vec<Story> = built
         .into_iter()
-        .map(|c| Story {
-            latest: c.sources.iter().filter_map(|s| s.published.clone()).max(),
-            headline: c.headline,
+        .map(|b| Story {
+            latest: b.sources.iter().filter_map(|s| s.published.clone()).max(),
             new: false,
-            sources: c.sources,
-            points: c.points,
-            disagreements: c.disagreements,
+            briefing: b,
         })
         .collect();
     mark_new(&mut stories, previous.as_ref());
     order(&mut stories);
     figures.secs = start.elapsed().as_secs_f64();
     let report = NightlyReport {
+        schema_version: SCHEMA_VERSION,
         date: cfg.date.clone(),
         generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         model: model_name,
@@ -633,20 +556,21 @@ fn mark_new(stories: &mut [Story], previous: Option<&NightlyReport>) {
         Some(p) => (
             p.stories
                 .iter()
-                .flat_map(|s| s.sources.iter().map(|x| x.content_hash.as_str()))
+                .flat_map(|s| s.briefing.sources.iter().map(|x| x.content_hash.as_str()))
                 .collect(),
             p.stories
                 .iter()
-                .flat_map(|s| s.points.iter().map(|x| normalise(&x.text)))
+                .flat_map(|s| s.briefing.points.iter().map(|x| normalise(&x.text)))
                 .collect(),
         ),
     };
     for s in stories {
-        for src in &mut s.sources {
+        let b = &mut s.briefing;
+        for src in &mut b.sources {
             src.new = !seen_articles.contains(src.content_hash.as_str());
         }
-        s.new = s.sources.iter().all(|x| x.new);
-        for p in &mut s.points {
+        s.new = b.sources.iter().all(|x| x.new);
+        for p in &mut b.points {
             p.new = !seen_points.contains(&normalise(&p.text));
         }
     }
@@ -666,9 +590,10 @@ fn normalise(text: &str) -> String {
 /// Most sources first, then the most recent, then as found.
 fn order(stories: &mut [Story]) {
     stories.sort_by(|a, b| {
-        b.sources
+        b.briefing
+            .sources
             .len()
-            .cmp(&a.sources.len())
+            .cmp(&a.briefing.sources.len())
             .then_with(|| b.latest.cmp(&a.latest))
     });
 }
@@ -704,7 +629,7 @@ fn past_reports(out: &Path) -> anyhow::Result<Vec<PastReport>> {
         found.push(PastReport {
             date: name,
             stories: r.stories.len(),
-            articles: r.stories.iter().map(|s| s.sources.len()).sum(),
+            articles: r.stories.iter().map(|s| s.briefing.sources.len()).sum(),
             new_stories: r
                 .since
                 .as_ref()
@@ -713,7 +638,7 @@ fn past_reports(out: &Path) -> anyhow::Result<Vec<PastReport>> {
                 .stories
                 .iter()
                 .take(3)
-                .map(|s| s.headline.clone())
+                .map(|s| s.briefing.headline.clone())
                 .collect(),
         });
     }
@@ -731,14 +656,12 @@ mod tests {
     use super::*;
 
     fn story(hashes: &[&str], points: &[&str], latest: Option<&str>) -> Story {
-        Story {
+        let briefing = Briefing {
             headline: "h".into(),
-            new: false,
-            latest: latest.map(str::to_string),
             sources: hashes
                 .iter()
                 .enumerate()
-                .map(|(i, h)| StorySource {
+                .map(|(i, h)| crate::briefing::Source {
                     id: ArticleId(i as u32 + 1),
                     path: format!("{h}.txt"),
                     title: None,
@@ -746,27 +669,32 @@ mod tests {
                     published: None,
                     teaser: false,
                     summary: String::new(),
+                    chunks: 1,
                     content_hash: h.to_string(),
                     new: false,
                 })
                 .collect(),
             points: points
                 .iter()
-                .map(|t| StoryPoint {
-                    text: t.to_string(),
+                .map(|t| crate::briefing::Point {
                     sources: vec![ArticleId(1)],
-                    evidence: vec![],
                     grounded: true,
-                    new: false,
+                    ..crate::briefing::Point::unchecked(t.to_string())
                 })
                 .collect(),
-            disagreements: vec![],
+            ..Briefing::default()
+        };
+        Story {
+            briefing,
+            new: false,
+            latest: latest.map(str::to_string),
         }
     }
 
     #[test]
     fn new_marks_follow_the_previous_report() {
         let prev = NightlyReport {
+            schema_version: SCHEMA_VERSION,
             date: "2026-01-01".into(),
             generated: String::new(),
             model: String::new(),

@@ -143,6 +143,35 @@ pub fn summarize(
     })
 }
 
+/// Articles whose summaries are generated together (see `generate::generate_batch`). Decode
+/// reads every weight once per step, so four sequences cost little more than one; more adds
+/// compute and makes a killed run lose more.
+pub const BATCH: usize = 4;
+
+/// Summaries of `missing` (at most [`BATCH`] at a time is what pays), batched; if the batch
+/// fails, one article at a time, so that the error names the article it came from.
+pub fn summarize_window(
+    model: &mut Model,
+    prompts: &Prompts,
+    missing: &[&Article],
+    params: &GenParams,
+    style: Style,
+) -> anyhow::Result<Vec<ArticleSummary>> {
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    match summarize_many(model, prompts, missing, params, style) {
+        Ok(s) => Ok(s),
+        Err(_) => missing
+            .iter()
+            .map(|a| {
+                summarize(model, prompts, a, params, style)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", a.path))
+            })
+            .collect(),
+    }
+}
+
 /// Summaries of several articles, every generation of one level (chunks, or whole articles;
 /// then the combining of chunk summaries) run as one batch (`generate::generate_batch`): the
 /// same text `summarize` gives for each article alone, in less time where the model batches.

@@ -6,19 +6,11 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
 
+use crate::briefing::Evidence;
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
 use crate::llm::embed::{cosine, EmbedError, Embedder};
-
-/// A statement's support in one source.
-#[derive(Debug, Clone, Serialize)]
-pub struct Evidence {
-    pub source: ArticleId,
-    pub sentence: String,
-    pub score: f32,
-}
 
 /// The evidence score a sentence needs to support a statement. See ARCHITECTURE.md,
 /// "Thresholds", for how it was chosen: articles on one story are all on one topic, so meaning

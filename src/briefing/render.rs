@@ -1,9 +1,12 @@
-//! A report → Markdown for people or JSON for programs.
+//! Briefings → Markdown for people or JSON for programs. Every command's Markdown (`run`, the
+//! nightly report, `compare`) is built from the pieces here, so citations, links and marks are
+//! written (and escaped) one way.
 
 use std::fmt::Write as _;
 
+use super::{Briefing, Disagreement, Document, Point, Source};
+use crate::ingest::ArticleId;
 use crate::llm::manifest::Role;
-use crate::pipeline::{Report, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -11,57 +14,31 @@ pub enum Format {
     Json,
 }
 
-pub fn render(report: &Report, format: Format, evidence: bool) -> String {
+pub fn render(doc: &Document, format: Format, evidence: bool) -> String {
     match format {
-        Format::Markdown => markdown(report, evidence),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
-                // Serialising plain data cannot fail; if it ever does, say so in the output.
-                format!("{{\"error\": \"serialising the report failed: {e}\"}}")
-            });
-            s.push('\n');
-            s
-        }
+        Format::Markdown => markdown(doc, evidence),
+        Format::Json => json(doc),
     }
 }
 
-fn cites(ids: &[crate::ingest::ArticleId]) -> String {
+/// Pretty JSON with a final newline.
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
+        // Serialising plain data cannot fail; if it ever does, say so in the output.
+        format!("{{\"error\": \"serialising failed: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}
+
+/// Citation markers, `[S1][S2]`.
+pub fn cites(ids: &[ArticleId]) -> String {
     ids.iter().map(|id| format!("[{id}]")).collect()
-}
-
-/// One source in the list: its title (a link when it has a url), where it came from, when it
-/// was published, and its summary, with a warning when only a teaser was read.
-fn source_entry(s: &Source) -> String {
-    let title = s.title.as_deref().unwrap_or("(untitled)");
-    let url = s.url.as_deref().map(link_target);
-    let heading = match &url {
-        Some(url) => format!("[{}]({url})", escape_link_text(title)),
-        None => title.to_string(),
-    };
-    let mut out = format!("**[{}] {}** — `{}`", s.id, heading, s.path);
-    if let Some(published) = &s.published {
-        let _ = write!(out, " · {published}");
-    }
-    out.push('\n');
-    out.push_str(&s.summary);
-    if s.chunks > 1 {
-        let _ = write!(out, " _(long article: summarized in {} parts)_", s.chunks);
-    }
-    if s.teaser {
-        match &url {
-            Some(url) => {
-                let _ = write!(out, " _(teaser only; full text at <{url}>)_");
-            }
-            None => out.push_str(" _(teaser only)_"),
-        }
-    }
-    out.push_str("\n\n");
-    out
 }
 
 /// A url usable both as `[text](url)` and `<url>`: the characters that would end either
 /// early are percent-encoded, which browsers read the same.
-fn link_target(url: &str) -> String {
+pub fn link_target(url: &str) -> String {
     url.trim()
         .chars()
         .map(|c| match c {
@@ -75,19 +52,101 @@ fn link_target(url: &str) -> String {
         .collect()
 }
 
-fn escape_link_text(text: &str) -> String {
+pub fn escape_link_text(text: &str) -> String {
     text.replace('[', "\\[").replace(']', "\\]")
 }
 
-pub fn markdown(report: &Report, evidence: bool) -> String {
+/// A source's title, a link when it has a url.
+pub fn title_link(s: &Source) -> String {
+    let title = s.title.as_deref().unwrap_or("(untitled)");
+    match s.url.as_deref().map(link_target) {
+        Some(url) => format!("[{}]({url})", escape_link_text(title)),
+        None => title.to_string(),
+    }
+}
+
+/// One point as a list item: its "new" mark, text, citations and, when it failed its checks,
+/// why; with `evidence`, each supporting sentence below it.
+pub fn point(out: &mut String, p: &Point, evidence: bool) {
+    let new = if p.new { "**new** " } else { "" };
+    let unsupported = match &p.unsupported {
+        Some(why) => format!(" **(unsupported: {why})**"),
+        None => String::new(),
+    };
+    let _ = writeln!(out, "- {new}{} {}{unsupported}", p.text, cites(&p.sources));
+    if evidence {
+        for e in &p.evidence {
+            let _ = writeln!(out, "  - [{}] {:.2}: \"{}\"", e.source, e.score, e.sentence);
+        }
+    }
+}
+
+/// One disagreement as a list item: each side's value and sources.
+pub fn disagreement(out: &mut String, d: &Disagreement, evidence: bool) {
+    let sides: Vec<String> = d
+        .sides
+        .iter()
+        .map(|s| format!("{} {}", s.value, cites(&s.sources)))
+        .collect();
+    let _ = writeln!(out, "- **{}**: {}", d.about, sides.join(" vs "));
+    if evidence {
+        for s in &d.sides {
+            let _ = writeln!(out, "  - {}: \"{}\"", cites(&s.sources), s.sentence);
+        }
+    }
+}
+
+/// One source in the list: its title (a link when it has a url), where it came from, when it
+/// was published, and its summary, with a warning when only a teaser was read.
+pub fn source_entry(s: &Source) -> String {
+    let mut out = format!("**[{}] {}** — `{}`", s.id, title_link(s), s.path);
+    if let Some(published) = &s.published {
+        let _ = write!(out, " · {published}");
+    }
+    if s.new {
+        out.push_str(" · **new**");
+    }
+    out.push('\n');
+    out.push_str(&s.summary);
+    if s.chunks > 1 {
+        let _ = write!(out, " _(long article: summarized in {} parts)_", s.chunks);
+    }
+    if s.teaser {
+        match s.url.as_deref().map(link_target) {
+            Some(url) => {
+                let _ = write!(out, " _(teaser only; full text at <{url}>)_");
+            }
+            None => out.push_str(" _(teaser only)_"),
+        }
+    }
+    out.push_str("\n\n");
+    out
+}
+
+/// A briefing's points and disagreements (under a heading of `level`), without its headline
+/// or sources.
+pub fn body(out: &mut String, b: &Briefing, level: usize, evidence: bool) {
+    for p in &b.points {
+        point(out, p, evidence);
+    }
+    if !b.disagreements.is_empty() {
+        let _ = writeln!(out, "\n{} Where sources differ\n", "#".repeat(level));
+        for d in &b.disagreements {
+            disagreement(out, d, evidence);
+        }
+    }
+}
+
+/// `brief run`'s Markdown.
+pub fn markdown(doc: &Document, evidence: bool) -> String {
     let mut out = String::new();
-    let b = &report.briefing;
+    let b = &doc.briefing;
     let _ = writeln!(out, "# {}\n", b.headline);
-    if report.run.model.role == Role::Base {
+    if doc.run.model.role == Role::Base {
         let _ = writeln!(
             out,
             "> Written by `{}`, a base model (not instruction-tuned): expect rougher text.\n",
-            report.run.model.name
+            doc.run.model.name
         );
     }
     if b.points.is_empty() {
@@ -96,49 +155,22 @@ pub fn markdown(report: &Report, evidence: bool) -> String {
             "_No point of the model's briefing could be traced to a source; see the summaries below._\n"
         );
     }
-    for p in &b.points {
-        let mark = match &p.unsupported {
-            Some(why) => format!(" **(unsupported: {why})**"),
-            None => String::new(),
-        };
-        let _ = writeln!(out, "- {} {}{}", p.text, cites(&p.sources), mark);
-        if evidence {
-            for e in &p.evidence {
-                let _ = writeln!(out, "  - [{}] {:.2}: \"{}\"", e.source, e.score, e.sentence);
-            }
-        }
-    }
-    if !b.disagreements.is_empty() {
-        let _ = writeln!(out, "\n## Where sources differ\n");
-        for d in &b.disagreements {
-            let sides: Vec<String> = d
-                .sides
-                .iter()
-                .map(|s| format!("{} {}", s.value, cites(&s.sources)))
-                .collect();
-            let _ = writeln!(out, "- **{}**: {}", d.about, sides.join(" vs "));
-            if evidence {
-                for s in &d.sides {
-                    let _ = writeln!(out, "  - {}: \"{}\"", cites(&s.sources), s.sentence);
-                }
-            }
-        }
-    }
+    body(&mut out, b, 2, evidence);
     let _ = writeln!(out, "\n## Sources\n");
-    for s in &report.sources {
+    for s in &b.sources {
         out.push_str(&source_entry(s));
     }
-    for s in &report.skipped {
+    for s in &doc.skipped {
         let _ = writeln!(
             out,
             "_Skipped `{}`: same article as [{}]._",
             s.path, s.duplicate_of
         );
     }
-    for r in &report.rejected {
+    for r in &doc.rejected {
         let _ = writeln!(out, "_Not used: {}._", r.reason);
     }
-    let r = &report.run;
+    let r = &doc.run;
     let _ = writeln!(
         out,
         "\n---\n_{} · {} · {:.1} s · prefill {:.0} tok/s · decode {:.0} tok/s_",
@@ -154,7 +186,6 @@ pub fn markdown(report: &Report, evidence: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::ArticleId;
 
     fn source() -> Source {
         Source {
@@ -167,6 +198,7 @@ mod tests {
             url: None,
             published: None,
             teaser: false,
+            new: false,
         }
     }
 

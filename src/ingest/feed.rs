@@ -15,7 +15,7 @@ use regex::Regex;
 
 use super::clean::word_count;
 use super::{
-    clean_text, html, html_fragment_document, titled, Document, IngestError, Loaded, Rejected,
+    clean_text, html, html_fragment_document, titled, Document, IngestError, Loaded, Refused,
 };
 
 /// Summaries shorter than this are excerpts, not articles; full news stories run to
@@ -96,7 +96,7 @@ pub(super) fn parse(bytes: &[u8], raw: &str, shown: &str) -> Result<Loaded, Inge
             Ok(doc) => loaded.docs.push((path, doc)),
             Err(reason) => {
                 first_problem.get_or_insert_with(|| (number, reason.clone()));
-                loaded.rejected.push(Rejected {
+                loaded.rejected.push(Refused {
                     path,
                     error: IngestError::BadEntry {
                         path: shown.to_string(),

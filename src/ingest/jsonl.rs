@@ -10,7 +10,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{clean_text, html_fragment_document, titled, Document, IngestError, Loaded, Rejected};
+use super::{clean_text, html_fragment_document, titled, Document, IngestError, Loaded, Refused};
 
 #[derive(Deserialize)]
 struct Line {
@@ -39,7 +39,7 @@ pub(super) fn parse(raw: &str, shown: &str) -> Result<Loaded, IngestError> {
             Ok(doc) => loaded.docs.push((path, doc)),
             Err(reason) => {
                 first_problem.get_or_insert_with(|| (number, reason.clone()));
-                loaded.rejected.push(Rejected {
+                loaded.rejected.push(Refused {
                     path,
                     error: IngestError::BadLine {
                         path: shown.to_string(),

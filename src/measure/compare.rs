@@ -14,23 +14,20 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribute::Point;
+use crate::briefing::{Source, SCHEMA_VERSION};
 use crate::ingest::sentences::Splitter;
-use crate::ingest::{self, Article, ArticleId, Ingested};
+use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::manifest::{self, Role};
 use crate::llm::prompts::Prompts;
 use crate::measure::child::{self, LogFlags};
-use crate::measure::eval::{self, Example};
+use crate::measure::eval::{self, Output};
 use crate::measure::job::{self, Settings};
 use crate::measure::machine::{self, Machine};
-use crate::pipeline::{self, InputError, LoadedModel, ModelSpec, Progress, Report, RunConfig};
+use crate::pipeline::{self, InputError, ModelSpec, NoCache, Progress, RunConfig};
 use crate::summarize::{ArticleSummary, Style};
 
 pub use baseline::Regression;
-
-/// The layout of `compare.json`; bump it when a field changes meaning.
-pub const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
@@ -88,7 +85,9 @@ pub struct Options {
 /// `compare.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompareReport {
-    pub format: u32,
+    /// [`SCHEMA_VERSION`]; files before it had the same number under `format`.
+    #[serde(alias = "format")]
+    pub schema_version: u32,
     pub input: InputInfo,
     pub params: ParamsInfo,
     pub machine: Machine,
@@ -112,16 +111,10 @@ pub struct InputInfo {
     /// "files" or "data".
     pub kind: String,
     pub paths: Vec<String>,
-    pub sources: Vec<SourceInfo>,
+    /// The input articles (no summaries: each output has its own).
+    pub sources: Vec<Source>,
     /// Dev-set examples (data input only), with their references.
     pub examples: Vec<ExampleInfo>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SourceInfo {
-    pub id: ArticleId,
-    pub title: Option<String>,
-    pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,82 +176,6 @@ pub struct Speed {
     pub peak_rss_mib: Option<f64>,
     pub prompt_tokens: usize,
     pub generated_tokens: usize,
-}
-
-/// One briefing (or one-line summary) by one model.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Output {
-    /// "briefing" for file input; the example's id for data input.
-    pub id: String,
-    pub headline: String,
-    pub points: Vec<OutPoint>,
-    pub dropped: Vec<DroppedPoint>,
-    /// Per-article summaries behind a briefing.
-    #[serde(default)]
-    pub summaries: Vec<SourceSummary>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OutPoint {
-    pub text: String,
-    pub sources: Vec<ArticleId>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DroppedPoint {
-    pub text: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SourceSummary {
-    pub id: ArticleId,
-    pub summary: String,
-}
-
-impl Output {
-    /// The text eval scores: the points, one per line.
-    pub fn text(&self) -> String {
-        self.points
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    fn of_report(id: &str, report: &Report) -> Self {
-        let b = &report.briefing;
-        Output {
-            id: id.to_string(),
-            headline: b.headline.clone(),
-            points: b.points.iter().map(OutPoint::of).collect(),
-            dropped: b
-                .dropped
-                .iter()
-                .map(|d| DroppedPoint {
-                    text: d.text.clone(),
-                    reason: d.reason.clone(),
-                })
-                .collect(),
-            summaries: report
-                .sources
-                .iter()
-                .map(|s| SourceSummary {
-                    id: s.id,
-                    summary: s.summary.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
-impl OutPoint {
-    fn of(p: &Point) -> Self {
-        OutPoint {
-            text: p.text.clone(),
-            sources: p.sources.clone(),
-        }
-    }
 }
 
 /// A worker's job: one model on the given input.
@@ -349,7 +266,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         _ => None,
     };
     let report = CompareReport {
-        format: FORMAT,
+        schema_version: SCHEMA_VERSION,
         input: info,
         params: ParamsInfo {
             summary: opts.config.summary_params.clone(),
@@ -493,10 +410,17 @@ fn prepare_input(input: &Input, cfg: &RunConfig) -> anyhow::Result<(InputInfo, J
             let sources = ingested
                 .articles
                 .iter()
-                .map(|a| SourceInfo {
+                .map(|a| Source {
                     id: a.id,
-                    title: a.title.clone(),
                     path: a.path.clone(),
+                    title: a.title.clone(),
+                    summary: String::new(),
+                    chunks: 0,
+                    content_hash: a.content_hash.clone(),
+                    url: a.url.clone(),
+                    published: a.published.clone(),
+                    teaser: a.teaser,
+                    new: false,
                 })
                 .collect();
             let info = InputInfo {
@@ -572,10 +496,19 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
                 articles: articles.clone(),
                 ..Default::default()
             };
-            let report =
-                pipeline::run_loaded(&cfg, &mut loaded, &prompts, ingested, 0.0, start, &progress)?;
-            let usage = report.run.tokens.clone();
-            (vec![Output::of_report("briefing", &report)], usage, None)
+            let doc = pipeline::brief(
+                &cfg,
+                &mut loaded,
+                &prompts,
+                ingested,
+                &progress,
+                &mut NoCache,
+            )?;
+            let out = Output {
+                id: "briefing".into(),
+                briefing: doc.briefing,
+            };
+            (vec![out], doc.run.tokens, None)
         }
         JobInput::Data { path, limit, punkt } => {
             let examples = eval::read_examples(path, *limit)?;
@@ -583,7 +516,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
             let mut usage = Usage::default();
             let mut outputs = Vec::with_capacity(examples.len());
             for (i, ex) in examples.iter().enumerate() {
-                let (out, u) = predict(&cfg, &mut loaded, &prompts, ex, &progress)?;
+                let (out, u) = eval::predict(&cfg, &mut loaded, &prompts, ex, &progress)?;
                 tracing::info!("{}: {}/{} {}", job.label, i + 1, examples.len(), ex.id);
                 usage.merge(&u);
                 outputs.push(out);
@@ -592,7 +525,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
                 .iter()
                 .map(|o| eval::Prediction {
                     id: o.id.clone(),
-                    summary: o.text(),
+                    summary: o.briefing.text(),
                 })
                 .collect();
             let scores = eval::score(&examples, &predictions, &splitter);
@@ -628,50 +561,16 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
     })
 }
 
-/// One example, exactly as `eval::predict` does it (a one-line summary for a single document
-/// in one-line style, a briefing otherwise), keeping the briefing's points and dropped points
-/// that `eval::predict` reduces to text.
-fn predict(
-    cfg: &RunConfig,
-    loaded: &mut LoadedModel,
-    prompts: &Prompts,
-    ex: &Example,
-    progress: &dyn Progress,
-) -> anyhow::Result<(Output, Usage)> {
-    let articles = eval::articles_of(ex);
-    let one_line = articles.len() <= 1 && cfg.style == Style::Oneline;
-    if articles.is_empty() || one_line {
-        let (summary, usage, _) = eval::predict(cfg, loaded, prompts, ex, progress)?;
-        let points = if summary.trim().is_empty() {
-            Vec::new()
-        } else {
-            vec![OutPoint {
-                text: summary,
-                sources: Vec::new(),
-            }]
-        };
-        let out = Output {
-            id: ex.id.clone(),
-            points,
-            ..Output::default()
-        };
-        return Ok((out, usage));
-    }
-    let report = pipeline::run_articles(cfg, loaded, prompts, articles, progress)?;
-    let usage = report.run.tokens.clone();
-    Ok((Output::of_report(&ex.id, &report), usage))
-}
-
 fn quality_of(outputs: &[Output]) -> Quality {
-    let points: usize = outputs.iter().map(|o| o.points.len()).sum();
+    let points: usize = outputs.iter().map(|o| o.briefing.points.len()).sum();
     let citations: usize = outputs
         .iter()
-        .flat_map(|o| &o.points)
+        .flat_map(|o| &o.briefing.points)
         .map(|p| p.sources.len())
         .sum();
     let words: usize = outputs
         .iter()
-        .map(|o| o.text().split_whitespace().count())
+        .map(|o| o.briefing.text().split_whitespace().count())
         .sum();
     Quality {
         rouge1: None,
@@ -680,7 +579,7 @@ fn quality_of(outputs: &[Output]) -> Quality {
         words: round(ratio(words, outputs.len()), 4),
         points,
         citations_per_point: round(ratio(citations, points), 4),
-        dropped: outputs.iter().map(|o| o.dropped.len()).sum(),
+        dropped: outputs.iter().map(|o| o.briefing.dropped.len()).sum(),
     }
 }
 
@@ -722,6 +621,8 @@ impl Progress for LogProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::briefing::{Briefing, Dropped, Point};
+    use crate::ingest::ArticleId;
 
     #[test]
     fn labels_are_short_and_unique() {
@@ -745,24 +646,21 @@ mod tests {
 
     #[test]
     fn quality_counts_points_citations_and_dropped_over_outputs() {
+        let cited = |text: &str, ids: &[u32]| Point {
+            sources: ids.iter().map(|&i| ArticleId(i)).collect(),
+            ..Point::unchecked(text.into())
+        };
         let out = Output {
             id: "briefing".into(),
-            headline: "H".into(),
-            points: vec![
-                OutPoint {
-                    text: "one two three".into(),
-                    sources: vec![ArticleId(1), ArticleId(2)],
-                },
-                OutPoint {
-                    text: "four five".into(),
-                    sources: vec![ArticleId(1)],
-                },
-            ],
-            dropped: vec![DroppedPoint {
-                text: "x".into(),
-                reason: "y".into(),
-            }],
-            summaries: Vec::new(),
+            briefing: Briefing {
+                headline: "H".into(),
+                points: vec![cited("one two three", &[1, 2]), cited("four five", &[1])],
+                dropped: vec![Dropped {
+                    text: "x".into(),
+                    reason: "y".into(),
+                }],
+                ..Briefing::default()
+            },
         };
         let q = quality_of(&[out]);
         assert_eq!((q.points, q.dropped), (2, 1));

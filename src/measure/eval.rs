@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribute::Stats;
+use crate::briefing::{Briefing, Point, Stats};
 use crate::ingest::sentences::Splitter;
-use crate::ingest::{self, Article, ArticleId};
+use crate::ingest::{self, Article, ArticleId, Ingested};
 use crate::llm::generate::Usage;
 use crate::llm::prompts::Prompts;
 use crate::measure::rouge::{self, CorpusScores};
-use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
+use crate::pipeline::{self, LoadedModel, NoCache, Progress, RunConfig};
 use crate::summarize::{self, Style};
 
 #[derive(Debug, thiserror::Error)]
@@ -144,17 +144,31 @@ pub fn articles_of(ex: &Example) -> Vec<Article> {
         .collect()
 }
 
-/// Summarizes one example: a one-line summary for a single document, a briefing otherwise.
+/// One example's output: what `eval` scores (its points, one per line) and `compare` shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Output {
+    /// The example's id ("briefing" for `compare` on files).
+    pub id: String,
+    #[serde(flatten)]
+    pub briefing: Briefing,
+}
+
+/// Briefs one example: a one-line summary for a single document in one-line style (one point,
+/// unchecked: it is the model's summary of the whole article), a checked briefing otherwise.
 pub fn predict(
     cfg: &RunConfig,
     loaded: &mut LoadedModel,
     prompts: &Prompts,
     ex: &Example,
     progress: &dyn Progress,
-) -> anyhow::Result<(String, Usage, Stats)> {
+) -> anyhow::Result<(Output, Usage)> {
     let articles = articles_of(ex);
+    let output = |briefing| Output {
+        id: ex.id.clone(),
+        briefing,
+    };
     if articles.is_empty() {
-        return Ok((String::new(), Usage::default(), Stats::default()));
+        return Ok((output(Briefing::default()), Usage::default()));
     }
     if articles.len() == 1 && cfg.style == Style::Oneline {
         let s = summarize::summarize(
@@ -164,17 +178,23 @@ pub fn predict(
             &cfg.summary_params,
             Style::Oneline,
         )?;
-        return Ok((s.summary, s.usage, Stats::default()));
+        let points = if s.summary.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![Point::unchecked(s.summary)]
+        };
+        let briefing = Briefing {
+            points,
+            ..Briefing::default()
+        };
+        return Ok((output(briefing), s.usage));
     }
-    let report = pipeline::run_articles(cfg, loaded, prompts, articles, progress)?;
-    let summary = report
-        .briefing
-        .points
-        .iter()
-        .map(|p| p.text.clone())
-        .collect::<Vec<_>>()
-        .join("\n");
-    Ok((summary, report.run.tokens, report.briefing.stats))
+    let ingested = Ingested {
+        articles,
+        ..Ingested::default()
+    };
+    let doc = pipeline::brief(cfg, loaded, prompts, ingested, progress, &mut NoCache)?;
+    Ok((output(doc.briefing), doc.run.tokens))
 }
 
 /// Scores predictions against the examples' references.
@@ -200,19 +220,6 @@ pub fn avg_words(predictions: &[Prediction]) -> f64 {
         .map(|p| p.summary.split_whitespace().count())
         .sum::<usize>() as f64
         / predictions.len() as f64
-}
-
-/// Adds one example's attribution figures to the running total.
-pub fn add_stats(total: &mut Stats, s: &Stats) {
-    total.drafted += s.drafted;
-    total.drafted_supported += s.drafted_supported;
-    total.repaired += s.repaired;
-    total.dropped += s.dropped;
-    total.points += s.points;
-    total.points_with_evidence += s.points_with_evidence;
-    total.figures += s.figures;
-    total.figures_grounded += s.figures_grounded;
-    total.citations += s.citations;
 }
 
 fn pct(n: usize, d: usize) -> String {

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::{NightlyReport, PastReport, Story, StoryPoint};
+use super::{NightlyReport, PastReport, Story};
+use crate::briefing::Point;
 use crate::ingest::ArticleId;
 
 const CSS: &str = r#"
@@ -80,7 +81,7 @@ fn anchor(story: usize, id: ArticleId) -> String {
 pub fn render(r: &NightlyReport) -> String {
     let mut out = String::new();
     head(&mut out, &format!("Briefing — {}", r.date));
-    let articles: usize = r.stories.iter().map(|s| s.sources.len()).sum();
+    let articles: usize = r.stories.iter().map(|s| s.briefing.sources.len()).sum();
     let new = r.stories.iter().filter(|s| s.new).count();
     let _ = write!(
         out,
@@ -132,7 +133,7 @@ fn chart(out: &mut String, stories: &[Story]) {
     let shown = &stories[..stories.len().min(20)];
     let max = shown
         .iter()
-        .map(|s| s.sources.len())
+        .map(|s| s.briefing.sources.len())
         .max()
         .unwrap_or(1)
         .max(1);
@@ -145,11 +146,14 @@ fn chart(out: &mut String, stories: &[Story]) {
     );
     for (i, s) in shown.iter().enumerate() {
         let y = i as f64 * row + 3.0;
-        let w = (bar_w * s.sources.len() as f64 / max as f64).max(3.0);
-        let label: String = if s.headline.chars().count() > 48 {
-            format!("{}…", s.headline.chars().take(47).collect::<String>())
+        let w = (bar_w * s.briefing.sources.len() as f64 / max as f64).max(3.0);
+        let label: String = if s.briefing.headline.chars().count() > 48 {
+            format!(
+                "{}…",
+                s.briefing.headline.chars().take(47).collect::<String>()
+            )
         } else {
-            s.headline.clone()
+            s.briefing.headline.clone()
         };
         let _ = writeln!(
             out,
@@ -162,10 +166,10 @@ fn chart(out: &mut String, stories: &[Story]) {
             text(&label),
             if s.new { " new" } else { "" },
             row - 6.0,
-            s.sources.len(),
+            s.briefing.sources.len(),
             label_w + w + 6.0,
             y + 14.0,
-            s.sources.len()
+            s.briefing.sources.len()
         );
     }
     out.push_str("</svg>\n<div class=\"legend\">Sources per story<i style=\"background:#6cc69a\"></i>new story<i style=\"background:#9db4ea\"></i>continuing</div></div>\n");
@@ -175,23 +179,23 @@ fn story(out: &mut String, n: usize, s: &Story) {
     let _ = write!(
         out,
         "<section class=\"card\" id=\"story-{n}\">\n<h2><a href=\"#story-{n}\">{n}. {}</a>{}</h2>\n<p class=\"meta\">{} source{}{}</p>\n",
-        text(&s.headline),
+        text(&s.briefing.headline),
         if s.new { "<span class=\"badge\">new</span>" } else { "" },
-        s.sources.len(),
-        if s.sources.len() == 1 { "" } else { "s" },
+        s.briefing.sources.len(),
+        if s.briefing.sources.len() == 1 { "" } else { "s" },
         s.latest
             .as_ref()
             .map(|d| format!(" · latest {}", text(d)))
             .unwrap_or_default()
     );
     out.push_str("<ol class=\"points\">\n");
-    for p in &s.points {
+    for p in &s.briefing.points {
         point(out, n, p);
     }
     out.push_str("</ol>\n");
-    if !s.disagreements.is_empty() {
+    if !s.briefing.disagreements.is_empty() {
         out.push_str("<div class=\"differ\"><h3>Where sources differ</h3><ul>\n");
-        for d in &s.disagreements {
+        for d in &s.briefing.disagreements {
             let sides: Vec<String> = d
                 .sides
                 .iter()
@@ -217,7 +221,7 @@ fn story(out: &mut String, n: usize, s: &Story) {
         out.push_str("</ul></div>\n");
     }
     out.push_str("<div class=\"sources\"><h3>Sources</h3><ol>\n");
-    for src in &s.sources {
+    for src in &s.briefing.sources {
         let title = src.title.as_deref().unwrap_or("(untitled)");
         let name = match &src.url {
             Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), text(title)),
@@ -254,7 +258,7 @@ fn cite(story: usize, id: ArticleId, sentence: &str) -> String {
     )
 }
 
-fn point(out: &mut String, story: usize, p: &StoryPoint) {
+fn point(out: &mut String, story: usize, p: &Point) {
     let cites: String = p
         .sources
         .iter()

@@ -3,16 +3,11 @@
 use std::fmt::Write as _;
 
 use super::{NightlyReport, Story};
-use crate::ingest::ArticleId;
-
-fn cites(ids: &[ArticleId]) -> String {
-    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    format!("[{}]", ids.join(", "))
-}
+use crate::briefing::render;
 
 pub fn render(r: &NightlyReport) -> String {
     let mut out = String::new();
-    let articles: usize = r.stories.iter().map(|s| s.sources.len()).sum();
+    let articles: usize = r.stories.iter().map(|s| s.briefing.sources.len()).sum();
     let _ = writeln!(out, "# Briefing — {}\n", r.date);
     let _ = writeln!(
         out,
@@ -42,39 +37,21 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn story(out: &mut String, n: usize, s: &Story) {
+    let b = &s.briefing;
     let new = if s.new { " (new)" } else { "" };
-    let _ = writeln!(out, "\n## {n}. {}{new}\n", s.headline);
+    let _ = writeln!(out, "\n## {n}. {}{new}\n", b.headline);
     let _ = writeln!(
         out,
         "{}{}\n",
-        plural(s.sources.len(), "source", "sources"),
+        plural(b.sources.len(), "source", "sources"),
         s.latest
             .as_ref()
             .map(|d| format!(" · latest {d}"))
             .unwrap_or_default()
     );
-    for p in &s.points {
-        let mark = if p.new { "**new** " } else { "" };
-        let _ = writeln!(out, "- {mark}{} {}", p.text, cites(&p.sources));
-    }
-    if !s.disagreements.is_empty() {
-        let _ = writeln!(out, "\n**Where sources differ**\n");
-        for d in &s.disagreements {
-            let sides: Vec<String> = d
-                .sides
-                .iter()
-                .map(|x| format!("{} {}", x.value, cites(&x.sources)))
-                .collect();
-            let _ = writeln!(out, "- {}: {}", d.about, sides.join(" vs "));
-        }
-    }
+    render::body(out, b, 3, false);
     let _ = writeln!(out, "\nSources:\n");
-    for src in &s.sources {
-        let title = src.title.as_deref().unwrap_or("(untitled)");
-        let link = match &src.url {
-            Some(u) => format!("[{title}]({u})"),
-            None => title.to_string(),
-        };
+    for src in &b.sources {
         let mut extra = Vec::new();
         if let Some(p) = &src.published {
             extra.push(p.clone());
@@ -90,18 +67,26 @@ fn story(out: &mut String, n: usize, s: &Story) {
         } else {
             format!(" ({})", extra.join(", "))
         };
-        let _ = writeln!(out, "- {} {link} — `{}`{extra}", src.id, src.path);
+        let _ = writeln!(
+            out,
+            "- {} {} — `{}`{extra}",
+            src.id,
+            render::title_link(src),
+            src.path
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{DisagreementSide, RunFigures, StoryDisagreement, StoryPoint, StorySource};
+    use crate::briefing::{Briefing, Disagreement, DisagreementKind, Point, Side, Source};
+    use crate::ingest::ArticleId;
+    use crate::report::RunFigures;
 
     #[test]
     fn stories_show_new_marks_citations_differences_and_teaser_links() {
-        let source = |n: u32, teaser: bool| StorySource {
+        let source = |n: u32, teaser: bool| Source {
             id: ArticleId(n),
             path: format!("feed.xml#{n}"),
             title: Some(format!("Title {n}")),
@@ -109,43 +94,41 @@ mod tests {
             published: Some("2026-01-02T08:00:00Z".into()),
             teaser,
             summary: "A summary.".into(),
+            chunks: 1,
             content_hash: format!("h{n}"),
             new: n == 2,
         };
+        let side = |value: &str, id: u32| Side {
+            value: value.into(),
+            sources: vec![ArticleId(id)],
+            sentence: String::new(),
+        };
         let r = NightlyReport {
+            schema_version: crate::briefing::SCHEMA_VERSION,
             date: "2026-01-02".into(),
             generated: String::new(),
             model: "m".into(),
             model_sha256: String::new(),
             since: Some("2026-01-01".into()),
             stories: vec![Story {
-                headline: "Dam bursts".into(),
+                briefing: Briefing {
+                    headline: "Dam bursts".into(),
+                    sources: vec![source(1, false), source(2, true)],
+                    points: vec![Point {
+                        sources: vec![ArticleId(1), ArticleId(2)],
+                        grounded: true,
+                        new: true,
+                        ..Point::unchecked("The dam burst on Monday.".into())
+                    }],
+                    disagreements: vec![Disagreement {
+                        about: "village".into(),
+                        kind: DisagreementKind::Count,
+                        sides: vec![side("3", 1), side("4", 2)],
+                    }],
+                    ..Briefing::default()
+                },
                 new: true,
                 latest: Some("2026-01-02T08:00:00Z".into()),
-                sources: vec![source(1, false), source(2, true)],
-                points: vec![StoryPoint {
-                    text: "The dam burst on Monday.".into(),
-                    sources: vec![ArticleId(1), ArticleId(2)],
-                    evidence: vec![],
-                    grounded: true,
-                    new: true,
-                }],
-                disagreements: vec![StoryDisagreement {
-                    about: "village".into(),
-                    kind: Some("count".into()),
-                    sides: vec![
-                        DisagreementSide {
-                            value: "3".into(),
-                            sources: vec![ArticleId(1)],
-                            sentence: String::new(),
-                        },
-                        DisagreementSide {
-                            value: "4".into(),
-                            sources: vec![ArticleId(2)],
-                            sentence: String::new(),
-                        },
-                    ],
-                }],
             }],
             rejected: vec![],
             run: RunFigures::default(),
@@ -153,11 +136,12 @@ mod tests {
         let md = render(&r);
         assert!(md.contains("1 story from 2 articles"), "{md}");
         assert!(md.contains("## 1. Dam bursts (new)"), "{md}");
+        // Citations and disagreements are written by the one renderer every command shares.
         assert!(
-            md.contains("- **new** The dam burst on Monday. [S1, S2]"),
+            md.contains("- **new** The dam burst on Monday. [S1][S2]"),
             "{md}"
         );
-        assert!(md.contains("- village: 3 [S1] vs 4 [S2]"), "{md}");
+        assert!(md.contains("- **village**: 3 [S1] vs 4 [S2]"), "{md}");
         assert!(md.contains("[Title 2](https://example.org/2)"), "{md}");
         assert!(md.contains("teaser only; full text at the link"), "{md}");
     }

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::baseline::{self, Figure};
-use super::{describe_input, describe_params, CompareReport, ModelResult, Output, SourceInfo};
+use super::{describe_input, describe_params, CompareReport, ModelResult, Output};
+use crate::briefing::Source;
 use crate::ingest::ArticleId;
 
 const CSS: &str = r#"
@@ -79,7 +80,7 @@ pub fn render(r: &CompareReport) -> String {
     let _ = write!(
         out,
         "</main>\n<footer>Written by <code>brief compare</code>, format {}.</footer>\n</body>\n</html>\n",
-        r.format
+        r.schema_version
     );
     out
 }
@@ -158,28 +159,33 @@ fn card_open(out: &mut String, m: &ModelResult) {
     );
 }
 
-fn output(out: &mut String, o: &Output, sources: &[SourceInfo]) {
-    if !o.headline.is_empty() {
-        let _ = writeln!(out, "<h4 class=\"headline\">{}</h4>", text(&o.headline));
+fn output(out: &mut String, o: &Output, sources: &[Source]) {
+    if !o.briefing.headline.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h4 class=\"headline\">{}</h4>",
+            text(&o.briefing.headline)
+        );
     }
-    if o.points.is_empty() {
+    if o.briefing.points.is_empty() {
         out.push_str("<p class=\"none\">No point could be traced to a source.</p>\n");
     } else {
         out.push_str("<ol class=\"points\">\n");
-        for p in &o.points {
+        for p in &o.briefing.points {
             let cites: String = p.sources.iter().map(|id| cite(*id, sources)).collect();
             let _ = writeln!(out, "<li>{}{cites}</li>", text(&p.text));
         }
         out.push_str("</ol>\n");
     }
-    if !o.dropped.is_empty() {
-        let _ = writeln!(
+    if !o.briefing.dropped.is_empty() {
+        let _ =
+            writeln!(
             out,
             "<details class=\"dropped\"><summary>{} dropped: no source supports {}</summary><ul>",
-            o.dropped.len(),
-            if o.dropped.len() == 1 { "it" } else { "them" }
+            o.briefing.dropped.len(),
+            if o.briefing.dropped.len() == 1 { "it" } else { "them" }
         );
-        for d in &o.dropped {
+        for d in &o.briefing.dropped {
             let _ = writeln!(
                 out,
                 "<li>{}<span class=\"reason\">{}</span></li>",
@@ -191,12 +197,12 @@ fn output(out: &mut String, o: &Output, sources: &[SourceInfo]) {
     }
 }
 
-fn summaries(out: &mut String, o: &Output, sources: &[SourceInfo]) {
-    if o.summaries.is_empty() {
+fn summaries(out: &mut String, o: &Output, sources: &[Source]) {
+    if o.briefing.sources.iter().all(|s| s.summary.is_empty()) {
         return;
     }
     out.push_str("<details><summary>Article summaries</summary><dl class=\"summaries\">\n");
-    for s in &o.summaries {
+    for s in o.briefing.sources.iter().filter(|s| !s.summary.is_empty()) {
         let _ = writeln!(
             out,
             "<dt>{}</dt><dd>{}</dd>",
@@ -208,7 +214,7 @@ fn summaries(out: &mut String, o: &Output, sources: &[SourceInfo]) {
 }
 
 /// A citation badge; hovering shows the source's title and path.
-fn cite(id: ArticleId, sources: &[SourceInfo]) -> String {
+fn cite(id: ArticleId, sources: &[Source]) -> String {
     let hint = sources
         .iter()
         .find(|s| s.id == id)

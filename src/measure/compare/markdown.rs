@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::baseline::{self, Figure};
 use super::{describe_input, describe_params, documents, CompareReport, ModelResult, Output};
+use crate::briefing::render;
 
 pub fn render(r: &CompareReport) -> String {
     let mut out = String::new();
@@ -84,8 +85,13 @@ fn briefings(out: &mut String, r: &CompareReport) {
     }
     let _ = writeln!(out, "## Sources\n");
     for s in &r.input.sources {
-        let title = s.title.as_deref().unwrap_or("(untitled)");
-        let _ = writeln!(out, "- **[{}]** {} — `{}`", s.id, title, s.path);
+        let _ = writeln!(
+            out,
+            "- **[{}] {}** — `{}`",
+            s.id,
+            render::title_link(s),
+            s.path
+        );
     }
     out.push('\n');
 }
@@ -110,22 +116,21 @@ fn outputs_by_example(out: &mut String, r: &CompareReport) {
 }
 
 fn output(out: &mut String, o: &Output) {
-    if !o.headline.is_empty() {
-        let _ = writeln!(out, "**{}**\n", one_line(&o.headline));
+    if !o.briefing.headline.is_empty() {
+        let _ = writeln!(out, "**{}**\n", one_line(&o.briefing.headline));
     }
-    if o.points.is_empty() {
+    if o.briefing.points.is_empty() {
         let _ = writeln!(out, "_(no point could be traced to a source)_\n");
     }
-    for (n, p) in o.points.iter().enumerate() {
-        let cites: String = p.sources.iter().map(|id| format!(" [{id}]")).collect();
-        let _ = writeln!(out, "{}. {}{}", n + 1, one_line(&p.text), cites);
+    for p in &o.briefing.points {
+        render::point(out, p, false);
     }
-    if !o.points.is_empty() {
+    if !o.briefing.points.is_empty() {
         out.push('\n');
     }
-    if !o.dropped.is_empty() {
+    if !o.briefing.dropped.is_empty() {
         let _ = writeln!(out, "Dropped, no source supports them:\n");
-        for d in &o.dropped {
+        for d in &o.briefing.dropped {
             let _ = writeln!(out, "- ~~{}~~ — _{}_", one_line(&d.text), d.reason);
         }
         out.push('\n');
