@@ -1,4 +1,4 @@
-//! Binary side of `brief report` and `brief history`.
+//! `brief report` (the nightly job) and `brief history` (its past runs).
 
 use std::path::PathBuf;
 
@@ -9,7 +9,7 @@ use brief::report::store::{self, Store};
 use brief::report::{self, ReportConfig};
 use brief::summarize::Style;
 
-use super::{run_config, BriefingArgs, Cli, GenArgs};
+use super::args::{BriefingArgs, GenArgs, Global};
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -47,7 +47,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ReportFormat {
+pub enum ReportFormat {
     Markdown,
     Json,
     Html,
@@ -73,24 +73,42 @@ fn parse_date(s: &str) -> Result<String, String> {
     }
 }
 
-pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Result<()> {
-    let mut run = run_config(cli, &args.gen, models_dir, &args.brief, Style::Briefing);
-    run.inputs = args.inputs.clone();
-    run.ingest = IngestOptions {
-        max_bytes: args.max_bytes,
-    };
-    let cfg = ReportConfig {
-        run,
-        store: args.store.clone().unwrap_or_else(store::default_path),
-        out_dir: args.out_dir.clone(),
-        date: args
-            .date
-            .clone()
-            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
-        wait: args.wait,
-        same_story: args.same_story,
-    };
-    let written = report::run(&cfg)?;
+/// What `brief report` does, decided.
+pub struct Report {
+    pub config: ReportConfig,
+    /// Without an output directory: where the report goes, and as what.
+    pub output: Option<PathBuf>,
+    pub format: ReportFormat,
+}
+
+impl ReportArgs {
+    pub fn resolve(self, global: &Global) -> Report {
+        let mut run = self.gen.run_config(global, &self.brief, Style::Briefing);
+        run.inputs = self.inputs;
+        run.ingest = IngestOptions {
+            max_bytes: self.max_bytes,
+        };
+        let config = ReportConfig {
+            run,
+            store: self.store.unwrap_or_else(store::default_path),
+            out_dir: self.out_dir,
+            date: self
+                .date
+                .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
+            wait: self.wait,
+            same_story: self.same_story,
+        };
+        Report {
+            config,
+            output: self.output,
+            format: self.format,
+        }
+    }
+}
+
+pub fn report(args: &Report) -> anyhow::Result<()> {
+    let cfg = &args.config;
+    let written = report::run(cfg)?;
     let Some(r) = &written.report else {
         return Ok(());
     };
@@ -124,15 +142,32 @@ pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Resu
     Ok(())
 }
 
-pub fn history(args: &HistoryArgs) -> anyhow::Result<()> {
-    let path = args.store.clone().unwrap_or_else(store::default_path);
+/// What `brief history` shows, decided.
+pub struct History {
+    pub store: PathBuf,
+    pub limit: usize,
+    pub json: bool,
+}
+
+impl HistoryArgs {
+    pub fn resolve(self) -> History {
+        History {
+            store: self.store.unwrap_or_else(store::default_path),
+            limit: self.limit,
+            json: self.json,
+        }
+    }
+}
+
+pub fn history(args: &History) -> anyhow::Result<()> {
+    let path = &args.store;
     if !path.is_file() {
         anyhow::bail!(
             "{}: no store yet (run `brief report` first)",
             path.display()
         );
     }
-    let runs = Store::open(&path)?.runs(args.limit)?;
+    let runs = Store::open(path)?.runs(args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(());

@@ -1,0 +1,136 @@
+//! `brief eval`: a dev set through the model, scored with ROUGE.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use brief::measure::eval;
+use brief::pipeline::{self, RunConfig};
+use brief::summarize::Style;
+
+use super::args::{BriefingArgs, GenArgs, Global};
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// JSON Lines of {id, documents: [{text}], references: [..]}.
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Only the first N examples.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[command(flatten)]
+    gen: GenArgs,
+    /// Summary style; by default one line for single-document examples, a briefing otherwise.
+    #[arg(long, value_enum)]
+    style: Option<Style>,
+    #[command(flatten)]
+    brief: BriefingArgs,
+    /// Where to write the predictions (JSON Lines of {id, summary}).
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
+    /// Punkt parameters for ROUGE-Lsum sentence splits (default: beside the data file).
+    #[arg(long, value_name = "FILE")]
+    punkt: Option<PathBuf>,
+    /// Also write the scores as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// What `brief eval` does, decided.
+pub struct Eval {
+    pub config: RunConfig,
+    pub data: PathBuf,
+    pub limit: Option<usize>,
+    pub punkt: PathBuf,
+    pub predictions: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+impl EvalArgs {
+    pub fn resolve(self, global: &Global) -> anyhow::Result<Eval> {
+        let examples = eval::read_examples(&self.data, self.limit)?;
+        let multi = examples.iter().any(|e| e.documents.len() > 1);
+        let style = self.style.unwrap_or(if multi {
+            Style::Briefing
+        } else {
+            Style::Oneline
+        });
+        let mut config = self.gen.run_config(global, &self.brief, style);
+        // Only the points are scored: the per-article summaries are not needed unless the model
+        // drafts the points from them.
+        config.summaries = false;
+        let punkt = self
+            .punkt
+            .unwrap_or_else(|| eval::default_punkt(&self.data));
+        Ok(Eval {
+            config,
+            data: self.data,
+            limit: self.limit,
+            punkt,
+            predictions: self.predictions,
+            json: self.json,
+            quiet: global.quiet,
+        })
+    }
+}
+
+pub fn eval(args: &Eval) -> anyhow::Result<()> {
+    let cfg = &args.config;
+    let examples = eval::read_examples(&args.data, args.limit)?;
+    let splitter = brief::ingest::sentences::Splitter::punkt_from_json(&args.punkt)?;
+    let prompts = brief::llm::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
+    let mut loaded = pipeline::load_model(cfg)?;
+    let start = std::time::Instant::now();
+    let mut usage = brief::llm::generate::Usage::default();
+    let mut attribution = brief::attribute::Stats::default();
+    let mut predictions = Vec::with_capacity(examples.len());
+    for (i, ex) in examples.iter().enumerate() {
+        let (summary, u, stats) = eval::predict(cfg, &mut loaded, &prompts, ex, &())?;
+        usage.merge(&u);
+        eval::add_stats(&mut attribution, &stats);
+        if !args.quiet {
+            tracing::info!(
+                "{}/{} {}: {} words",
+                i + 1,
+                examples.len(),
+                ex.id,
+                summary.split_whitespace().count()
+            );
+        }
+        predictions.push(eval::Prediction {
+            id: ex.id.clone(),
+            summary,
+        });
+    }
+    let scores = eval::score(&examples, &predictions, &splitter);
+    let report = eval::EvalReport {
+        data: args.data.display().to_string(),
+        model: loaded.info.name.clone(),
+        examples: examples.len(),
+        rouge1: scores.rouge1,
+        rouge2: scores.rouge2,
+        rouge_lsum: scores.rouge_lsum,
+        avg_words: eval::avg_words(&predictions),
+        prefill_tok_per_s: usage.prefill_tok_per_s(),
+        decode_tok_per_s: usage.decode_tok_per_s(),
+        wall_secs: start.elapsed().as_secs_f64(),
+        tokens: usage,
+        attribution,
+    };
+    if let Some(path) = &args.predictions {
+        let mut text = String::new();
+        for p in &predictions {
+            text.push_str(&serde_json::to_string(p)?);
+            text.push('\n');
+        }
+        brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        brief::atomic::write(path, serde_json::to_string_pretty(&report)?.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    print!("{}", eval::table(&report));
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `brief run`: one attributed briefing from the given articles.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use brief::briefing::render::{self, Format};
+use brief::ingest::IngestOptions;
+use brief::pipeline::{self, RunConfig};
+use brief::summarize::Style;
+
+use super::args::{BriefingArgs, GenArgs, Global};
+use super::progress::CliProgress;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Files, directories, or - for stdin.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    gen: GenArgs,
+    #[command(flatten)]
+    brief: BriefingArgs,
+    #[arg(long, value_enum, default_value_t = Style::Briefing)]
+    style: Style,
+    /// Show each point's supporting sentences in Markdown.
+    #[arg(long)]
+    evidence: bool,
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
+    /// Write here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Articles larger than this many bytes are refused.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_bytes: u64,
+}
+
+/// What `brief run` does, decided.
+pub struct Run {
+    pub config: RunConfig,
+    pub format: Format,
+    pub evidence: bool,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+impl RunArgs {
+    pub fn resolve(self, global: &Global) -> Run {
+        let mut config = self.gen.run_config(global, &self.brief, self.style);
+        config.inputs = self.inputs;
+        config.ingest = IngestOptions {
+            max_bytes: self.max_bytes,
+        };
+        Run {
+            config,
+            format: self.format,
+            evidence: self.evidence,
+            output: self.output,
+            quiet: global.quiet,
+        }
+    }
+}
+
+pub fn run(run: &Run) -> anyhow::Result<()> {
+    let progress = CliProgress::new(run.quiet);
+    let report = pipeline::run(&run.config, &progress)?;
+    let text = render::render(&report, run.format, run.evidence);
+    match &run.output {
+        Some(path) => brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
