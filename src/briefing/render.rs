@@ -5,10 +5,22 @@ use std::fmt::Write as _;
 use crate::llm::manifest::Role;
 use crate::pipeline::{Report, Source};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Markdown,
     Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Markdown, Format::Json];
+
+    /// The name the command line takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+        }
+    }
 }
 
 pub fn render(report: &Report, format: Format, evidence: bool) -> String {

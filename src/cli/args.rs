@@ -15,7 +15,8 @@ use brief::measure::child::LogFlags;
 use brief::pipeline::{ModelSpec, RunConfig};
 use brief::summarize::Style;
 
-use super::{bench, compare, eval, models, report, run};
+use super::choice::choice;
+use super::{bench, compare, defaults, eval, models, report, run};
 
 #[derive(Parser)]
 #[command(
@@ -104,29 +105,29 @@ impl Global {
 #[derive(Args, Clone)]
 pub struct GenArgs {
     /// A model name from `brief models list`, or a path to a GGUF file.
-    #[arg(long, default_value = manifest::DEFAULT_MODEL)]
+    #[arg(long, default_value = defaults::MODEL)]
     pub model: String,
     /// Prompt templates directory (default: $BRIEF_PROMPTS, ./prompts, else built in).
     #[arg(long, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
     /// Sampling temperature; 0 is greedy.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = defaults::sampling().temperature)]
     pub temperature: f64,
     /// Nucleus sampling threshold (with --temperature > 0).
     #[arg(long)]
     pub top_p: Option<f64>,
-    #[arg(long, default_value_t = 299_792_458)]
+    #[arg(long, default_value_t = defaults::sampling().seed)]
     pub seed: u64,
     /// Most tokens per article summary.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults::MAX_TOKENS)]
     pub max_tokens: usize,
     /// Penalty for repeating recent output tokens (1 disables).
-    #[arg(long, default_value_t = 1.1)]
+    #[arg(long, default_value_t = defaults::sampling().repeat_penalty)]
     pub repeat_penalty: f32,
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = defaults::DEVICE.name())]
     pub device: DeviceChoice,
     /// How weights are held: fast (own kernels + dense prefill), lean (own kernels only), candle (the reference), q8, or as-file.
-    #[arg(long, value_enum, default_value_t = WeightFormat::Fast)]
+    #[arg(long, value_parser = choice::<WeightFormat>(), default_value = defaults::WEIGHTS.name())]
     pub weights: WeightFormat,
 }
 
@@ -134,7 +135,7 @@ pub struct GenArgs {
 #[derive(Args, Clone)]
 pub struct BriefingArgs {
     /// Most key points in the briefing.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = defaults::POINTS)]
     pub points: usize,
     /// Stop adding points past this many words.
     #[arg(long)]
@@ -142,11 +143,39 @@ pub struct BriefingArgs {
     /// How points are made: source sentences that the most outlets support (extractive, the
     /// default: best on dev data), the model's checked points topped up with those (hybrid), or
     /// the model's checked points only (abstractive).
-    #[arg(long, value_enum, default_value_t = Mode::Extractive)]
+    #[arg(long, value_parser = choice::<Mode>(), default_value = defaults::MODE.name())]
     pub mode: Mode,
     /// Show points no source supports (marked) instead of dropping them.
     #[arg(long)]
     pub keep_unsupported: bool,
+}
+
+impl BriefingArgs {
+    /// The briefing a plain `brief run` writes.
+    pub fn defaults() -> Self {
+        BriefingArgs {
+            points: defaults::POINTS,
+            words: None,
+            mode: defaults::MODE,
+            keep_unsupported: false,
+        }
+    }
+}
+
+/// How inputs are read.
+#[derive(Args, Clone)]
+pub struct IngestArgs {
+    /// Articles larger than this many bytes are refused.
+    #[arg(long, default_value_t = defaults::MAX_BYTES)]
+    pub max_bytes: u64,
+}
+
+impl IngestArgs {
+    pub fn options(&self) -> IngestOptions {
+        IngestOptions {
+            max_bytes: self.max_bytes,
+        }
+    }
 }
 
 impl GenArgs {
@@ -161,8 +190,14 @@ impl GenArgs {
         }
     }
 
-    /// The run configuration of these flags with `briefing` and `style`, and no inputs yet.
-    pub fn run_config(&self, global: &Global, b: &BriefingArgs, style: Style) -> RunConfig {
+    /// The run configuration of these flags with the briefing's, and no inputs yet.
+    pub fn run_config(
+        &self,
+        global: &Global,
+        b: &BriefingArgs,
+        style: Style,
+        ingest: IngestOptions,
+    ) -> RunConfig {
         let points = b.points;
         RunConfig {
             inputs: Vec::new(),
@@ -174,7 +209,9 @@ impl GenArgs {
                 max_sentences: Some(style.sentences()),
                 ..self.params(self.max_tokens)
             },
-            briefing_params: self.params((points * 48).max(160)),
+            briefing_params: self.params(
+                (points * defaults::BRIEFING_TOKENS_PER_POINT).max(defaults::BRIEFING_MIN_TOKENS),
+            ),
             points,
             words: b.words,
             mode: b.mode,
@@ -183,7 +220,7 @@ impl GenArgs {
             style,
             device: self.device,
             weights: self.weights,
-            ingest: IngestOptions::default(),
+            ingest,
         }
     }
 }

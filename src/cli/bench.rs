@@ -4,26 +4,25 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use brief::llm::manifest;
 use brief::measure::bench;
-use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global};
+use super::defaults;
 
 #[derive(Args)]
 #[command(mut_arg("model", |a| a.hide(true)))]
 pub struct BenchArgs {
     /// Models to bench, comma-separated: names or GGUF paths.
-    #[arg(long, value_delimiter = ',', default_value = manifest::DEFAULT_MODEL)]
+    #[arg(long, value_delimiter = ',', default_value = defaults::MODEL)]
     models: Vec<String>,
     /// Runs per model; the table shows the median and the range.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = defaults::BENCH_RUNS, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
     /// Also write the figures as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Articles for the end-to-end figure (`brief run` with default settings).
-    #[arg(long, value_name = "DIR", default_value = "seeds")]
+    #[arg(long, value_name = "DIR", default_value = defaults::BENCH_SEEDS)]
     seeds: PathBuf,
     /// Skip the end-to-end figure.
     #[arg(long)]
@@ -44,14 +43,13 @@ pub struct Bench {
 
 impl BenchArgs {
     pub fn resolve(self, global: &Global) -> Bench {
-        // The end-to-end figure is a plain `brief run`: its default points and style.
-        let briefing = BriefingArgs {
-            points: 6,
-            words: None,
-            mode: brief::attribute::Mode::Extractive,
-            keep_unsupported: false,
-        };
-        let config = self.gen.run_config(global, &briefing, Style::Briefing);
+        // The end-to-end figure is a plain `brief run`: its default briefing, style and limits.
+        let config = self.gen.run_config(
+            global,
+            &BriefingArgs::defaults(),
+            defaults::STYLE,
+            defaults::ingest(),
+        );
         let options = bench::Options {
             models: self.models,
             runs: self.runs as usize,

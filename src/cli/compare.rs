@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use brief::ingest::IngestOptions;
 use brief::measure::compare::{self, Input};
 use brief::summarize::Style;
 
-use super::args::{BriefingArgs, GenArgs, Global};
+use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
+use super::choice::choice;
+use super::defaults;
 
 #[derive(Args)]
 // `--models` names the checkpoints; the shared `--model` would only be ignored.
@@ -36,7 +37,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
     /// Relative change that counts as worse (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
+    #[arg(long, default_value_t = defaults::TOLERANCE, value_parser = non_negative)]
     tolerance: f64,
     /// Exit with status 3 when a quality figure (ROUGE, points, dropped points) got worse.
     #[arg(long, requires = "baseline")]
@@ -48,11 +49,10 @@ pub struct CompareArgs {
     #[arg(long)]
     points: Option<usize>,
     /// Summary style (default: briefing; with --data as `brief eval` chooses).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<Style>())]
     style: Option<Style>,
-    /// Articles larger than this many bytes are refused.
-    #[arg(long, default_value_t = 5_000_000)]
-    max_bytes: u64,
+    #[command(flatten)]
+    ingest: IngestArgs,
     #[command(flatten)]
     gen: GenArgs,
 }
@@ -87,10 +87,9 @@ impl CompareArgs {
             mode: brief::attribute::Mode::Hybrid,
             keep_unsupported: false,
         };
-        let mut config = self.gen.run_config(global, &briefing, style);
-        config.ingest = IngestOptions {
-            max_bytes: self.max_bytes,
-        };
+        let config = self
+            .gen
+            .run_config(global, &briefing, style, self.ingest.options());
         Ok(compare::Options {
             models: self.models,
             input,

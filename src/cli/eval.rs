@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use brief::measure::compare::{self, Input};
 use brief::measure::eval;
 use brief::pipeline::{self, RunConfig};
 use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global};
+use super::choice::choice;
+use super::defaults;
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -21,7 +24,7 @@ pub struct EvalArgs {
     #[command(flatten)]
     gen: GenArgs,
     /// Summary style; by default one line for single-document examples, a briefing otherwise.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<Style>())]
     style: Option<Style>,
     #[command(flatten)]
     brief: BriefingArgs,
@@ -49,20 +52,28 @@ pub struct Eval {
 
 impl EvalArgs {
     pub fn resolve(self, global: &Global) -> anyhow::Result<Eval> {
-        let examples = eval::read_examples(&self.data, self.limit)?;
-        let multi = examples.iter().any(|e| e.documents.len() > 1);
-        let style = self.style.unwrap_or(if multi {
-            Style::Briefing
-        } else {
-            Style::Oneline
-        });
-        let mut config = self.gen.run_config(global, &self.brief, style);
-        // Only the points are scored: the per-article summaries are not needed unless the model
-        // drafts the points from them.
-        config.summaries = false;
         let punkt = self
             .punkt
             .unwrap_or_else(|| eval::default_punkt(&self.data));
+        let style = match self.style {
+            Some(style) => style,
+            // Chosen as compare chooses it for the same data, so the two score alike.
+            None => {
+                let data = Input::Data {
+                    path: self.data.clone(),
+                    limit: self.limit,
+                    punkt: punkt.clone(),
+                };
+                compare::default_style_and_points(&data)?.0
+            }
+        };
+        // Eval's articles come from the data file, not through ingest: the limit goes unused.
+        let mut config = self
+            .gen
+            .run_config(global, &self.brief, style, defaults::ingest());
+        // Only the points are scored: the per-article summaries are not needed unless the model
+        // drafts the points from them.
+        config.summaries = false;
         Ok(Eval {
             config,
             data: self.data,

@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod bench;
+pub mod choice;
 pub mod compare;
+pub mod defaults;
 pub mod eval;
 pub mod exit;
 pub mod logging;

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use brief::ingest::IngestOptions;
 use brief::report::store::{self, Store};
 use brief::report::{self, ReportConfig};
 use brief::summarize::Style;
 
-use super::args::{BriefingArgs, GenArgs, Global};
+use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
+use super::defaults;
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -23,7 +23,7 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
     output: Option<PathBuf>,
     /// Without --out-dir: the format to print.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    #[arg(long, value_enum, default_value_t = defaults::REPORT_FORMAT)]
     format: ReportFormat,
     /// The SQLite store of articles, summaries, runs and reports (default: the XDG data dir).
     #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
@@ -35,15 +35,14 @@ pub struct ReportArgs {
     #[arg(long)]
     wait: bool,
     /// Average similarity at which articles are one story (see ARCHITECTURE.md).
-    #[arg(long, default_value_t = brief::report::stories::SAME_STORY)]
+    #[arg(long, default_value_t = defaults::SAME_STORY)]
     same_story: f32,
     #[command(flatten)]
     gen: GenArgs,
     #[command(flatten)]
     brief: BriefingArgs,
-    /// Articles larger than this many bytes are refused.
-    #[arg(long, default_value_t = 5_000_000)]
-    max_bytes: u64,
+    #[command(flatten)]
+    ingest: IngestArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -58,7 +57,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
     store: Option<PathBuf>,
     /// How many runs, newest first.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = defaults::HISTORY_LIMIT)]
     limit: usize,
     /// JSON instead of a table.
     #[arg(long)]
@@ -83,11 +82,10 @@ pub struct Report {
 
 impl ReportArgs {
     pub fn resolve(self, global: &Global) -> Report {
-        let mut run = self.gen.run_config(global, &self.brief, Style::Briefing);
+        let mut run =
+            self.gen
+                .run_config(global, &self.brief, Style::Briefing, self.ingest.options());
         run.inputs = self.inputs;
-        run.ingest = IngestOptions {
-            max_bytes: self.max_bytes,
-        };
         let config = ReportConfig {
             run,
             store: self.store.unwrap_or_else(store::default_path),

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use brief::briefing::render::{self, Format};
-use brief::ingest::IngestOptions;
 use brief::pipeline::{self, RunConfig};
 use brief::summarize::Style;
 
-use super::args::{BriefingArgs, GenArgs, Global};
+use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
+use super::choice::choice;
+use super::defaults;
 use super::progress::CliProgress;
 
 #[derive(Args)]
@@ -21,19 +22,18 @@ pub struct RunArgs {
     gen: GenArgs,
     #[command(flatten)]
     brief: BriefingArgs,
-    #[arg(long, value_enum, default_value_t = Style::Briefing)]
+    #[arg(long, value_parser = choice::<Style>(), default_value = defaults::STYLE.name())]
     style: Style,
     /// Show each point's supporting sentences in Markdown.
     #[arg(long)]
     evidence: bool,
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    #[arg(long, value_parser = choice::<Format>(), default_value = defaults::FORMAT.name())]
     format: Format,
     /// Write here (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Articles larger than this many bytes are refused.
-    #[arg(long, default_value_t = 5_000_000)]
-    max_bytes: u64,
+    #[command(flatten)]
+    ingest: IngestArgs,
 }
 
 /// What `brief run` does, decided.
@@ -47,11 +47,10 @@ pub struct Run {
 
 impl RunArgs {
     pub fn resolve(self, global: &Global) -> Run {
-        let mut config = self.gen.run_config(global, &self.brief, self.style);
+        let mut config =
+            self.gen
+                .run_config(global, &self.brief, self.style, self.ingest.options());
         config.inputs = self.inputs;
-        config.ingest = IngestOptions {
-            max_bytes: self.max_bytes,
-        };
         Run {
             config,
             format: self.format,

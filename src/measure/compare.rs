@@ -22,7 +22,7 @@ use crate::llm::manifest::{self, Role};
 use crate::llm::prompts::Prompts;
 use crate::measure::child::{self, LogFlags};
 use crate::measure::eval::{self, Example};
-use crate::measure::job::{self, Settings};
+use crate::measure::job::Settings;
 use crate::measure::machine::{self, Machine};
 use crate::pipeline::{self, InputError, LoadedModel, ModelSpec, Progress, Report, RunConfig};
 use crate::summarize::{ArticleSummary, Style};
@@ -398,7 +398,7 @@ pub fn describe_params(p: &ParamsInfo) -> String {
     };
     format!(
         "{} style · {} points · {sampling} · summary ≤ {} tokens · briefing ≤ {} tokens · repeat penalty {} · weights {} · {}",
-        job::value_name(p.style),
+        p.style.name(),
         p.points,
         s.max_tokens,
         p.briefing.max_tokens,

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::IngestOptions;
 use crate::llm::generate::GenParams;
+use crate::llm::model::{DeviceChoice, WeightFormat};
 use crate::pipeline::{ModelSpec, RunConfig};
 use crate::summarize::Style;
 
@@ -52,8 +52,8 @@ impl Settings {
             keep_unsupported: cfg.keep_unsupported,
             summaries: cfg.summaries,
             style: cfg.style,
-            device: value_name(cfg.device),
-            weights: value_name(cfg.weights),
+            device: cfg.device.name().to_string(),
+            weights: cfg.weights.name().to_string(),
             max_bytes: cfg.ingest.max_bytes,
         }
     }
@@ -74,8 +74,18 @@ impl Settings {
             keep_unsupported: self.keep_unsupported,
             summaries: self.summaries,
             style: self.style,
-            device: parse_value("device", &self.device)?,
-            weights: parse_value("weight format", &self.weights)?,
+            device: parse_value(
+                "device",
+                &DeviceChoice::ALL,
+                DeviceChoice::name,
+                &self.device,
+            )?,
+            weights: parse_value(
+                "weight format",
+                &WeightFormat::ALL,
+                WeightFormat::name,
+                &self.weights,
+            )?,
             ingest: IngestOptions {
                 max_bytes: self.max_bytes,
             },
@@ -83,23 +93,24 @@ impl Settings {
     }
 }
 
-pub fn value_name<T: ValueEnum>(v: T) -> String {
-    v.to_possible_value()
-        .map(|p| p.get_name().to_string())
-        .unwrap_or_default()
-}
-
-fn parse_value<T: ValueEnum>(what: &'static str, s: &str) -> Result<T, JobError> {
-    T::from_str(s, false).map_err(|_| JobError {
-        what,
-        value: s.to_string(),
-    })
+fn parse_value<T: Copy>(
+    what: &'static str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    s: &str,
+) -> Result<T, JobError> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == s)
+        .ok_or_else(|| JobError {
+            what,
+            value: s.to_string(),
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{DeviceChoice, WeightFormat};
 
     #[test]
     fn settings_survive_a_round_trip_through_json() {
