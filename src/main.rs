@@ -47,7 +47,6 @@ fn dispatch(args: Cli) -> anyhow::Result<()> {
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             cli::models::fetch(&global.models_dir, &name, force, global.offline)
         }
-        Command::CompareOne => brief::measure::compare::worker(),
-        Command::BenchOne => brief::measure::bench::worker(),
+        Command::Worker { kind } => brief::measure::worker::serve(kind),
     }
 }

@@ -11,7 +11,7 @@ use brief::ingest::IngestOptions;
 use brief::llm::generate::GenParams;
 use brief::llm::manifest;
 use brief::llm::model::{DeviceChoice, WeightFormat};
-use brief::measure::child::LogFlags;
+use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::{ModelSpec, RunConfig};
 use brief::summarize::Style;
 
@@ -64,12 +64,12 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
-    /// Worker for `compare`: one model, JSON job on stdin, JSON answer on stdout.
-    #[command(hide = true)]
-    CompareOne,
-    /// Worker for `bench`, likewise.
-    #[command(hide = true)]
-    BenchOne,
+    /// Worker for `compare` and `bench`: one model, JSON job on stdin, JSON answer on stdout.
+    #[command(name = worker::SUBCOMMAND, hide = true)]
+    Worker {
+        #[arg(value_parser = choice::<Kind>())]
+        kind: Kind,
+    },
 }
 
 /// The global flags, resolved: what every subcommand may need besides its own flags.

@@ -6,6 +6,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use brief::attribute::Mode;
 use brief::briefing::render::Format;
 use brief::llm::model::{DeviceChoice, WeightFormat};
+use brief::measure::worker::Kind;
 use brief::summarize::Style;
 
 /// A library enum taken by name on the command line.
@@ -111,6 +112,13 @@ impl Choice for Format {
     const ALL: &'static [Self] = &Format::ALL;
     fn name(self) -> &'static str {
         Format::name(self)
+    }
+}
+
+impl Choice for Kind {
+    const ALL: &'static [Self] = &Kind::ALL;
+    fn name(self) -> &'static str {
+        Kind::name(self)
     }
 }
 

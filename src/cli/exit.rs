@@ -2,8 +2,8 @@
 
 use brief::llm::fetch::FetchError;
 use brief::llm::model::ModelError;
-use brief::measure::child::ChildError;
 use brief::measure::compare::CompareError;
+use brief::measure::worker::WorkerError;
 use brief::report::lock::LockError;
 
 /// The error and its causes on one line, each cause once: a cause's text often repeats in the
@@ -32,7 +32,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(c) = c.downcast_ref::<CompareError>() {
             return c.exit_code();
         }
-        if let Some(c) = c.downcast_ref::<ChildError>() {
+        if let Some(c) = c.downcast_ref::<WorkerError>() {
             return c.exit_code();
         }
     }
