@@ -6,7 +6,7 @@ use clap::Args;
 
 use brief::measure::compare::{self, Input};
 use brief::measure::eval;
-use brief::pipeline::{self, RunConfig};
+use brief::pipeline::RunConfig;
 use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global};
@@ -87,48 +87,13 @@ impl EvalArgs {
 }
 
 pub fn eval(args: &Eval) -> anyhow::Result<()> {
-    let cfg = &args.config;
-    let examples = eval::read_examples(&args.data, args.limit)?;
-    let splitter = brief::ingest::sentences::Splitter::punkt_from_json(&args.punkt)?;
-    let prompts = brief::llm::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
-    let mut loaded = pipeline::load_model(cfg)?;
-    let start = std::time::Instant::now();
-    let mut usage = brief::llm::generate::Usage::default();
-    let mut attribution = brief::attribute::Stats::default();
-    let mut predictions = Vec::with_capacity(examples.len());
-    for (i, ex) in examples.iter().enumerate() {
-        let (summary, u, stats) = eval::predict(cfg, &mut loaded, &prompts, ex, &())?;
-        usage.merge(&u);
-        eval::add_stats(&mut attribution, &stats);
-        if !args.quiet {
-            tracing::info!(
-                "{}/{} {}: {} words",
-                i + 1,
-                examples.len(),
-                ex.id,
-                summary.split_whitespace().count()
-            );
-        }
-        predictions.push(eval::Prediction {
-            id: ex.id.clone(),
-            summary,
-        });
-    }
-    let scores = eval::score(&examples, &predictions, &splitter);
-    let report = eval::EvalReport {
-        data: args.data.display().to_string(),
-        model: loaded.info.name.clone(),
-        examples: examples.len(),
-        rouge1: scores.rouge1,
-        rouge2: scores.rouge2,
-        rouge_lsum: scores.rouge_lsum,
-        avg_words: eval::avg_words(&predictions),
-        prefill_tok_per_s: usage.prefill_tok_per_s(),
-        decode_tok_per_s: usage.decode_tok_per_s(),
-        wall_secs: start.elapsed().as_secs_f64(),
-        tokens: usage,
-        attribution,
-    };
+    let (report, predictions) = eval::run(
+        &args.config,
+        &args.data,
+        args.limit,
+        &args.punkt,
+        !args.quiet,
+    )?;
     if let Some(path) = &args.predictions {
         let mut text = String::new();
         for p in &predictions {
