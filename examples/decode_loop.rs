@@ -9,13 +9,15 @@
 use std::time::Instant;
 
 use brief::llm::model::{Model, WeightFormat};
-use clap::ValueEnum;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let path = std::path::PathBuf::from(&args[1]);
-    let format = WeightFormat::from_str(args.get(2).map_or("fast", |s| s), true)
-        .map_err(anyhow::Error::msg)?;
+    let name = args.get(2).map_or("fast", |s| s);
+    let format = WeightFormat::ALL
+        .into_iter()
+        .find(|w| w.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| anyhow::anyhow!("unknown weight format `{name}`"))?;
     let prompt: usize = args.get(3).map_or(Ok(512), |s| s.parse())?;
     let steps: usize = args.get(4).map_or(Ok(256), |s| s.parse())?;
     let batch: usize = args.get(5).map_or(Ok(1), |s| s.parse())?;

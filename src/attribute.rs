@@ -19,7 +19,7 @@ use crate::ingest::{Article, ArticleId};
 use crate::llm::embed::{cosine, EmbedError, Embedder};
 
 /// How the briefing's points are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The model's points, checked, then the best-supported source sentences.
@@ -28,6 +28,19 @@ pub enum Mode {
     Extractive,
     /// Only the model's points, checked.
     Abstractive,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Hybrid, Mode::Extractive, Mode::Abstractive];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Extractive => "extractive",
+            Mode::Abstractive => "abstractive",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -149,7 +149,7 @@ pub struct Ingested {
 }
 
 /// Tunables for [`ingest`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestOptions {
     /// Largest input accepted, in bytes.
     pub max_bytes: u64,

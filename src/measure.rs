@@ -3,9 +3,8 @@
 //! they share and the machine facts printed beside every figure.
 
 pub mod bench;
-pub mod child;
 pub mod compare;
 pub mod eval;
-pub mod job;
 pub mod machine;
 pub mod rouge;
+pub mod worker;

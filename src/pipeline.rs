@@ -34,7 +34,7 @@ pub enum InputError {
 }
 
 /// Which model to run: a manifest name or a path to a GGUF file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub enum ModelSpec {
     Named(String),
     Path(PathBuf),
@@ -52,7 +52,7 @@ impl ModelSpec {
 }
 
 /// Everything a run depends on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RunConfig {
     pub inputs: Vec<PathBuf>,
     pub model: ModelSpec,

@@ -22,9 +22,7 @@ pub enum SummarizeError {
 }
 
 /// How long a summary should be.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     /// A few sentences per article, and a briefing of several points.
@@ -34,6 +32,16 @@ pub enum Style {
 }
 
 impl Style {
+    pub const ALL: [Style; 2] = [Style::Briefing, Style::Oneline];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Style::Briefing => "briefing",
+            Style::Oneline => "oneline",
+        }
+    }
+
     pub fn sentences(self) -> usize {
         match self {
             Style::Briefing => 3,

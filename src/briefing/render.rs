@@ -8,10 +8,22 @@ use super::{Briefing, Disagreement, Document, Point, Source};
 use crate::ingest::ArticleId;
 use crate::llm::manifest::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Markdown,
     Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Markdown, Format::Json];
+
+    /// The name the command line takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+        }
+    }
 }
 
 pub fn render(doc: &Document, format: Format, evidence: bool) -> String {

@@ -37,11 +37,23 @@ pub enum ModelError {
 }
 
 /// Where the model runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     Cpu,
     Cuda,
+}
+
+impl DeviceChoice {
+    pub const ALL: [DeviceChoice; 2] = [DeviceChoice::Cpu, DeviceChoice::Cuda];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+        }
+    }
 }
 
 pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
@@ -55,7 +67,7 @@ pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
 }
 
 /// How the weights are held in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
     /// brief's own kernels on the file's quantized blocks (memory-mapped) for decode, dense
@@ -75,6 +87,29 @@ pub enum WeightFormat {
     Q8,
     /// Keep the file's own quantization (candle's kernels for Q4_1/Q5_0 are slow on CPU).
     AsFile,
+}
+
+impl WeightFormat {
+    pub const ALL: [WeightFormat; 6] = [
+        WeightFormat::Fast,
+        WeightFormat::Lean,
+        WeightFormat::Candle,
+        WeightFormat::Exact,
+        WeightFormat::Q8,
+        WeightFormat::AsFile,
+    ];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightFormat::Fast => "fast",
+            WeightFormat::Lean => "lean",
+            WeightFormat::Candle => "candle",
+            WeightFormat::Exact => "exact",
+            WeightFormat::Q8 => "q8",
+            WeightFormat::AsFile => "as-file",
+        }
+    }
 }
 
 enum Weights {

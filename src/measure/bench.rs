@@ -1,6 +1,6 @@
 //! `brief bench`: how fast each model loads, prefills a 512-token prompt, decodes 128 tokens,
 //! and runs the whole pipeline on the seed articles; median and spread over several runs, and
-//! the peak memory of a worker process per model (see [`crate::measure::child`]).
+//! the peak memory of a worker process per model (see [`crate::measure::worker`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::llm::generate;
 use crate::llm::model::Model;
-use crate::measure::child::{self, LogFlags};
-use crate::measure::job::Settings;
 use crate::measure::machine::{self, Machine};
+use crate::measure::worker::{self, LogFlags};
 use crate::pipeline::{self, RunConfig};
 
 /// Prompt length for the prefill figure: a typical article chunk.
@@ -55,13 +54,22 @@ const LLAMACPP_ONCE: &str = include_str!(concat!(
     "/scripts/llamacpp_once.py"
 ));
 
+/// A worker's job: all of one model's runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub label: String,
-    pub model: String,
-    pub settings: Settings,
+    pub config: RunConfig,
     pub runs: usize,
     pub seeds: Option<PathBuf>,
+}
+
+impl worker::Job for Job {
+    const KIND: worker::Kind = worker::Kind::Bench;
+    type Answer = WorkerResult;
+
+    fn run(&self) -> anyhow::Result<WorkerResult> {
+        run_one(self)
+    }
 }
 
 /// One run's figures.
@@ -210,7 +218,6 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     if opts.runs == 0 {
         return Err(BenchError::NoRuns.into());
     }
-    let settings = Settings::of(&opts.config);
     let mut models = Vec::with_capacity(opts.models.len());
     for spec in &opts.models {
         crate::measure::compare::check_model(spec, &opts.config.models_dir)?;
@@ -223,15 +230,14 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     for (spec, label) in opts.models.iter().zip(labels) {
         let job = |runs: usize| Job {
             label: label.clone(),
-            model: spec.clone(),
-            settings: settings.clone(),
+            config: worker::config_for(&opts.config, spec),
             runs,
             seeds: opts.seeds.clone(),
         };
         tracing::info!("bench: {label}");
         let (w, reference) = match &opts.llamacpp {
             None => {
-                let w: WorkerResult = child::run(&label, "bench-one", &job(opts.runs), opts.log)?;
+                let w = worker::run(&label, &job(opts.runs), opts.log)?;
                 (w, None)
             }
             Some(python) => {
@@ -247,8 +253,7 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 for round in 0..opts.runs {
                     for side in [round % 2, 1 - round % 2] {
                         if side == 0 {
-                            let w: WorkerResult =
-                                child::run(&label, "bench-one", &job(1), opts.log)?;
+                            let w = worker::run(&label, &job(1), opts.log)?;
                             match &mut ours {
                                 Some(o) => {
                                     o.runs.extend(w.runs);
@@ -303,7 +308,7 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     }
     Ok(BenchReport {
         machine: Machine::detect(),
-        weights: settings.weights,
+        weights: opts.config.weights.name().to_string(),
         runs: opts.runs,
         prompt_tokens: PROMPT_TOKENS,
         decode_tokens: DECODE_TOKENS,
@@ -312,16 +317,9 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     })
 }
 
-/// The worker: `brief bench-one` reads a [`Job`] on stdin and prints a [`WorkerResult`].
-pub fn worker() -> anyhow::Result<()> {
-    let job: Job = child::read_job()?;
-    let result = run_one(&job)?;
-    child::write_answer(&result)
-}
-
 /// All of one model's runs, in this process.
 pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
-    let mut cfg = job.settings.config(&job.model)?;
+    let mut cfg = job.config.clone();
     cfg.inputs = job.seeds.iter().cloned().collect();
     let mut runs = Vec::with_capacity(job.runs);
     let mut identity = None;

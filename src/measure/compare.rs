@@ -1,8 +1,8 @@
 //! `brief compare`: several checkpoints on the same input with the same prompts and
 //! parameters, side by side, as Markdown, one self-contained HTML page, and JSON.
 //!
-//! Each model runs in its own worker process (`brief compare-one`, see [`crate::measure::child`]) so
-//! that its peak memory is its own and its weights are gone before the next model loads. The
+//! Each model runs in its own worker process (`brief worker compare`, see [`crate::measure::worker`])
+//! so that its peak memory is its own and its weights are gone before the next model loads. The
 //! parent ingests once and hands every worker the same articles.
 
 pub mod baseline;
@@ -20,10 +20,9 @@ use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::manifest::{self, Role};
 use crate::llm::prompts::Prompts;
-use crate::measure::child::{self, LogFlags};
 use crate::measure::eval::{self, Output};
-use crate::measure::job::{self, Settings};
 use crate::measure::machine::{self, Machine};
+use crate::measure::worker::{self, LogFlags};
 use crate::pipeline::{self, InputError, ModelSpec, NoCache, Progress, RunConfig};
 use crate::summarize::{ArticleSummary, Style};
 
@@ -182,9 +181,19 @@ pub struct Speed {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub label: String,
+    /// The model as given on the command line.
     pub model: String,
-    pub settings: Settings,
+    pub config: RunConfig,
     pub input: JobInput,
+}
+
+impl worker::Job for Job {
+    const KIND: worker::Kind = worker::Kind::Compare;
+    type Answer = ModelResult;
+
+    fn run(&self) -> anyhow::Result<ModelResult> {
+        run_one(self)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,7 +249,6 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     let old = opts.baseline.as_deref().map(read_baseline).transpose()?;
     let (info, job_input) = prepare_input(&opts.input, &opts.config)?;
     let labels = labels(&opts.models);
-    let settings = Settings::of(&opts.config);
 
     let mut models = Vec::with_capacity(opts.models.len());
     for (spec, label) in opts.models.iter().zip(&labels) {
@@ -248,10 +256,10 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         let job = Job {
             label: label.clone(),
             model: spec.clone(),
-            settings: settings.clone(),
+            config: worker::config_for(&opts.config, spec),
             input: job_input.clone(),
         };
-        let mut result: ModelResult = child::run(label, "compare-one", &job, opts.log)?;
+        let mut result = worker::run(label, &job, opts.log)?;
         result.label = label.clone();
         models.push(result);
     }
@@ -273,8 +281,8 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
             briefing: opts.config.briefing_params.clone(),
             points: opts.config.points,
             style: opts.config.style,
-            weights: settings.weights.clone(),
-            device: settings.device.clone(),
+            weights: opts.config.weights.name().to_string(),
+            device: opts.config.device.name().to_string(),
         },
         machine: Machine::detect(),
         models,
@@ -315,7 +323,7 @@ pub fn describe_params(p: &ParamsInfo) -> String {
     };
     format!(
         "{} style · {} points · {sampling} · summary ≤ {} tokens · briefing ≤ {} tokens · repeat penalty {} · weights {} · {}",
-        job::value_name(p.style),
+        p.style.name(),
         p.points,
         s.max_tokens,
         p.briefing.max_tokens,
@@ -476,16 +484,9 @@ fn write(report: &CompareReport, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// The worker: `brief compare-one` reads a [`Job`] on stdin and prints a [`ModelResult`].
-pub fn worker() -> anyhow::Result<()> {
-    let job: Job = child::read_job()?;
-    let result = run_one(&job)?;
-    child::write_answer(&result)
-}
-
 /// One model on the job's input, in this process.
 pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
-    let cfg = job.settings.config(&job.model)?;
+    let cfg = job.config.clone();
     let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
     let progress = LogProgress(job.label.clone());
     let start = Instant::now();

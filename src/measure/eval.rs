@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -262,6 +263,61 @@ pub fn table(r: &EvalReport) -> String {
         r.decode_tok_per_s,
         r.wall_secs
     ) + &attribution
+}
+
+/// `brief eval`: the first `limit` examples of `data` through the model of `cfg`, scored with
+/// ROUGE (Lsum split with the Punkt parameters at `punkt`). `log_examples` logs a line as each
+/// example is done.
+pub fn run(
+    cfg: &RunConfig,
+    data: &Path,
+    limit: Option<usize>,
+    punkt: &Path,
+    log_examples: bool,
+) -> anyhow::Result<(EvalReport, Vec<Prediction>)> {
+    let examples = read_examples(data, limit)?;
+    let splitter = Splitter::punkt_from_json(punkt)?;
+    let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
+    let mut loaded = pipeline::load_model(cfg)?;
+    let start = Instant::now();
+    let mut usage = Usage::default();
+    let mut attribution = Stats::default();
+    let mut predictions = Vec::with_capacity(examples.len());
+    for (i, ex) in examples.iter().enumerate() {
+        let (out, u) = predict(cfg, &mut loaded, &prompts, ex, &())?;
+        let summary = out.briefing.text();
+        usage.merge(&u);
+        attribution.add(&out.briefing.stats);
+        if log_examples {
+            tracing::info!(
+                "{}/{} {}: {} words",
+                i + 1,
+                examples.len(),
+                ex.id,
+                summary.split_whitespace().count()
+            );
+        }
+        predictions.push(Prediction {
+            id: ex.id.clone(),
+            summary,
+        });
+    }
+    let scores = score(&examples, &predictions, &splitter);
+    let report = EvalReport {
+        data: data.display().to_string(),
+        model: loaded.info.name.clone(),
+        examples: examples.len(),
+        rouge1: scores.rouge1,
+        rouge2: scores.rouge2,
+        rouge_lsum: scores.rouge_lsum,
+        avg_words: avg_words(&predictions),
+        prefill_tok_per_s: usage.prefill_tok_per_s(),
+        decode_tok_per_s: usage.decode_tok_per_s(),
+        wall_secs: start.elapsed().as_secs_f64(),
+        tokens: usage,
+        attribution,
+    };
+    Ok((report, predictions))
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
-//! Binary side of `brief report` and `brief history`.
+//! `brief report` (the nightly job) and `brief history` (its past runs).
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use brief::ingest::IngestOptions;
 use brief::report::store::{self, Store};
 use brief::report::{self, ReportConfig};
 use brief::summarize::Style;
 
-use super::{run_config, BriefingArgs, Cli, GenArgs};
+use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
+use super::defaults;
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -23,7 +23,7 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
     output: Option<PathBuf>,
     /// Without --out-dir: the format to print.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    #[arg(long, value_enum, default_value_t = defaults::REPORT_FORMAT)]
     format: ReportFormat,
     /// The SQLite store of articles, summaries, runs and reports (default: the XDG data dir).
     #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
@@ -35,19 +35,18 @@ pub struct ReportArgs {
     #[arg(long)]
     wait: bool,
     /// Average similarity at which articles are one story (see ARCHITECTURE.md).
-    #[arg(long, default_value_t = brief::report::stories::SAME_STORY)]
+    #[arg(long, default_value_t = defaults::SAME_STORY)]
     same_story: f32,
     #[command(flatten)]
     gen: GenArgs,
     #[command(flatten)]
     brief: BriefingArgs,
-    /// Articles larger than this many bytes are refused.
-    #[arg(long, default_value_t = 5_000_000)]
-    max_bytes: u64,
+    #[command(flatten)]
+    ingest: IngestArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ReportFormat {
+pub enum ReportFormat {
     Markdown,
     Json,
     Html,
@@ -58,7 +57,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
     store: Option<PathBuf>,
     /// How many runs, newest first.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = defaults::HISTORY_LIMIT)]
     limit: usize,
     /// JSON instead of a table.
     #[arg(long)]
@@ -73,24 +72,41 @@ fn parse_date(s: &str) -> Result<String, String> {
     }
 }
 
-pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Result<()> {
-    let mut run = run_config(cli, &args.gen, models_dir, &args.brief, Style::Briefing);
-    run.inputs = args.inputs.clone();
-    run.ingest = IngestOptions {
-        max_bytes: args.max_bytes,
-    };
-    let cfg = ReportConfig {
-        run,
-        store: args.store.clone().unwrap_or_else(store::default_path),
-        out_dir: args.out_dir.clone(),
-        date: args
-            .date
-            .clone()
-            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
-        wait: args.wait,
-        same_story: args.same_story,
-    };
-    let written = report::run(&cfg)?;
+/// What `brief report` does, decided.
+pub struct Report {
+    pub config: ReportConfig,
+    /// Without an output directory: where the report goes, and as what.
+    pub output: Option<PathBuf>,
+    pub format: ReportFormat,
+}
+
+impl ReportArgs {
+    pub fn resolve(self, global: &Global) -> Report {
+        let mut run =
+            self.gen
+                .run_config(global, &self.brief, Style::Briefing, self.ingest.options());
+        run.inputs = self.inputs;
+        let config = ReportConfig {
+            run,
+            store: self.store.unwrap_or_else(store::default_path),
+            out_dir: self.out_dir,
+            date: self
+                .date
+                .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
+            wait: self.wait,
+            same_story: self.same_story,
+        };
+        Report {
+            config,
+            output: self.output,
+            format: self.format,
+        }
+    }
+}
+
+pub fn report(args: &Report) -> anyhow::Result<()> {
+    let cfg = &args.config;
+    let written = report::run(cfg)?;
     let Some(r) = &written.report else {
         return Ok(());
     };
@@ -124,15 +140,32 @@ pub fn report(cli: &Cli, args: &ReportArgs, models_dir: PathBuf) -> anyhow::Resu
     Ok(())
 }
 
-pub fn history(args: &HistoryArgs) -> anyhow::Result<()> {
-    let path = args.store.clone().unwrap_or_else(store::default_path);
+/// What `brief history` shows, decided.
+pub struct History {
+    pub store: PathBuf,
+    pub limit: usize,
+    pub json: bool,
+}
+
+impl HistoryArgs {
+    pub fn resolve(self) -> History {
+        History {
+            store: self.store.unwrap_or_else(store::default_path),
+            limit: self.limit,
+            json: self.json,
+        }
+    }
+}
+
+pub fn history(args: &History) -> anyhow::Result<()> {
+    let path = &args.store;
     if !path.is_file() {
         anyhow::bail!(
             "{}: no store yet (run `brief report` first)",
             path.display()
         );
     }
-    let runs = Store::open(&path)?.runs(args.limit)?;
+    let runs = Store::open(path)?.runs(args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(());

@@ -1,0 +1,78 @@
+//! `brief bench`: how fast each model loads, prefills and decodes, and how much memory it takes.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use brief::measure::bench;
+
+use super::args::{BriefingArgs, GenArgs, Global};
+use super::defaults;
+
+#[derive(Args)]
+#[command(mut_arg("model", |a| a.hide(true)))]
+pub struct BenchArgs {
+    /// Models to bench, comma-separated: names or GGUF paths.
+    #[arg(long, value_delimiter = ',', default_value = defaults::MODEL)]
+    models: Vec<String>,
+    /// Runs per model; the table shows the median and the range.
+    #[arg(long, default_value_t = defaults::BENCH_RUNS, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Also write the figures as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Articles for the end-to-end figure (`brief run` with default settings).
+    #[arg(long, value_name = "DIR", default_value = defaults::BENCH_SEEDS)]
+    seeds: PathBuf,
+    /// Skip the end-to-end figure.
+    #[arg(long)]
+    no_e2e: bool,
+    /// Also run llama.cpp through this Python (which needs `pip install llama-cpp-python`) on
+    /// the same GGUF, prompt and threads, alternating with ours, and print the ratios.
+    #[arg(long, value_name = "PYTHON")]
+    llamacpp: Option<PathBuf>,
+    #[command(flatten)]
+    gen: GenArgs,
+}
+
+/// What `brief bench` does, decided.
+pub struct Bench {
+    pub options: bench::Options,
+    pub json: Option<PathBuf>,
+}
+
+impl BenchArgs {
+    pub fn resolve(self, global: &Global) -> Bench {
+        // The end-to-end figure is a plain `brief run`: its default briefing, style and limits.
+        let config = self.gen.run_config(
+            global,
+            &BriefingArgs::defaults(),
+            defaults::STYLE,
+            defaults::ingest(),
+        );
+        let options = bench::Options {
+            models: self.models,
+            runs: self.runs as usize,
+            config,
+            seeds: (!self.no_e2e).then_some(self.seeds),
+            log: global.log(),
+            llamacpp: self.llamacpp,
+        };
+        Bench {
+            options,
+            json: self.json,
+        }
+    }
+}
+
+pub fn bench(b: &Bench) -> anyhow::Result<()> {
+    let report = bench::run(&b.options)?;
+    print!("{}", bench::table(&report));
+    if let Some(path) = &b.json {
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        brief::atomic::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}

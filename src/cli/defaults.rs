@@ -1,0 +1,61 @@
+//! Every default of the command line, decided once. The flags show these in `--help` and
+//! resolve to them; a subcommand that fixes a value rather than offering the flag (bench's
+//! end-to-end run is a plain `brief run`) takes it from here too, so the two cannot drift.
+//!
+//! Defaults the library owns are referenced, not copied: sampling (`GenParams::default`), the
+//! model, the story threshold. Defaults that depend on the input (compare's points and style,
+//! eval's style) are chosen by `measure::compare::default_style_and_points`.
+
+use brief::attribute::Mode;
+use brief::briefing::render::Format;
+use brief::ingest::IngestOptions;
+use brief::llm::generate::GenParams;
+use brief::llm::manifest;
+use brief::llm::model::{DeviceChoice, WeightFormat};
+use brief::summarize::Style;
+
+use super::report::ReportFormat;
+
+pub const MODEL: &str = manifest::DEFAULT_MODEL;
+pub const DEVICE: DeviceChoice = DeviceChoice::Cpu;
+pub const WEIGHTS: WeightFormat = WeightFormat::Fast;
+
+/// Temperature, seed and repeat penalty: the library's, so that `brief` and a program using
+/// the library sample alike.
+pub fn sampling() -> GenParams {
+    GenParams::default()
+}
+
+/// Per article summary.
+pub const MAX_TOKENS: usize = 128;
+/// The briefing's token budget grows with its points, above a floor.
+pub const BRIEFING_TOKENS_PER_POINT: usize = 48;
+pub const BRIEFING_MIN_TOKENS: usize = 160;
+
+pub const POINTS: usize = 6;
+/// Extractive is the best on the dev data.
+pub const MODE: Mode = Mode::Extractive;
+pub const STYLE: Style = Style::Briefing;
+pub const FORMAT: Format = Format::Markdown;
+
+/// The library's one limit (5 MiB, what its messages call "5.0 MB"): generous for any news
+/// article, small enough that a mistakenly named log file or video is refused before it is read
+/// into memory.
+pub const MAX_BYTES: u64 = brief::ingest::DEFAULT_MAX_BYTES;
+
+/// Reading inputs as a plain `brief run` does.
+pub fn ingest() -> IngestOptions {
+    IngestOptions {
+        max_bytes: MAX_BYTES,
+    }
+}
+
+pub const REPORT_FORMAT: ReportFormat = ReportFormat::Markdown;
+pub const SAME_STORY: f32 = brief::report::stories::SAME_STORY;
+pub const HISTORY_LIMIT: usize = 20;
+
+/// Relative change past which a worse figure is a regression.
+pub const TOLERANCE: f64 = 0.05;
+
+pub const BENCH_RUNS: u32 = 3;
+pub const BENCH_SEEDS: &str = "seeds";

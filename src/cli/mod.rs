@@ -1,0 +1,15 @@
+//! The command line: clap's flags (`args` and one file per subcommand), what they resolve to,
+//! and how a run ends (`exit`). The library never sees clap.
+
+pub mod args;
+pub mod bench;
+pub mod choice;
+pub mod compare;
+pub mod defaults;
+pub mod eval;
+pub mod exit;
+pub mod logging;
+pub mod models;
+pub mod progress;
+pub mod report;
+pub mod run;
