@@ -18,7 +18,6 @@ pub mod fetch;
 pub mod generate;
 pub mod ingest;
 pub mod job;
-pub mod kernels;
 pub mod lock;
 pub mod machine;
 pub mod manifest;

@@ -1,4 +1,4 @@
-//! The llama family (llama, qwen2) on brief's own CPU kernels (`crate::kernels`), without
+//! The llama family (llama, qwen2) on brief's own CPU kernels ([`brief_kernels`]), without
 //! candle tensors in the loop.
 //!
 //! Why a second implementation beside `llama`: a decode step of a small model is a few hundred
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType};
 
-use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
+use brief_kernels::{Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
 
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
@@ -28,7 +28,7 @@ pub enum LoadError {
     #[error("tensor {name}: {source}")]
     Kernel {
         name: String,
-        source: kernels::KernelError,
+        source: brief_kernels::KernelError,
     },
     #[error("tensor {name} has {got} values, expected {want}")]
     Shape {
@@ -421,7 +421,7 @@ impl ModelWeights {
             ));
         }
         let kv = cfg.kv_dim();
-        let guard = kernels::pool::global()
+        let guard = brief_kernels::pool::global()
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let pool: &Pool = &guard;
@@ -523,7 +523,7 @@ impl ModelWeights {
         s.last.prepare(self.output.qtype);
         let vocab_out = self.output.rows;
         let mut logits = vec![0f32; out_rows * vocab_out];
-        kernels::matmul(
+        brief_kernels::matmul(
             pool,
             &mut [MatMul {
                 w: &self.output,
@@ -589,7 +589,7 @@ fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &
                 out: &mut out[..],
             })
             .collect();
-        kernels::matmul(pool, &mut jobs);
+        brief_kernels::matmul(pool, &mut jobs);
     }
     for (l, out) in outs.iter_mut() {
         if let Some(b) = &l.bias {
@@ -701,7 +701,7 @@ fn attention(
             let kh = (h / group) * hd;
             // SAFETY: item (i, h) owns y[i][h] alone.
             let yh = unsafe { std::slice::from_raw_parts_mut(yp.get().add(i * d + h * hd), hd) };
-            kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
+            brief_kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
             item += step;
         }
     });
