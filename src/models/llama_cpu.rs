@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType};
 
-use brief_kernels::{Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
+use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType, SendPtr};
 
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
@@ -679,7 +679,11 @@ fn attention(
     let mut y = std::mem::take(&mut out.x);
     y.clear();
     y.resize(n * d, 0.0);
-    let yp = SendPtr(y.as_mut_ptr());
+    // Item i · heads + h writes y[i][h] only (hd = d / heads, so every row has its heads).
+    let parts = Parts::new(
+        y.chunks_exact_mut(d)
+            .flat_map(|row| row.chunks_exact_mut(hd).take(heads)),
+    );
     let scale = 1.0 / (hd as f32).sqrt();
     let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
     pool.run(&|t, threads| {
@@ -699,8 +703,7 @@ fn attention(
             let (k, v) = caches[seq];
             let qh = &q[i * d + h * hd..i * d + (h + 1) * hd];
             let kh = (h / group) * hd;
-            // SAFETY: item (i, h) owns y[i][h] alone.
-            let yh = unsafe { std::slice::from_raw_parts_mut(yp.get().add(i * d + h * hd), hd) };
+            let yh = parts.take(item);
             brief_kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
             item += step;
         }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use candle_core::quantized::GgmlDType;
 
 pub use act::{Act256, Act32};
-pub use pool::Pool;
+pub use pool::{Parts, Pool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
