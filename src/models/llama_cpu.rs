@@ -238,9 +238,11 @@ impl ModelWeights {
         max_seq: usize,
     ) -> Result<Self, LoadError> {
         let file = std::fs::File::open(path)?;
-        // SAFETY: the file is a model the user gave us to read; if another process truncates
-        // it while we run, we may fault, as every memory-mapping inference engine may. (Copying
-        // the weights into huge-page anonymous memory instead was measured: no faster.)
+        // SAFETY: the map is read-only and only ever read through (`Bytes::Mapped`); it stays
+        // sound as long as the file is not changed under us, which no code can promise: the
+        // file is a model the user gave us to read, and if another process truncates it while
+        // we run we may fault, as every memory-mapping inference engine may. (Copying the
+        // weights into huge-page anonymous memory instead was measured: no faster.)
         let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
         let t = Tensors { ct, map };
         let md = &ct.metadata;
@@ -607,20 +609,17 @@ fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &
 fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) {
     let m = input.rows;
     let k = input.cols;
+    let x: &[f32] = &input.x[..m * k];
     let plan: Vec<(SendPtr, usize, &[f32])> = outs
         .iter_mut()
         .map(|(l, out)| {
             let n = l.w.rows;
-            assert!(out.len() >= m * n);
-            (
-                SendPtr(out.as_mut_ptr()),
-                n,
-                l.dense.as_deref().expect("dense weights"),
-            )
+            let w = l.dense.as_deref().expect("dense weights");
+            assert!(out.len() >= m * n && w.len() == k * n);
+            (SendPtr(out.as_mut_ptr()), n, w)
         })
         .collect();
     let total: usize = plan.iter().map(|p| p.1).sum();
-    let x = input.x.as_ptr() as usize;
     pool.run(&|t, threads| {
         // Bands in multiples of 16 columns keep gemm's micro-kernels whole.
         let cut = |i: usize| (total * i / threads).div_ceil(16) * 16;
@@ -632,8 +631,12 @@ fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) 
             if a >= b {
                 continue;
             }
-            // SAFETY: the input is m × k, w is k × n, out is m × n (all row-major, checked
-            // above); this thread writes only columns a..b of out.
+            // SAFETY: gemm reads x as m × k (row stride k) and w from column a as k × (b - a)
+            // (row stride n), and writes out from column a as m × (b - a) (row stride n): all
+            // inside their buffers, since x is m·k long, w k·n and out at least m·n (checked
+            // above), and a < b ≤ n. Each thread writes only its own band a..b of each out's
+            // columns, the bands of different threads are disjoint, the outs are borrowed
+            // mutably for the whole job, and nothing writes x or w meanwhile (borrowed shared).
             unsafe {
                 gemm::gemm(
                     m,
@@ -643,7 +646,7 @@ fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) 
                     1,
                     n as isize,
                     false,
-                    x as *const f32,
+                    x.as_ptr(),
                     1,
                     k as isize,
                     w.as_ptr().add(a),
