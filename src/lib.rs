@@ -12,7 +12,6 @@ pub mod briefing;
 pub mod consolidate;
 pub mod disagree;
 pub mod ingest;
-pub mod kernels;
 pub mod llm;
 pub mod measure;
 pub mod pipeline;

@@ -65,7 +65,9 @@ impl Embedder {
             }))
             .map_err(|e| load_err(&tok_path, &e))?;
         let weights = dir.join("model.safetensors");
-        // SAFETY: the file was verified by sha256 and is not modified while mapped.
+        // SAFETY: sound as long as the file is not modified while mapped: it is the models
+        // directory's copy (sha256-checked by `load_default`), and the map is read only while
+        // `BertModel::load` copies every tensor out of it, then dropped with `vb`.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
             .map_err(|e| load_err(&weights, &e))?;
         let model = BertModel::load(vb, &config).map_err(|e| load_err(&weights, &e))?;

@@ -1,4 +1,4 @@
-//! The llama family (llama, qwen2) on brief's own CPU kernels (`crate::kernels`), without
+//! The llama family (llama, qwen2) on brief's own CPU kernels ([`brief_kernels`]), without
 //! candle tensors in the loop.
 //!
 //! Why a second implementation beside `llama`: a decode step of a small model is a few hundred
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType};
 
-use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
+use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType, SendPtr};
 
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
@@ -28,7 +28,7 @@ pub enum LoadError {
     #[error("tensor {name}: {source}")]
     Kernel {
         name: String,
-        source: kernels::KernelError,
+        source: brief_kernels::KernelError,
     },
     #[error("tensor {name} has {got} values, expected {want}")]
     Shape {
@@ -238,9 +238,11 @@ impl ModelWeights {
         max_seq: usize,
     ) -> Result<Self, LoadError> {
         let file = std::fs::File::open(path)?;
-        // SAFETY: the file is a model the user gave us to read; if another process truncates
-        // it while we run, we may fault, as every memory-mapping inference engine may. (Copying
-        // the weights into huge-page anonymous memory instead was measured: no faster.)
+        // SAFETY: the map is read-only and only ever read through (`Bytes::Mapped`); it stays
+        // sound as long as the file is not changed under us, which no code can promise: the
+        // file is a model the user gave us to read, and if another process truncates it while
+        // we run we may fault, as every memory-mapping inference engine may. (Copying the
+        // weights into huge-page anonymous memory instead was measured: no faster.)
         let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
         let t = Tensors { ct, map };
         let md = &ct.metadata;
@@ -421,7 +423,7 @@ impl ModelWeights {
             ));
         }
         let kv = cfg.kv_dim();
-        let guard = kernels::pool::global()
+        let guard = brief_kernels::pool::global()
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let pool: &Pool = &guard;
@@ -523,7 +525,7 @@ impl ModelWeights {
         s.last.prepare(self.output.qtype);
         let vocab_out = self.output.rows;
         let mut logits = vec![0f32; out_rows * vocab_out];
-        kernels::matmul(
+        brief_kernels::matmul(
             pool,
             &mut [MatMul {
                 w: &self.output,
@@ -589,7 +591,7 @@ fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &
                 out: &mut out[..],
             })
             .collect();
-        kernels::matmul(pool, &mut jobs);
+        brief_kernels::matmul(pool, &mut jobs);
     }
     for (l, out) in outs.iter_mut() {
         if let Some(b) = &l.bias {
@@ -607,20 +609,17 @@ fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &
 fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) {
     let m = input.rows;
     let k = input.cols;
+    let x: &[f32] = &input.x[..m * k];
     let plan: Vec<(SendPtr, usize, &[f32])> = outs
         .iter_mut()
         .map(|(l, out)| {
             let n = l.w.rows;
-            assert!(out.len() >= m * n);
-            (
-                SendPtr(out.as_mut_ptr()),
-                n,
-                l.dense.as_deref().expect("dense weights"),
-            )
+            let w = l.dense.as_deref().expect("dense weights");
+            assert!(out.len() >= m * n && w.len() == k * n);
+            (SendPtr(out.as_mut_ptr()), n, w)
         })
         .collect();
     let total: usize = plan.iter().map(|p| p.1).sum();
-    let x = input.x.as_ptr() as usize;
     pool.run(&|t, threads| {
         // Bands in multiples of 16 columns keep gemm's micro-kernels whole.
         let cut = |i: usize| (total * i / threads).div_ceil(16) * 16;
@@ -632,8 +631,12 @@ fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) 
             if a >= b {
                 continue;
             }
-            // SAFETY: the input is m × k, w is k × n, out is m × n (all row-major, checked
-            // above); this thread writes only columns a..b of out.
+            // SAFETY: gemm reads x as m × k (row stride k) and w from column a as k × (b - a)
+            // (row stride n), and writes out from column a as m × (b - a) (row stride n): all
+            // inside their buffers, since x is m·k long, w k·n and out at least m·n (checked
+            // above), and a < b ≤ n. Each thread writes only its own band a..b of each out's
+            // columns, the bands of different threads are disjoint, the outs are borrowed
+            // mutably for the whole job, and nothing writes x or w meanwhile (borrowed shared).
             unsafe {
                 gemm::gemm(
                     m,
@@ -643,7 +646,7 @@ fn dense_matmul(pool: &Pool, input: &Input, outs: &mut [(&Linear, &mut [f32])]) 
                     1,
                     n as isize,
                     false,
-                    x as *const f32,
+                    x.as_ptr(),
                     1,
                     k as isize,
                     w.as_ptr().add(a),
@@ -679,7 +682,11 @@ fn attention(
     let mut y = std::mem::take(&mut out.x);
     y.clear();
     y.resize(n * d, 0.0);
-    let yp = SendPtr(y.as_mut_ptr());
+    // Item i · heads + h writes y[i][h] only (hd = d / heads, so every row has its heads).
+    let parts = Parts::new(
+        y.chunks_exact_mut(d)
+            .flat_map(|row| row.chunks_exact_mut(hd).take(heads)),
+    );
     let scale = 1.0 / (hd as f32).sqrt();
     let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
     pool.run(&|t, threads| {
@@ -699,9 +706,8 @@ fn attention(
             let (k, v) = caches[seq];
             let qh = &q[i * d + h * hd..i * d + (h + 1) * hd];
             let kh = (h / group) * hd;
-            // SAFETY: item (i, h) owns y[i][h] alone.
-            let yh = unsafe { std::slice::from_raw_parts_mut(yp.get().add(i * d + h * hd), hd) };
-            kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
+            let yh = parts.take(item);
+            brief_kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
             item += step;
         }
     });

@@ -161,6 +161,40 @@ fn worker(s: &Shared, index: usize, n: usize) {
     }
 }
 
+/// One buffer cut into parts for the threads of one [`Pool::run`] job to write into, without
+/// `unsafe`: each part is handed out at most once (a second `take` of it panics), so no two
+/// threads ever hold the same part. Made from disjoint `&mut` slices (`chunks_exact_mut` and
+/// the like), which the borrow checker has already proved apart.
+pub struct Parts<'a, T> {
+    parts: Vec<Mutex<Option<&'a mut [T]>>>,
+}
+
+impl<'a, T> Parts<'a, T> {
+    pub fn new(parts: impl IntoIterator<Item = &'a mut [T]>) -> Self {
+        Self {
+            parts: parts.into_iter().map(|p| Mutex::new(Some(p))).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Part `i`, the caller's alone. Panics if `i` is out of range or was taken already. The
+    /// lock is uncontended (one taker per part) and held only for the hand-over.
+    pub fn take(&self, i: usize) -> &'a mut [T] {
+        self.parts[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| panic!("part {i} taken twice"))
+    }
+}
+
 /// The process-wide team, sized like candle's (`RAYON_NUM_THREADS`, else every core). Callers
 /// take turns: a forward pass holds it for one `run` at a time.
 pub fn global() -> &'static Mutex<Pool> {
@@ -191,6 +225,25 @@ mod tests {
                 pool.rest();
                 std::thread::sleep(Duration::from_millis(5));
             }
+        }
+    }
+
+    #[test]
+    fn parts_are_written_by_their_threads_and_taken_once() {
+        let pool = Pool::new(3);
+        let mut buf = [0u32; 4 * 10];
+        let parts = Parts::new(buf.chunks_exact_mut(4));
+        assert_eq!(parts.len(), 10);
+        pool.run(&|t, n| {
+            for i in (t..parts.len()).step_by(n) {
+                parts.take(i).fill(i as u32 + 1);
+            }
+        });
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parts.take(3)));
+        assert!(again.is_err(), "a part must not be handed out twice");
+        drop(parts);
+        for (i, c) in buf.chunks_exact(4).enumerate() {
+            assert_eq!(c, [i as u32 + 1; 4]);
         }
     }
 }

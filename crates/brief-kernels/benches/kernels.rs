@@ -3,13 +3,13 @@
 //! types the models use, candle's Q8_0 one for comparison, and dense f32 matrix products
 //! (prefill, 512 rows), plus Q8_0 at 512 rows to show why prefill uses dense weights.
 //!
-//! `cargo bench --bench kernels`; small samples, so it finishes in about a minute.
+//! `cargo bench -p brief-kernels --bench kernels`; small samples, so it finishes in about a minute.
 
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use brief::kernels::{self, Bytes, Input, MatMul, QMatrix, QType};
+use brief_kernels::{Bytes, Input, MatMul, QMatrix, QType};
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -45,7 +45,7 @@ fn own_kernels(c: &mut Criterion) {
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    let pool = kernels::pool::global().lock().expect("pool");
+    let pool = brief_kernels::pool::global().lock().expect("pool");
     for &(k, n) in SHAPES {
         for t in [GgmlDType::Q4_1, GgmlDType::Q5_0, GgmlDType::Q8_0] {
             let w = ours(t, k, n);
@@ -60,7 +60,7 @@ fn own_kernels(c: &mut Criterion) {
                     BenchmarkId::new(format!("{t:?} x {rows} rows"), format!("{k}x{n}")),
                     |b| {
                         b.iter(|| {
-                            kernels::matmul(
+                            brief_kernels::matmul(
                                 &pool,
                                 &mut [MatMul {
                                     w: &w,

@@ -2,14 +2,14 @@
 //! and over) and streamed from memory (COUNT distinct matrices in turn), as a decode step
 //! streams every weight once.
 //!
-//! `cargo run --release --example kernel_speed -- [q4_1|q8_0|q5_0|q4k|q6k]`; the shape comes
-//! from ROWS and COLS (default 1536 x 576, smollm2's MLP; 576 x 1536 for the K-quants, whose
-//! rows must be multiples of 256), COUNT (default 120) from the environment.
+//! `cargo run --release -p brief-kernels --example kernel_speed -- [q4_1|q8_0|q5_0|q4k|q6k]`;
+//! the shape comes from ROWS and COLS (default 1536 x 576, smollm2's MLP; 576 x 1536 for the
+//! K-quants, whose rows must be multiples of 256), COUNT (default 120) from the environment.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use brief::kernels::{self, Bytes, Input, MatMul, QMatrix, QType};
+use brief_kernels::{Bytes, Input, MatMul, QMatrix, QType};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 
@@ -44,13 +44,13 @@ fn main() {
     let mut input = Input::default();
     input.set(&vec![0.5f32; cols], 1, cols);
     input.prepare(qt);
-    let pool = kernels::pool::global().lock().expect("pool");
+    let pool = brief_kernels::pool::global().lock().expect("pool");
     let mut out = vec![0f32; rows];
     for (label, n) in [("in cache", 1usize), ("streamed", count)] {
         let iters = (3000 * 884_736 / (rows * cols)).max(10);
         let t0 = Instant::now();
         for i in 0..iters {
-            kernels::matmul(
+            brief_kernels::matmul(
                 &pool,
                 &mut [MatMul {
                     w: &mats[i % n],

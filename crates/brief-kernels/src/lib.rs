@@ -17,7 +17,7 @@ use std::sync::Arc;
 use candle_core::quantized::GgmlDType;
 
 pub use act::{Act256, Act32};
-pub use pool::Pool;
+pub use pool::{Parts, Pool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -453,14 +453,16 @@ pub struct MatMul<'a> {
 /// A raw pointer that may cross threads, for parallel writes into one buffer: each thread
 /// writes only its own part (rows, columns or heads), never another's.
 #[derive(Clone, Copy)]
-pub(crate) struct SendPtr(pub(crate) *mut f32);
-// SAFETY: users write disjoint parts only (see each use).
+pub struct SendPtr(pub *mut f32);
+// SAFETY: a raw pointer is only an address; sharing or sending it is harmless, and every
+// dereference is an `unsafe` of its own whose user must show that the threads write disjoint
+// parts (see each use).
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
 impl SendPtr {
     /// Through a method, so closures capture the whole (`Sync`) wrapper, not its raw field.
-    pub(crate) fn get(self) -> *mut f32 {
+    pub fn get(self) -> *mut f32 {
         self.0
     }
 }
