@@ -10,4 +10,5 @@ pub mod manifest;
 pub mod model;
 pub mod models;
 pub mod prompts;
+pub mod registry;
 pub mod tokenizer;

@@ -13,7 +13,8 @@ use brief::ingest::{Article, IngestOptions};
 use brief::llm::generate::GenParams;
 use brief::llm::manifest;
 use brief::llm::model::{DeviceChoice, WeightFormat};
-use brief::pipeline::{self, ModelSpec, Progress, RunConfig};
+use brief::llm::registry::{self, ModelSpec};
+use brief::pipeline::{self, Progress, RunConfig};
 use brief::summarize::{ArticleSummary, Style};
 
 mod measure_cli;
@@ -336,7 +337,13 @@ fn eval(cli: &Cli, args: &EvalArgs, models_dir: PathBuf) -> anyhow::Result<()> {
         .unwrap_or_else(|| eval::default_punkt(&args.data));
     let splitter = brief::ingest::sentences::Splitter::punkt_from_json(&punkt)?;
     let prompts = brief::llm::prompts::Prompts::locate(cfg.prompts_dir.as_deref())?;
-    let mut loaded = pipeline::load_model(&cfg)?;
+    let mut loaded = registry::load_model(
+        &cfg.model,
+        &cfg.models_dir,
+        cfg.offline,
+        cfg.device,
+        cfg.weights,
+    )?;
     let start = std::time::Instant::now();
     let mut usage = brief::llm::generate::Usage::default();
     let mut attribution = brief::attribute::Stats::default();
@@ -535,7 +542,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<brief::ingest::sentences::SentenceError>()
             || c.is::<brief::llm::manifest::ManifestError>()
             || c.is::<brief::llm::prompts::PromptError>()
-            || c.is::<brief::pipeline::InputError>()
+            || c.is::<brief::llm::registry::ResolveError>()
             || matches!(
                 c.downcast_ref::<brief::llm::model::ModelError>(),
                 Some(

@@ -14,8 +14,9 @@ use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId};
 use crate::llm::generate::Usage;
 use crate::llm::prompts::Prompts;
+use crate::llm::registry::LoadedModel;
 use crate::measure::rouge::{self, CorpusScores};
-use crate::pipeline::{self, LoadedModel, Progress, RunConfig};
+use crate::pipeline::{self, Progress, RunConfig};
 use crate::summarize::{self, Style};
 
 #[derive(Debug, thiserror::Error)]

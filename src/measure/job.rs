@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ingest::IngestOptions;
 use crate::llm::generate::GenParams;
-use crate::pipeline::{ModelSpec, RunConfig};
+use crate::llm::registry::ModelSpec;
+use crate::pipeline::RunConfig;
 use crate::summarize::Style;
 
 #[derive(Debug, thiserror::Error)]
