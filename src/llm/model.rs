@@ -10,7 +10,8 @@ use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
 use crate::llm::manifest::Role;
-use crate::llm::models::{gemma3, llama, llama_cpu};
+use crate::llm::models::gemma3;
+use crate::llm::models::llama::{candle as llama, cpu as llama_cpu};
 use crate::llm::tokenizer::{self, TokenizerError};
 
 #[derive(Debug, thiserror::Error)]
