@@ -10,8 +10,8 @@ use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
 use crate::llm::manifest::Role;
-use crate::llm::models::gemma3;
-use crate::llm::models::llama::{candle as llama, cpu as llama_cpu};
+use crate::llm::models::llama::{self, candle as llama_candle, cpu as llama_cpu};
+use crate::llm::models::{gemma3, Architecture};
 use crate::llm::tokenizer::{self, TokenizerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +80,7 @@ pub enum WeightFormat {
 
 enum Weights {
     /// llama and qwen2 through candle.
-    Llama(llama::ModelWeights),
+    Llama(llama_candle::ModelWeights),
     /// llama and qwen2 on our own kernels.
     LlamaCpu(Box<llama_cpu::ModelWeights>),
     Gemma3(gemma3::ModelWeights),
@@ -90,7 +90,7 @@ enum Weights {
 pub struct Model {
     weights: Weights,
     pub tokenizer: Tokenizer,
-    pub architecture: String,
+    pub architecture: Architecture,
     pub role: Role,
     /// `tokenizer.chat_template` from the GGUF, if any.
     pub chat_template: Option<String>,
@@ -130,15 +130,15 @@ impl Model {
         })?;
         check_tensor_extent(&ct, path)?;
         let md = &ct.metadata;
-        let architecture = md
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
         let tokenizer =
             tokenizer::from_gguf_metadata(md).map_err(|source| ModelError::Tokenizer {
                 path: shown.clone(),
                 source,
+            })?;
+        let architecture =
+            Architecture::from_gguf(&ct).map_err(|arch| ModelError::Architecture {
+                path: shown.clone(),
+                arch,
             })?;
         let chat_template = md
             .get("tokenizer.chat_template")
@@ -150,7 +150,7 @@ impl Model {
         let add_bos = md
             .get("tokenizer.ggml.add_bos_token")
             .and_then(|v| v.to_bool().ok())
-            .unwrap_or(architecture == "gemma3");
+            .unwrap_or(architecture == Architecture::Gemma3);
         let eos = md
             .get("tokenizer.ggml.eos_token_id")
             .and_then(|v| v.to_u32().ok());
@@ -162,9 +162,8 @@ impl Model {
                 }
             }
         }
-        let ctx_key = format!("{architecture}.context_length");
         let context_length = md
-            .get(&ctx_key)
+            .get(&architecture.key("context_length"))
             .and_then(|v| v.to_u32().ok())
             .map_or(MAX_CONTEXT, |c| (c as usize).min(MAX_CONTEXT));
         let bos_text = bos.and_then(|b| tokenizer.id_to_token(b));
@@ -173,7 +172,7 @@ impl Model {
         } else {
             Role::Base
         });
-        let weights = load_weights(ct, &mut reader, path, &architecture, device, format)?;
+        let weights = load_weights(ct, &mut reader, path, architecture, device, format)?;
         Ok(Self {
             weights,
             tokenizer,
@@ -284,31 +283,38 @@ fn check_tensor_extent(ct: &gguf_file::Content, path: &Path) -> Result<(), Model
     Ok(())
 }
 
+/// The architecture's config, read from the metadata once and handed to its backend.
+enum Config {
+    Llama(llama::Config),
+    Gemma3(gemma3::Config),
+}
+
 fn load_weights<R: std::io::Read + std::io::Seek>(
     ct: gguf_file::Content,
     reader: &mut R,
     path: &Path,
-    arch: &str,
+    arch: Architecture,
     device: &Device,
     format: WeightFormat,
 ) -> Result<Weights, ModelError> {
     let shown = &path.display().to_string();
-    if !matches!(arch, "llama" | "qwen2" | "gemma3") {
-        return Err(ModelError::Architecture {
-            path: shown.to_string(),
-            arch: arch.to_string(),
-        });
-    }
     let werr = |e: candle_core::Error| ModelError::Weights {
         path: shown.to_string(),
         why: first_line(&e.to_string()),
     };
-    let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean)
-        && device.is_cpu()
-        && matches!(arch, "llama" | "qwen2");
-    if own_kernels {
+    let cfg = match arch {
+        Architecture::Llama | Architecture::Qwen2 => Config::Llama(
+            llama::Config::from_gguf(&ct, arch).map_err(|e| ModelError::Weights {
+                path: shown.to_string(),
+                why: e.to_string(),
+            })?,
+        ),
+        Architecture::Gemma3 => Config::Gemma3(gemma3::Config::from_gguf(&ct).map_err(werr)?),
+    };
+    let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean) && device.is_cpu();
+    if let (Config::Llama(cfg), true) = (&cfg, own_kernels) {
         let dense = format == WeightFormat::Fast;
-        return llama_cpu::ModelWeights::load(&ct, path, dense, MAX_CONTEXT)
+        return llama_cpu::ModelWeights::load(cfg, &ct, path, dense, MAX_CONTEXT)
             .map(|m| Weights::LlamaCpu(Box::new(m)))
             .map_err(|e| ModelError::Weights {
                 path: shown.to_string(),
@@ -317,40 +323,43 @@ fn load_weights<R: std::io::Read + std::io::Seek>(
     }
     let phases = match format {
         WeightFormat::Fast | WeightFormat::Lean | WeightFormat::Candle => {
-            llama::Phases::DenseAndQuantized
+            llama_candle::Phases::DenseAndQuantized
         }
-        WeightFormat::Exact => llama::Phases::DenseOnly,
-        _ => llama::Phases::QuantizedOnly,
+        WeightFormat::Exact => llama_candle::Phases::DenseOnly,
+        _ => llama_candle::Phases::QuantizedOnly,
     };
     match format {
         WeightFormat::AsFile | WeightFormat::Exact => {
-            build(arch, ct, reader, device, phases).map_err(werr)
+            build(&cfg, &ct, reader, device, phases).map_err(werr)
         }
         _ => {
             let bytes = requantize(&ct, reader, device).map_err(werr)?;
             let mut cursor = Cursor::new(bytes);
             let ct = gguf_file::Content::read(&mut cursor).map_err(werr)?;
-            build(arch, ct, &mut cursor, device, phases).map_err(werr)
+            build(&cfg, &ct, &mut cursor, device, phases).map_err(werr)
         }
     }
 }
 
 fn build<R: std::io::Read + std::io::Seek>(
-    arch: &str,
-    ct: gguf_file::Content,
+    cfg: &Config,
+    ct: &gguf_file::Content,
     reader: &mut R,
     device: &Device,
-    phases: llama::Phases,
+    phases: llama_candle::Phases,
 ) -> candle_core::Result<Weights> {
-    Ok(match arch {
-        "llama" | "qwen2" => Weights::Llama(llama::ModelWeights::from_gguf(
+    Ok(match cfg {
+        Config::Llama(cfg) => Weights::Llama(llama_candle::ModelWeights::load(
+            cfg,
             ct,
             reader,
             device,
             phases,
             MAX_CONTEXT,
         )?),
-        _ => Weights::Gemma3(gemma3::ModelWeights::from_gguf(ct, reader, device)?),
+        Config::Gemma3(cfg) => {
+            Weights::Gemma3(gemma3::ModelWeights::load(cfg, ct, reader, device)?)
+        }
     })
 }
 

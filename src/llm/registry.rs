@@ -163,7 +163,7 @@ pub fn load_model_with(
         name: resolved.name,
         path: resolved.path.display().to_string(),
         sha256: resolved.sha256,
-        architecture: model.architecture.clone(),
+        architecture: model.architecture.to_string(),
         role: model.role,
         weights,
         device,

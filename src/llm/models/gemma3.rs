@@ -47,7 +47,7 @@ const GEMMA3_27B_BLOCK_COUNT: usize = 62;
 
 /// The hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone)]
-struct Config {
+pub struct Config {
     head_count: usize,
     head_count_kv: usize,
     block_count: usize,
@@ -64,7 +64,8 @@ struct Config {
 }
 
 impl Config {
-    fn from_metadata(ct: &gguf_file::Content) -> Result<Self> {
+    /// Reads the hyper-parameters from `ct`'s metadata.
+    pub fn from_gguf(ct: &gguf_file::Content) -> Result<Self> {
         // Several Gemma generations share this layout; probe which prefix the file uses.
         let prefix = ["gemma3", "gemma2", "gemma", "gemma-embedding"]
             .into_iter()
@@ -513,13 +514,13 @@ pub struct ModelWeights {
 }
 
 impl ModelWeights {
-    /// Loads the weights described by `ct` from `reader` onto `device`.
-    pub fn from_gguf<R: Read + Seek>(
-        ct: gguf_file::Content,
+    /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto `device`.
+    pub fn load<R: Read + Seek>(
+        cfg: &Config,
+        ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
     ) -> Result<Self> {
-        let cfg = Config::from_metadata(&ct)?;
         let embd = Arc::new(ct.tensor(reader, "token_embd.weight", device)?);
         // Gemma ties the output projection to the embedding unless the file says otherwise.
         let output = match ct.tensor(reader, "output.weight", device) {
@@ -531,7 +532,7 @@ impl ModelWeights {
             cfg.rms_norm_eps,
         )?;
         let layers = (0..cfg.block_count)
-            .map(|idx| Layer::load(&ct, reader, device, &cfg, idx))
+            .map(|idx| Layer::load(ct, reader, device, cfg, idx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             embed: TokenEmbedding::new(embd, cfg.embedding_length, device)?,
@@ -539,7 +540,7 @@ impl ModelWeights {
             layers,
             norm,
             output,
-            rope: Rope::new(&cfg, device)?,
+            rope: Rope::new(cfg, device)?,
         })
     }
 

@@ -4,8 +4,8 @@
 //! What differs, and why: every projection holds two forms of its weight and picks one per
 //! call. Prefill (many rows at once) is compute-bound, so it runs as a dense f32 matmul through
 //! candle's gemm; decode (one row) is memory-bound, so it runs on the Q8_0 quantized weight,
-//! which reads 4x fewer bytes. Qwen2's attention biases and NEOX RoPE are options of the one
-//! file, since the two architectures differ in nothing else that these checkpoints use.
+//! which reads 4x fewer bytes. Qwen2's attention biases and NEOX RoPE are switches of the shared
+//! [`Config`], since the two architectures differ in nothing else that these checkpoints use.
 
 use std::collections::HashMap;
 
@@ -13,6 +13,8 @@ use candle_core::quantized::{gguf_file, QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor, D};
 use candle_nn::Embedding;
 use candle_transformers::quantized_nn::RmsNorm;
+
+use super::Config;
 
 /// Rows at or above which a projection uses its dense weight.
 const DENSE_MIN_ROWS: usize = 8;
@@ -101,78 +103,34 @@ pub struct ModelWeights {
     masks: HashMap<(usize, usize), Tensor>,
 }
 
-struct Hparams {
-    n_head: usize,
-    n_kv_head: usize,
-    n_layer: usize,
-    n_embd: usize,
-    rope_dim: usize,
-    rope_base: f32,
-    eps: f64,
-    max_seq: usize,
-}
-
-impl Hparams {
-    fn read(ct: &gguf_file::Content, arch: &str, max_seq: usize) -> Result<Self> {
-        let get = |k: &str| {
-            let key = format!("{arch}.{k}");
-            ct.metadata
-                .get(&key)
-                .ok_or_else(|| candle_core::Error::Msg(format!("GGUF metadata has no {key}")))
-        };
-        let n_head = get("attention.head_count")?.to_u32()? as usize;
-        let n_embd = get("embedding_length")?.to_u32()? as usize;
-        Ok(Self {
-            n_head,
-            n_kv_head: get("attention.head_count_kv")?.to_u32()? as usize,
-            n_layer: get("block_count")?.to_u32()? as usize,
-            n_embd,
-            rope_dim: get("rope.dimension_count")
-                .and_then(|v| v.to_u32())
-                .map_or(n_embd / n_head, |v| v as usize),
-            rope_base: get("rope.freq_base")
-                .and_then(|v| v.to_f32())
-                .unwrap_or(10_000.0),
-            eps: get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
-            max_seq,
-        })
-    }
-}
-
-fn rope_tables(h: &Hparams, device: &Device) -> Result<(Tensor, Tensor)> {
-    let theta: Vec<f32> = (0..h.rope_dim)
-        .step_by(2)
-        .map(|i| 1f32 / h.rope_base.powf(i as f32 / h.rope_dim as f32))
-        .collect();
+/// cos and sin of position × frequency, `(max_seq, rope_dim / 2)`.
+fn rope_tables(cfg: &Config, max_seq: usize, device: &Device) -> Result<(Tensor, Tensor)> {
+    let theta = cfg.rope_freqs();
     let theta = Tensor::new(theta.as_slice(), device)?;
-    let idx = Tensor::arange(0, h.max_seq as u32, device)?
+    let idx = Tensor::arange(0, max_seq as u32, device)?
         .to_dtype(DType::F32)?
-        .reshape((h.max_seq, 1))?
+        .reshape((max_seq, 1))?
         .matmul(&theta.reshape((1, theta.elem_count()))?)?;
     Ok((idx.cos()?, idx.sin()?))
 }
 
 impl ModelWeights {
-    pub fn from_gguf<R: std::io::Seek + std::io::Read>(
-        ct: gguf_file::Content,
+    /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto
+    /// `device`, holding the weights as `phases` says; RoPE tables for `max_seq` positions.
+    pub fn load<R: std::io::Seek + std::io::Read>(
+        cfg: &Config,
+        ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
         phases: Phases,
         max_seq: usize,
     ) -> Result<Self> {
-        let arch = ct
-            .metadata
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let h = Hparams::read(&ct, &arch, max_seq)?;
-        let neox = arch == "qwen2";
-        let (cos, sin) = rope_tables(&h, device)?;
+        let eps = f64::from(cfg.eps);
+        let (cos, sin) = rope_tables(cfg, max_seq, device)?;
         let mut tensor = |name: &str| ct.tensor(reader, name, device);
         let embd_q = tensor("token_embd.weight")?;
-        let embeddings = Embedding::new(embd_q.dequantize(device)?, h.n_embd);
-        let norm = RmsNorm::from_qtensor(tensor("output_norm.weight")?, h.eps)?;
+        let embeddings = Embedding::new(embd_q.dequantize(device)?, cfg.n_embd);
+        let norm = RmsNorm::from_qtensor(tensor("output_norm.weight")?, eps)?;
         let output_q = match tensor("output.weight") {
             Ok(t) => t,
             Err(_) => embd_q,
@@ -184,8 +142,8 @@ impl ModelWeights {
             _ => Phases::QuantizedOnly,
         };
         let output = Linear::new(output_q, None, output_phases, device)?;
-        let mut layers = Vec::with_capacity(h.n_layer);
-        for i in 0..h.n_layer {
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
             let p = format!("blk.{i}");
             let mut lin = |name: &str, bias: bool| -> Result<Linear> {
                 let w = tensor(&format!("{p}.{name}.weight"))?;
@@ -196,17 +154,15 @@ impl ModelWeights {
                 };
                 Linear::new(w, b, phases, device)
             };
-            let biased = arch == "qwen2";
-            let wq = lin("attn_q", biased)?;
-            let wk = lin("attn_k", biased)?;
-            let wv = lin("attn_v", biased)?;
+            let wq = lin("attn_q", cfg.qkv_bias)?;
+            let wk = lin("attn_k", cfg.qkv_bias)?;
+            let wv = lin("attn_v", cfg.qkv_bias)?;
             let wo = lin("attn_output", false)?;
             let w_gate = lin("ffn_gate", false)?;
             let w_up = lin("ffn_up", false)?;
             let w_down = lin("ffn_down", false)?;
-            let attn_norm =
-                RmsNorm::from_qtensor(tensor(&format!("{p}.attn_norm.weight"))?, h.eps)?;
-            let ffn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.ffn_norm.weight"))?, h.eps)?;
+            let attn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.attn_norm.weight"))?, eps)?;
+            let ffn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.ffn_norm.weight"))?, eps)?;
             layers.push(Layer {
                 wq,
                 wk,
@@ -217,9 +173,9 @@ impl ModelWeights {
                 w_down,
                 attn_norm,
                 ffn_norm,
-                n_head: h.n_head,
-                n_kv_head: h.n_kv_head,
-                head_dim: h.n_embd / h.n_head,
+                n_head: cfg.n_head,
+                n_kv_head: cfg.n_kv_head,
+                head_dim: cfg.head_dim,
                 kv_cache: None,
             });
         }
@@ -230,7 +186,7 @@ impl ModelWeights {
             output,
             cos,
             sin,
-            neox,
+            neox: cfg.neox,
             masks: HashMap::new(),
         })
     }

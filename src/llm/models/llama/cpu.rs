@@ -1,13 +1,14 @@
 //! The llama family (llama, qwen2) on brief's own CPU kernels (`crate::kernels`), without
 //! candle tensors in the loop.
 //!
-//! Why a second implementation beside `llama`: a decode step of a small model is a few hundred
+//! Why a second backend beside [`super::candle`]: a decode step of a small model is a few hundred
 //! tiny operations, and per-operation overhead (allocation, dispatch, waking a thread pool)
 //! costs as much as the arithmetic. Here a step is one pass over preallocated buffers, every
 //! product runs on the file's own quantized blocks (memory-mapped, never copied), and the
 //! thread team is handed work by spinning rather than by waking. Prefill (many rows at once)
 //! is compute-bound, so with `dense` weights it multiplies by f32 copies through `gemm` instead.
-//! `llama` (candle's way) stays as the reference these results are tested against.
+//! Both run on the one [`Config`]; the candle backend stays as the reference these results are
+//! tested against.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,13 +17,13 @@ use candle_core::quantized::{gguf_file, GgmlDType};
 
 use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
 
+use super::Config;
+
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("GGUF metadata has no {0}")]
-    Metadata(String),
     #[error("tensor {0} is missing")]
     Missing(String),
     #[error("tensor {name}: {source}")]
@@ -38,23 +39,6 @@ pub enum LoadError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-#[derive(Debug, Clone)]
-struct Config {
-    n_embd: usize,
-    n_head: usize,
-    n_kv_head: usize,
-    head_dim: usize,
-    eps: f32,
-    neox: bool,
-    max_seq: usize,
-}
-
-impl Config {
-    fn kv_dim(&self) -> usize {
-        self.n_kv_head * self.head_dim
-    }
 }
 
 struct Linear {
@@ -114,6 +98,8 @@ struct Scratch {
 
 pub struct ModelWeights {
     cfg: Config,
+    /// Positions the RoPE tables cover: the most a sequence may hold.
+    max_seq: usize,
     embeddings: QMatrix,
     output: QMatrix,
     norm: Vec<f32>,
@@ -229,9 +215,11 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 impl ModelWeights {
-    /// Maps `path` (the GGUF `ct` was read from) and builds the model on it. `dense` keeps f32
-    /// copies of the layer matrices for prefill: faster prompts for 4 bytes per parameter.
+    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it, for
+    /// `max_seq` positions. `dense` keeps f32 copies of the layer matrices for prefill: faster
+    /// prompts for 4 bytes per parameter.
     pub fn load(
+        cfg: &Config,
         ct: &gguf_file::Content,
         path: &Path,
         dense: bool,
@@ -243,50 +231,9 @@ impl ModelWeights {
         // the weights into huge-page anonymous memory instead was measured: no faster.)
         let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
         let t = Tensors { ct, map };
-        let md = &ct.metadata;
-        let arch = md
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let get = |k: &str| {
-            let key = format!("{arch}.{k}");
-            md.get(&key).ok_or(LoadError::Metadata(key))
-        };
-        let num = |k: &str| -> Result<usize, LoadError> {
-            get(k)?
-                .to_u32()
-                .map(|v| v as usize)
-                .map_err(|_| LoadError::Metadata(format!("{arch}.{k} (a number)")))
-        };
-        let n_embd = num("embedding_length")?;
-        let n_head = num("attention.head_count")?;
-        let n_kv_head = num("attention.head_count_kv")?;
-        let n_layer = num("block_count")?;
-        let head_dim = n_embd / n_head;
-        let rope_dim = num("rope.dimension_count").unwrap_or(head_dim);
-        let rope_base = get("rope.freq_base")
-            .ok()
-            .and_then(|v| v.to_f32().ok())
-            .unwrap_or(10_000.0);
-        let eps = get("attention.layer_norm_rms_epsilon")?
-            .to_f32()
-            .map_err(|_| LoadError::Metadata("layer_norm_rms_epsilon".into()))?;
-        let cfg = Config {
-            n_embd,
-            n_head,
-            n_kv_head,
-            head_dim,
-            eps,
-            neox: arch == "qwen2",
-            max_seq,
-        };
-        // The same arithmetic as `llama::rope_tables`, so both paths rotate identically.
-        let rope_half = rope_dim / 2;
-        let theta: Vec<f32> = (0..rope_dim)
-            .step_by(2)
-            .map(|i| 1f32 / rope_base.powf(i as f32 / rope_dim as f32))
-            .collect();
+        // The same frequencies as the candle backend's tables, so both paths rotate identically.
+        let theta = cfg.rope_freqs();
+        let rope_half = theta.len();
         let mut cos = Vec::with_capacity(max_seq * rope_half);
         let mut sin = Vec::with_capacity(max_seq * rope_half);
         for p in 0..max_seq {
@@ -302,9 +249,9 @@ impl ModelWeights {
         } else {
             embeddings.clone()
         };
-        let biased = arch == "qwen2";
-        let mut layers = Vec::with_capacity(n_layer);
-        for i in 0..n_layer {
+        let (biased, n_embd) = (cfg.qkv_bias, cfg.n_embd);
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
             let p = format!("blk.{i}");
             layers.push(Layer {
                 wq: t.linear(&format!("{p}.attn_q"), biased, dense)?,
@@ -320,7 +267,8 @@ impl ModelWeights {
         }
         Ok(Self {
             norm: t.vector("output_norm.weight", n_embd)?,
-            cfg,
+            cfg: cfg.clone(),
+            max_seq,
             embeddings,
             output,
             layers,
@@ -407,11 +355,11 @@ impl ModelWeights {
     ) -> Result<Vec<Vec<f32>>, String> {
         let cfg = self.cfg.clone();
         let n = tokens.len();
-        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= cfg.max_seq) {
+        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= self.max_seq) {
             return Err(format!(
                 "{} positions exceed the context of {}",
                 p + 1,
-                cfg.max_seq
+                self.max_seq
             ));
         }
         let vocab = self.embeddings.rows;
