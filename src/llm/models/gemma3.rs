@@ -35,6 +35,9 @@ use candle_core::{bail, DType, Device, IndexOp, Module, Result, Tensor};
 use candle_transformers::quantized_nn::RmsNorm;
 use candle_transformers::utils::repeat_kv;
 
+use crate::llm::model::ModelError;
+use crate::llm::models::{last_logits, Decoder};
+
 /// RoPE positions computed at load time; longer contexts grow the tables on demand.
 const INITIAL_ROPE_POSITIONS: usize = 8192;
 /// Gemma 3 alternates five sliding-window layers with one global layer.
@@ -511,6 +514,7 @@ pub struct ModelWeights {
     norm: RmsNorm,
     output: QMatMul,
     rope: Rope,
+    device: Device,
 }
 
 impl ModelWeights {
@@ -541,6 +545,7 @@ impl ModelWeights {
             norm,
             output,
             rope: Rope::new(cfg, device)?,
+            device: device.clone(),
         })
     }
 
@@ -571,6 +576,18 @@ impl ModelWeights {
         for layer in self.layers.iter_mut() {
             layer.attn.cache = None;
         }
+    }
+}
+
+impl Decoder for ModelWeights {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> std::result::Result<Vec<f32>, ModelError> {
+        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        // The tensor-level `forward` above (inherent methods come first).
+        last_logits(&ModelWeights::forward(self, &input, pos)?)
+    }
+
+    fn reset(&mut self) {
+        self.clear_kv_cache();
     }
 }
 

@@ -15,13 +15,15 @@ use candle_nn::Embedding;
 use candle_transformers::quantized_nn::RmsNorm;
 
 use super::Config;
+use crate::llm::model::{ModelError, WeightFormat};
+use crate::llm::models::{last_logits, Decoder, MAX_CONTEXT};
 
 /// Rows at or above which a projection uses its dense weight.
 const DENSE_MIN_ROWS: usize = 8;
 
 /// How the weights are held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phases {
+enum Phases {
     /// Dense f32 for prefill, quantized for decode (fastest on CPU, more memory).
     DenseAndQuantized,
     /// Only the quantized weights.
@@ -29,6 +31,20 @@ pub enum Phases {
     /// Only dense f32 copies, every row count: dequantize-then-multiply in plain f32, slow but
     /// free of activation rounding. The reference that faster paths are tested against.
     DenseOnly,
+}
+
+impl Phases {
+    /// `exact` is dense only; `q8` and `as-file` quantized only; the others (`candle`, and
+    /// `fast` or `lean` where our kernels do not run) both.
+    fn of(format: WeightFormat) -> Self {
+        match format {
+            WeightFormat::Fast | WeightFormat::Lean | WeightFormat::Candle => {
+                Phases::DenseAndQuantized
+            }
+            WeightFormat::Exact => Phases::DenseOnly,
+            WeightFormat::Q8 | WeightFormat::AsFile => Phases::QuantizedOnly,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +117,7 @@ pub struct ModelWeights {
     sin: Tensor,
     neox: bool,
     masks: HashMap<(usize, usize), Tensor>,
+    device: Device,
 }
 
 /// cos and sin of position × frequency, `(max_seq, rope_dim / 2)`.
@@ -116,17 +133,18 @@ fn rope_tables(cfg: &Config, max_seq: usize, device: &Device) -> Result<(Tensor,
 
 impl ModelWeights {
     /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto
-    /// `device`, holding the weights as `phases` says; RoPE tables for `max_seq` positions.
+    /// `device`, holding the weights as `format` asks (dense f32 for `exact`, quantized for
+    /// `q8` and `as-file`, both otherwise).
     pub fn load<R: std::io::Seek + std::io::Read>(
         cfg: &Config,
         ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
-        phases: Phases,
-        max_seq: usize,
+        format: WeightFormat,
     ) -> Result<Self> {
+        let phases = Phases::of(format);
         let eps = f64::from(cfg.eps);
-        let (cos, sin) = rope_tables(cfg, max_seq, device)?;
+        let (cos, sin) = rope_tables(cfg, MAX_CONTEXT, device)?;
         let mut tensor = |name: &str| ct.tensor(reader, name, device);
         let embd_q = tensor("token_embd.weight")?;
         let embeddings = Embedding::new(embd_q.dequantize(device)?, cfg.n_embd);
@@ -188,6 +206,7 @@ impl ModelWeights {
             sin,
             neox: cfg.neox,
             masks: HashMap::new(),
+            device: device.clone(),
         })
     }
 
@@ -219,7 +238,8 @@ impl ModelWeights {
         Ok(m)
     }
 
-    /// Logits of the last position, shape (batch, vocab).
+    /// Logits of the last position of `x` (token ids, shape (batch, seq)) placed at
+    /// `index_pos`, shape (batch, vocab).
     pub fn forward(&mut self, x: &Tensor, index_pos: usize) -> Result<Tensor> {
         let (_b, seq_len) = x.dims2()?;
         let mask = if seq_len == 1 {
@@ -243,6 +263,18 @@ impl ModelWeights {
         }
         let h = self.norm.forward(&h.i((.., seq_len - 1.., ..))?)?;
         self.output.forward(&h)?.squeeze(1)
+    }
+}
+
+impl Decoder for ModelWeights {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> std::result::Result<Vec<f32>, ModelError> {
+        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        // The tensor-level `forward` above (inherent methods come first).
+        last_logits(&ModelWeights::forward(self, &input, pos)?)
+    }
+
+    fn reset(&mut self) {
+        self.clear_kv_cache();
     }
 }
 

@@ -18,6 +18,8 @@ use candle_core::quantized::{gguf_file, GgmlDType};
 use crate::kernels::{self, Bytes, Input, MatMul, Pool, QMatrix, QType, SendPtr};
 
 use super::Config;
+use crate::llm::model::{ModelError, WeightFormat};
+use crate::llm::models::{Decoder, MAX_CONTEXT};
 
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
@@ -215,16 +217,17 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 impl ModelWeights {
-    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it, for
-    /// `max_seq` positions. `dense` keeps f32 copies of the layer matrices for prefill: faster
-    /// prompts for 4 bytes per parameter.
+    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it. `format`
+    /// `fast` keeps f32 copies of the layer matrices for prefill (faster prompts for 4 bytes
+    /// per parameter); `lean` multiplies on the file's blocks alone.
     pub fn load(
         cfg: &Config,
         ct: &gguf_file::Content,
         path: &Path,
-        dense: bool,
-        max_seq: usize,
+        format: WeightFormat,
     ) -> Result<Self, LoadError> {
+        let dense = format == WeightFormat::Fast;
+        let max_seq = MAX_CONTEXT;
         let file = std::fs::File::open(path)?;
         // SAFETY: the file is a model the user gave us to read; if another process truncates
         // it while we run, we may fault, as every memory-mapping inference engine may. (Copying
@@ -279,40 +282,43 @@ impl ModelWeights {
             scratch: Scratch::default(),
         })
     }
+}
 
-    pub fn clear_kv_cache(&mut self) {
-        self.caches.clear();
-    }
-
-    /// Logits of the last of `tokens`, placed at `pos` of sequence 0 (earlier positions come
-    /// from its cache; a `pos` before the cache's end rewinds it).
-    pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, String> {
+/// Every sequence has its own KV cache, and a `pos` before the end of a sequence's cache
+/// rewinds it.
+impl Decoder for ModelWeights {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
         self.forward_seq(0, tokens, pos)
     }
 
-    /// As `forward`, for sequence `seq` of several held at once.
-    pub fn forward_seq(
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn forward_seq(
         &mut self,
         seq: usize,
         tokens: &[u32],
         pos: usize,
-    ) -> Result<Vec<f32>, String> {
+    ) -> Result<Vec<f32>, ModelError> {
         if tokens.is_empty() {
-            return Err("forward pass over no tokens".into());
+            return Err(ModelError::inference("forward pass over no tokens"));
         }
         if self.caches.len() <= seq {
             self.caches.resize_with(seq + 1, Cache::default);
         }
         let have = self.caches[seq].len;
         if pos > have {
-            return Err(format!(
+            return Err(ModelError::inference(format!(
                 "position {pos} is past the {have} cached positions"
-            ));
+            )));
         }
         let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
         self.caches[seq].truncate(layers, pos, kv);
         let rows: Vec<(usize, usize)> = (0..tokens.len()).map(|i| (seq, pos + i)).collect();
-        let mut logits = self.run(&rows, tokens, tokens.len() - 1, true)?;
+        let mut logits = self
+            .run(&rows, tokens, tokens.len() - 1, true)
+            .map_err(ModelError::inference)?;
         Ok(logits.pop().unwrap_or_default())
     }
 
@@ -320,7 +326,7 @@ impl ModelWeights {
     /// token going at the end of its sequence's cache. Every weight is read once for the whole
     /// batch, which is what a memory-bound decode step is short of; each row's arithmetic is
     /// exactly that of a step on its own, so the logits (one vector per step) are the same.
-    pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, String> {
+    fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
         if steps.is_empty() {
             return Ok(Vec::new());
         }
@@ -328,7 +334,9 @@ impl ModelWeights {
         let mut rows = Vec::with_capacity(steps.len());
         for (i, &(seq, _)) in steps.iter().enumerate() {
             if steps[..i].iter().any(|&(s, _)| s == seq) {
-                return Err(format!("sequence {seq} appears twice in one batch"));
+                return Err(ModelError::inference(format!(
+                    "sequence {seq} appears twice in one batch"
+                )));
             }
             if self.caches.len() <= seq {
                 self.caches.resize_with(seq + 1, Cache::default);
@@ -339,8 +347,15 @@ impl ModelWeights {
         }
         let tokens: Vec<u32> = steps.iter().map(|s| s.1).collect();
         self.run(&rows, &tokens, 0, false)
+            .map_err(ModelError::inference)
     }
 
+    fn reset(&mut self) {
+        self.caches.clear();
+    }
+}
+
+impl ModelWeights {
     /// The forward pass over `tokens`, row i at (sequence, position) `rows[i]`, each row's
     /// cache already holding exactly the positions before it (or before the first row of its
     /// sequence in this call). Returns the logits of rows `first_logits..`. A `prompt` may
