@@ -222,7 +222,7 @@ pub struct Document {
 }
 
 /// [`Document`]'s JSON shape.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct DocumentWire {
     schema_version: u32,
     sources: Vec<Source>,
@@ -267,11 +267,30 @@ impl Serialize for Document {
     }
 }
 
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = DocumentWire::deserialize(d)?;
+        Ok(Document {
+            briefing: Briefing {
+                headline: w.briefing.headline,
+                sources: w.sources,
+                points: w.briefing.points,
+                dropped: w.briefing.dropped,
+                disagreements: w.briefing.disagreements,
+                stats: w.briefing.stats,
+            },
+            skipped: w.skipped,
+            rejected: w.rejected,
+            run: w.run,
+        })
+    }
+}
+
 /// What made a briefing: the model, the prompts, the parameters, tokens and time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
     pub version: String,
-    pub model: crate::pipeline::ModelInfo,
+    pub model: crate::llm::registry::ModelInfo,
     pub prompts: PromptsRecord,
     pub params: Params,
     pub tokens: Usage,
@@ -303,4 +322,82 @@ pub struct Timings {
     pub total_secs: f64,
     pub prefill_tok_per_s: f64,
     pub decode_tok_per_s: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::generate::GenParams;
+
+    fn document() -> Document {
+        let source = Source {
+            id: ArticleId(1),
+            path: "a.txt".into(),
+            title: Some("A".into()),
+            summary: "It rained.".into(),
+            chunks: 1,
+            content_hash: "h".into(),
+            url: None,
+            published: None,
+            teaser: false,
+            new: false,
+        };
+        Document {
+            briefing: Briefing {
+                headline: "Rain".into(),
+                sources: vec![source],
+                points: vec![Point {
+                    sources: vec![ArticleId(1)],
+                    ..Point::unchecked("It rained on Monday.".into())
+                }],
+                ..Briefing::default()
+            },
+            skipped: vec![],
+            rejected: vec![Rejected {
+                path: "b.bin".into(),
+                reason: "b.bin: binary".into(),
+            }],
+            run: RunRecord {
+                version: "0".into(),
+                model: crate::llm::registry::ModelInfo {
+                    name: "m".into(),
+                    path: "m.gguf".into(),
+                    sha256: "0".repeat(64),
+                    architecture: "llama".into(),
+                    role: crate::llm::manifest::Role::Chat,
+                    weights: crate::llm::model::WeightFormat::Fast,
+                    device: crate::llm::model::DeviceChoice::Cpu,
+                    load_secs: 0.5,
+                },
+                prompts: PromptsRecord {
+                    origin: "built in".into(),
+                    hashes: Default::default(),
+                },
+                params: Params {
+                    summary: GenParams::default(),
+                    briefing: GenParams::default(),
+                    points: 6,
+                    words: None,
+                    mode: crate::attribute::Mode::Extractive,
+                    style: crate::summarize::Style::Briefing,
+                },
+                tokens: Usage::default(),
+                timings: Timings::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_document_keeps_its_json_shape_and_reads_back() {
+        let json = serde_json::to_value(document()).unwrap();
+        assert_eq!(json["schema_version"], SCHEMA_VERSION);
+        assert_eq!(json["sources"][0]["summary"], "It rained.");
+        assert_eq!(json["briefing"]["points"][0]["sources"][0], "S1");
+        assert!(json["briefing"].get("sources").is_none());
+        // Working state of attribute and unset marks stay out of the JSON.
+        let point = &json["briefing"]["points"][0];
+        assert!(point.get("position").is_none() && point.get("new").is_none());
+        let back: Document = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    }
 }

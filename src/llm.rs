@@ -1,6 +1,7 @@
-//! The model layer: which models exist and how they are fetched, GGUF loading into one
-//! architecture per file, tokenizers and chat templates, our prompt templates, generation, and
-//! the sentence embedder the evidence checks use.
+//! The model layer: which models exist (`manifest`), how they are fetched (`fetch`) and which
+//! one a run uses (`registry`); GGUF loading (`model`) into one architecture per module with a
+//! backend per file (`models`); tokenizers and chat templates, our prompt templates, generation,
+//! and the sentence embedder the evidence checks use.
 
 pub mod chat_template;
 pub mod embed;
@@ -10,4 +11,5 @@ pub mod manifest;
 pub mod model;
 pub mod models;
 pub mod prompts;
+pub mod registry;
 pub mod tokenizer;

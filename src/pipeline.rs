@@ -2,7 +2,7 @@
 //! loaded model and a summary cache. Each stage lives in its own module; this one only runs
 //! them in order and keeps the run's record.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -12,44 +12,12 @@ use crate::attribute::{self, Mode};
 use crate::briefing::{Briefing, Document, Params, PromptsRecord, RunRecord, Source, Timings};
 use crate::consolidate;
 use crate::disagree;
-use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, IngestOptions, Ingested};
-use crate::llm::embed::Embedder;
-use crate::llm::fetch::{self, FetchError, FileState};
 use crate::llm::generate::{GenParams, Usage};
-use crate::llm::manifest::{self, Manifest, Role};
-use crate::llm::model::{self, DeviceChoice, Model, WeightFormat};
+use crate::llm::model::{DeviceChoice, WeightFormat};
 use crate::llm::prompts::Prompts;
+use crate::llm::registry::{self, LoadedModel, ModelSpec};
 use crate::summarize::{self, ArticleSummary, Style};
-
-/// Problems with what the user asked for, as opposed to failures while doing it.
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("{0}: no such model file")]
-    NoModelFile(String),
-    #[error("model `{0}` is an embedding model and cannot write summaries")]
-    NotGenerative(String),
-    #[error("{0}; `brief models fetch {1} --force` replaces it")]
-    CorruptModel(String, String),
-}
-
-/// Which model to run: a manifest name or a path to a GGUF file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub enum ModelSpec {
-    Named(String),
-    Path(PathBuf),
-}
-
-impl ModelSpec {
-    pub fn parse(s: &str) -> Self {
-        let p = Path::new(s);
-        if s.ends_with(".gguf") || p.is_file() {
-            ModelSpec::Path(p.to_path_buf())
-        } else {
-            ModelSpec::Named(s.to_string())
-        }
-    }
-}
 
 /// Everything a run depends on.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -87,98 +55,15 @@ pub trait Progress {
 
 impl Progress for () {}
 
-/// A model ready to run, and what identifies it in the run record.
-pub struct LoadedModel {
-    pub model: Model,
-    pub info: ModelInfo,
-    /// Sentence embeddings, for evidence.
-    pub embedder: Embedder,
-    pub splitter: Splitter,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelInfo {
-    pub name: String,
-    pub path: String,
-    pub sha256: String,
-    pub architecture: String,
-    pub role: Role,
-    pub weights: WeightFormat,
-    pub device: DeviceChoice,
-    pub load_secs: f64,
-}
-
-/// Resolves the model to a local file, fetching a named model when it is missing. A present
-/// file whose checksum is wrong is an error, not silently replaced.
-pub fn resolve_model(
-    spec: &ModelSpec,
-    models_dir: &Path,
-    offline: bool,
-) -> anyhow::Result<(PathBuf, String, String, Option<Role>)> {
-    match spec {
-        ModelSpec::Path(p) => {
-            if !p.is_file() {
-                return Err(InputError::NoModelFile(p.display().to_string()).into());
-            }
-            let sha = fetch::sha256_file(p)?;
-            let name = p
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Ok((p.clone(), name, sha, None))
-        }
-        ModelSpec::Named(name) => {
-            let m: Manifest = manifest::find(models_dir, name)?;
-            if m.role == Role::Embedding {
-                return Err(InputError::NotGenerative(name.clone()).into());
-            }
-            let file = m.main_file();
-            let path = m.dir(models_dir).join(&file.name);
-            match fetch::file_state(&path, file) {
-                FileState::Verified => {}
-                FileState::Present => fetch::verify(&path, file).map_err(|e| match e {
-                    FetchError::Checksum { .. } | FetchError::Size { .. } => {
-                        anyhow::Error::from(InputError::CorruptModel(e.to_string(), name.clone()))
-                    }
-                    other => other.into(),
-                })?,
-                FileState::Missing => {
-                    tracing::info!(model = %name, "model not present; fetching it");
-                    fetch::ensure(&m, models_dir, offline)?;
-                }
-            }
-            Ok((path, m.name.clone(), file.sha256.clone(), Some(m.role)))
-        }
-    }
-}
-
+/// The model and embedder a run of `cfg` needs, fetched if missing.
 pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
-    let embedder = Embedder::load_default(&cfg.models_dir, cfg.offline)?;
-    load_model_with(cfg, embedder)
-}
-
-/// [`load_model`] for a caller that already holds the embedding model.
-pub fn load_model_with(cfg: &RunConfig, embedder: Embedder) -> anyhow::Result<LoadedModel> {
-    let (path, name, sha256, role) = resolve_model(&cfg.model, &cfg.models_dir, cfg.offline)?;
-    let device = model::device(cfg.device)?;
-    let start = Instant::now();
-    let model = Model::load(&path, role, &device, cfg.weights)?;
-    let info = ModelInfo {
-        name,
-        path: path.display().to_string(),
-        sha256,
-        architecture: model.architecture.clone(),
-        role: model.role,
-        weights: cfg.weights,
-        device: cfg.device,
-        load_secs: start.elapsed().as_secs_f64(),
-    };
-    Ok(LoadedModel {
-        model,
-        info,
-        embedder,
-        splitter: Splitter::news(),
-    })
+    registry::load_model(
+        &cfg.model,
+        &cfg.models_dir,
+        cfg.offline,
+        cfg.device,
+        cfg.weights,
+    )
 }
 
 /// Runs the whole pipeline over the configured inputs.

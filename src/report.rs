@@ -26,7 +26,8 @@ use crate::ingest::{self, Article, ArticleId};
 use crate::llm::embed::Embedder;
 use crate::llm::manifest;
 use crate::llm::prompts::Prompts;
-use crate::pipeline::{self, LoadedModel, Progress, RunConfig, SummaryCache};
+use crate::llm::registry::{self, LoadedModel};
+use crate::pipeline::{self, Progress, RunConfig, SummaryCache};
 use crate::report::store::{RunOutcome, RunStatus, Store, StoredSummary, SummaryKey};
 use crate::summarize::ArticleSummary;
 
@@ -307,7 +308,14 @@ impl Lazy<'_> {
                 None => Embedder::load_default(&self.cfg.models_dir, self.cfg.offline)?,
             };
             tracing::info!("loading {:?}", self.cfg.model);
-            self.loaded = Some(pipeline::load_model_with(self.cfg, e)?);
+            self.loaded = Some(registry::load_model_with(
+                &self.cfg.model,
+                &self.cfg.models_dir,
+                self.cfg.offline,
+                self.cfg.device,
+                self.cfg.weights,
+                e,
+            )?);
         }
         Ok(self.loaded.as_mut().expect("just loaded"))
     }
@@ -427,8 +435,8 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     for a in &articles {
         store.put_article(a)?;
     }
-    let (_, model_name, model_sha, _) =
-        pipeline::resolve_model(&run_cfg.model, &run_cfg.models_dir, run_cfg.offline)?;
+    let resolved = registry::resolve_model(&run_cfg.model, &run_cfg.models_dir, run_cfg.offline)?;
+    let (model_name, model_sha) = (resolved.name, resolved.sha256);
     let embedder_key = embedder_id(&run_cfg.models_dir)?;
     let mut models = Lazy {
         cfg: run_cfg,

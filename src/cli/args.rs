@@ -11,8 +11,9 @@ use brief::ingest::IngestOptions;
 use brief::llm::generate::GenParams;
 use brief::llm::manifest;
 use brief::llm::model::{DeviceChoice, WeightFormat};
+use brief::llm::registry::ModelSpec;
 use brief::measure::worker::{self, Kind, LogFlags};
-use brief::pipeline::{ModelSpec, RunConfig};
+use brief::pipeline::RunConfig;
 use brief::summarize::Style;
 
 use super::choice::choice;

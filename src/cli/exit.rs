@@ -42,7 +42,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<brief::ingest::sentences::SentenceError>()
             || c.is::<brief::llm::manifest::ManifestError>()
             || c.is::<brief::llm::prompts::PromptError>()
-            || c.is::<brief::pipeline::InputError>()
+            || c.is::<brief::llm::registry::ResolveError>()
             || matches!(
                 c.downcast_ref::<ModelError>(),
                 Some(

@@ -1,16 +1,19 @@
 //! Loading a GGUF checkpoint into one of the supported architectures, with its tokenizer and
-//! chat template, on the chosen device.
+//! chat template, on the chosen device and in the chosen weight format. Which backend runs it
+//! (`llm::models`) is decided once, at load; from then on a [`Model`] drives it as a
+//! [`Decoder`].
 
 use std::fs::File;
 use std::io::{BufReader, Cursor};
 use std::path::{Path, PathBuf};
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use tokenizers::Tokenizer;
 
 use crate::llm::manifest::Role;
-use crate::llm::models::{gemma3, llama, llama_cpu};
+use crate::llm::models::llama::{self, candle as llama_candle, cpu as llama_cpu};
+use crate::llm::models::{gemma3, Architecture, Decoder, MAX_CONTEXT};
 use crate::llm::tokenizer::{self, TokenizerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,19 +115,19 @@ impl WeightFormat {
     }
 }
 
-enum Weights {
-    /// llama and qwen2 through candle.
-    Llama(llama::ModelWeights),
-    /// llama and qwen2 on our own kernels.
-    LlamaCpu(Box<llama_cpu::ModelWeights>),
-    Gemma3(gemma3::ModelWeights),
+impl ModelError {
+    /// An inference failure the backend reports as text (our kernels' path).
+    pub(crate) fn inference(why: impl Into<String>) -> Self {
+        ModelError::Inference(candle_core::Error::Msg(why.into()))
+    }
 }
 
 /// A loaded checkpoint: weights, tokenizer and prompt format.
 pub struct Model {
-    weights: Weights,
+    /// The architecture's backend chosen for the device and weight format.
+    decoder: Box<dyn Decoder>,
     pub tokenizer: Tokenizer,
-    pub architecture: String,
+    pub architecture: Architecture,
     pub role: Role,
     /// `tokenizer.chat_template` from the GGUF, if any.
     pub chat_template: Option<String>,
@@ -137,10 +140,6 @@ pub struct Model {
     pub device: Device,
     pub path: PathBuf,
 }
-
-/// candle's quantized llama builds RoPE tables for 4096 positions; stay inside them for every
-/// architecture so that chunking decisions do not depend on the model.
-const MAX_CONTEXT: usize = 4096;
 
 /// End-of-turn markers of common chat formats, looked up in the vocabulary.
 const TURN_END_MARKERS: &[&str] = &["<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<|eot_id|>"];
@@ -164,15 +163,15 @@ impl Model {
         })?;
         check_tensor_extent(&ct, path)?;
         let md = &ct.metadata;
-        let architecture = md
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
         let tokenizer =
             tokenizer::from_gguf_metadata(md).map_err(|source| ModelError::Tokenizer {
                 path: shown.clone(),
                 source,
+            })?;
+        let architecture =
+            Architecture::from_gguf(&ct).map_err(|arch| ModelError::Architecture {
+                path: shown.clone(),
+                arch,
             })?;
         let chat_template = md
             .get("tokenizer.chat_template")
@@ -184,7 +183,7 @@ impl Model {
         let add_bos = md
             .get("tokenizer.ggml.add_bos_token")
             .and_then(|v| v.to_bool().ok())
-            .unwrap_or(architecture == "gemma3");
+            .unwrap_or(architecture == Architecture::Gemma3);
         let eos = md
             .get("tokenizer.ggml.eos_token_id")
             .and_then(|v| v.to_u32().ok());
@@ -196,9 +195,8 @@ impl Model {
                 }
             }
         }
-        let ctx_key = format!("{architecture}.context_length");
         let context_length = md
-            .get(&ctx_key)
+            .get(&architecture.key("context_length"))
             .and_then(|v| v.to_u32().ok())
             .map_or(MAX_CONTEXT, |c| (c as usize).min(MAX_CONTEXT));
         let bos_text = bos.and_then(|b| tokenizer.id_to_token(b));
@@ -207,9 +205,9 @@ impl Model {
         } else {
             Role::Base
         });
-        let weights = load_weights(ct, &mut reader, path, &architecture, device, format)?;
+        let decoder = load_decoder(ct, &mut reader, path, architecture, device, format)?;
         Ok(Self {
-            weights,
+            decoder,
             tokenizer,
             architecture,
             role,
@@ -226,23 +224,13 @@ impl Model {
     /// Runs the model over `tokens` placed at `pos` in the sequence and returns the logits of
     /// the last position.
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
-        let input = || Tensor::new(tokens, &self.device)?.unsqueeze(0);
-        let logits = match &mut self.weights {
-            Weights::LlamaCpu(m) => return m.forward(tokens, pos).map_err(inference),
-            Weights::Llama(m) => m.forward(&input()?, pos)?,
-            Weights::Gemma3(m) => m.forward(&input()?, pos)?,
-        };
-        let logits = logits
-            .squeeze(0)?
-            .to_dtype(candle_core::DType::F32)?
-            .to_vec1::<f32>()?;
-        Ok(logits)
+        self.decoder.forward(tokens, pos)
     }
 
     /// Whether `forward_seq` and `forward_batch` can hold several sequences at once (brief's
     /// own kernels); other paths hold one.
     pub fn batches(&self) -> bool {
-        matches!(self.weights, Weights::LlamaCpu(_))
+        self.decoder.batches()
     }
 
     /// As `forward`, for sequence `seq` of several held at once (only 0 where the model does
@@ -253,37 +241,19 @@ impl Model {
         tokens: &[u32],
         pos: usize,
     ) -> Result<Vec<f32>, ModelError> {
-        match &mut self.weights {
-            Weights::LlamaCpu(m) => m.forward_seq(seq, tokens, pos).map_err(inference),
-            _ if seq == 0 => self.forward(tokens, pos),
-            _ => Err(inference("this model holds one sequence at a time".into())),
-        }
+        self.decoder.forward_seq(seq, tokens, pos)
     }
 
     /// One decode step of several sequences together: (sequence, token) each, the token going
     /// at the end of that sequence. Logits per step, in order.
     pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
-        match &mut self.weights {
-            Weights::LlamaCpu(m) => m.forward_batch(steps).map_err(inference),
-            _ => Err(inference(
-                "this model decodes one sequence at a time".into(),
-            )),
-        }
+        self.decoder.forward_batch(steps)
     }
 
     /// Forgets the KV cache, so the next forward pass starts a new sequence at position 0.
     pub fn reset(&mut self) {
-        match &mut self.weights {
-            Weights::Llama(m) => m.clear_kv_cache(),
-            Weights::LlamaCpu(m) => m.clear_kv_cache(),
-            Weights::Gemma3(m) => m.clear_kv_cache(),
-        }
+        self.decoder.reset();
     }
-}
-
-/// An inference failure reported as text (our kernels' path), as a `ModelError`.
-fn inference(why: String) -> ModelError {
-    ModelError::Inference(candle_core::Error::Msg(why))
 }
 
 fn first_line(s: &str) -> String {
@@ -318,73 +288,73 @@ fn check_tensor_extent(ct: &gguf_file::Content, path: &Path) -> Result<(), Model
     Ok(())
 }
 
-fn load_weights<R: std::io::Read + std::io::Seek>(
+/// The architecture's config, read from the metadata once and handed to its backend.
+enum Config {
+    Llama(llama::Config),
+    Gemma3(gemma3::Config),
+}
+
+/// Reads the architecture's config and builds the backend for the device and format: our
+/// kernels for llama and qwen2 in `fast` and `lean` on CPU, else candle, on the file's own
+/// tensors (`as-file`, `exact`) or on a copy re-quantized to Q8_0 (the other formats).
+fn load_decoder<R: std::io::Read + std::io::Seek>(
     ct: gguf_file::Content,
     reader: &mut R,
     path: &Path,
-    arch: &str,
+    arch: Architecture,
     device: &Device,
     format: WeightFormat,
-) -> Result<Weights, ModelError> {
+) -> Result<Box<dyn Decoder>, ModelError> {
     let shown = &path.display().to_string();
-    if !matches!(arch, "llama" | "qwen2" | "gemma3") {
-        return Err(ModelError::Architecture {
-            path: shown.to_string(),
-            arch: arch.to_string(),
-        });
-    }
     let werr = |e: candle_core::Error| ModelError::Weights {
         path: shown.to_string(),
         why: first_line(&e.to_string()),
     };
-    let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean)
-        && device.is_cpu()
-        && matches!(arch, "llama" | "qwen2");
-    if own_kernels {
-        let dense = format == WeightFormat::Fast;
-        return llama_cpu::ModelWeights::load(&ct, path, dense, MAX_CONTEXT)
-            .map(|m| Weights::LlamaCpu(Box::new(m)))
-            .map_err(|e| ModelError::Weights {
+    let cfg = match arch {
+        Architecture::Llama | Architecture::Qwen2 => Config::Llama(
+            llama::Config::from_gguf(&ct, arch).map_err(|e| ModelError::Weights {
                 path: shown.to_string(),
                 why: e.to_string(),
-            });
-    }
-    let phases = match format {
-        WeightFormat::Fast | WeightFormat::Lean | WeightFormat::Candle => {
-            llama::Phases::DenseAndQuantized
-        }
-        WeightFormat::Exact => llama::Phases::DenseOnly,
-        _ => llama::Phases::QuantizedOnly,
+            })?,
+        ),
+        Architecture::Gemma3 => Config::Gemma3(gemma3::Config::from_gguf(&ct).map_err(werr)?),
     };
+    let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean) && device.is_cpu();
+    if let (Config::Llama(cfg), true) = (&cfg, own_kernels) {
+        let m = llama_cpu::ModelWeights::load(cfg, &ct, path, format).map_err(|e| {
+            ModelError::Weights {
+                path: shown.to_string(),
+                why: e.to_string(),
+            }
+        })?;
+        return Ok(Box::new(m));
+    }
     match format {
         WeightFormat::AsFile | WeightFormat::Exact => {
-            build(arch, ct, reader, device, phases).map_err(werr)
+            candle_decoder(&cfg, &ct, reader, device, format).map_err(werr)
         }
         _ => {
             let bytes = requantize(&ct, reader, device).map_err(werr)?;
             let mut cursor = Cursor::new(bytes);
             let ct = gguf_file::Content::read(&mut cursor).map_err(werr)?;
-            build(arch, ct, &mut cursor, device, phases).map_err(werr)
+            candle_decoder(&cfg, &ct, &mut cursor, device, format).map_err(werr)
         }
     }
 }
 
-fn build<R: std::io::Read + std::io::Seek>(
-    arch: &str,
-    ct: gguf_file::Content,
+/// The candle backend of `cfg`'s architecture, its tensors read from `ct` through `reader`.
+fn candle_decoder<R: std::io::Read + std::io::Seek>(
+    cfg: &Config,
+    ct: &gguf_file::Content,
     reader: &mut R,
     device: &Device,
-    phases: llama::Phases,
-) -> candle_core::Result<Weights> {
-    Ok(match arch {
-        "llama" | "qwen2" => Weights::Llama(llama::ModelWeights::from_gguf(
-            ct,
-            reader,
-            device,
-            phases,
-            MAX_CONTEXT,
+    format: WeightFormat,
+) -> candle_core::Result<Box<dyn Decoder>> {
+    Ok(match cfg {
+        Config::Llama(cfg) => Box::new(llama_candle::ModelWeights::load(
+            cfg, ct, reader, device, format,
         )?),
-        _ => Weights::Gemma3(gemma3::ModelWeights::from_gguf(ct, reader, device)?),
+        Config::Gemma3(cfg) => Box::new(gemma3::ModelWeights::load(cfg, ct, reader, device)?),
     })
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::llm::generate;
 use crate::llm::model::Model;
+use crate::llm::registry::{self, ModelSpec};
 use crate::measure::machine::{self, Machine};
 use crate::measure::worker::{self, LogFlags};
 use crate::pipeline::{self, RunConfig};
@@ -241,11 +242,12 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 (w, None)
             }
             Some(python) => {
-                let (gguf, ..) = pipeline::resolve_model(
-                    &pipeline::ModelSpec::parse(spec),
+                let gguf = registry::resolve_model(
+                    &ModelSpec::parse(spec),
                     &opts.config.models_dir,
                     opts.config.offline,
-                )?;
+                )?
+                .path;
                 // Rounds alternate who goes first, so that drift in the machine's speed falls
                 // on both sides.
                 let mut ours: Option<WorkerResult> = None;
@@ -325,7 +327,13 @@ pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
     let mut identity = None;
     for i in 0..job.runs.max(1) {
         let t = Instant::now();
-        let mut loaded = pipeline::load_model(&cfg)?;
+        let mut loaded = registry::load_model(
+            &cfg.model,
+            &cfg.models_dir,
+            cfg.offline,
+            cfg.device,
+            cfg.weights,
+        )?;
         let load_secs = t.elapsed().as_secs_f64();
         let (prefill, decode) = prefill_and_decode(&mut loaded.model, &job.label)?;
         identity.get_or_insert_with(|| {

@@ -20,10 +20,11 @@ use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::manifest::{self, Role};
 use crate::llm::prompts::Prompts;
+use crate::llm::registry::{self, ModelSpec, ResolveError};
 use crate::measure::eval::{self, Output};
 use crate::measure::machine::{self, Machine};
 use crate::measure::worker::{self, LogFlags};
-use crate::pipeline::{self, InputError, ModelSpec, NoCache, Progress, RunConfig};
+use crate::pipeline::{self, NoCache, Progress, RunConfig};
 use crate::summarize::{ArticleSummary, Style};
 
 pub use baseline::Regression;
@@ -357,12 +358,12 @@ pub fn default_style_and_points(input: &Input) -> Result<(Style, usize), eval::E
 pub(crate) fn check_model(spec: &str, models_dir: &Path) -> anyhow::Result<()> {
     match ModelSpec::parse(spec) {
         ModelSpec::Path(p) if !p.is_file() => {
-            Err(InputError::NoModelFile(p.display().to_string()).into())
+            Err(ResolveError::NoModelFile(p.display().to_string()).into())
         }
         ModelSpec::Path(_) => Ok(()),
         ModelSpec::Named(name) => {
             if manifest::find(models_dir, &name)?.role == Role::Embedding {
-                return Err(InputError::NotGenerative(name).into());
+                return Err(ResolveError::NotGenerative(name).into());
             }
             Ok(())
         }
@@ -490,7 +491,13 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
     let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
     let progress = LogProgress(job.label.clone());
     let start = Instant::now();
-    let mut loaded = pipeline::load_model(&cfg)?;
+    let mut loaded = registry::load_model(
+        &cfg.model,
+        &cfg.models_dir,
+        cfg.offline,
+        cfg.device,
+        cfg.weights,
+    )?;
     let (outputs, usage, quality_rouge) = match &job.input {
         JobInput::Articles(articles) => {
             let ingested = Ingested {

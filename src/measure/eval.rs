@@ -15,8 +15,9 @@ use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId, Ingested};
 use crate::llm::generate::Usage;
 use crate::llm::prompts::Prompts;
+use crate::llm::registry::LoadedModel;
 use crate::measure::rouge::{self, CorpusScores};
-use crate::pipeline::{self, LoadedModel, NoCache, Progress, RunConfig};
+use crate::pipeline::{self, NoCache, Progress, RunConfig};
 use crate::summarize::{self, Style};
 
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::pipeline::{ModelSpec, RunConfig};
+use crate::llm::registry::ModelSpec;
+use crate::pipeline::RunConfig;
 
 /// The hidden subcommand a worker runs as; its one argument is the [`Kind`]'s name.
 pub const SUBCOMMAND: &str = "worker";

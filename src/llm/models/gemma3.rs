@@ -35,6 +35,9 @@ use candle_core::{bail, DType, Device, IndexOp, Module, Result, Tensor};
 use candle_transformers::quantized_nn::RmsNorm;
 use candle_transformers::utils::repeat_kv;
 
+use crate::llm::model::ModelError;
+use crate::llm::models::{last_logits, Decoder};
+
 /// RoPE positions computed at load time; longer contexts grow the tables on demand.
 const INITIAL_ROPE_POSITIONS: usize = 8192;
 /// Gemma 3 alternates five sliding-window layers with one global layer.
@@ -47,7 +50,7 @@ const GEMMA3_27B_BLOCK_COUNT: usize = 62;
 
 /// The hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone)]
-struct Config {
+pub struct Config {
     head_count: usize,
     head_count_kv: usize,
     block_count: usize,
@@ -64,7 +67,8 @@ struct Config {
 }
 
 impl Config {
-    fn from_metadata(ct: &gguf_file::Content) -> Result<Self> {
+    /// Reads the hyper-parameters from `ct`'s metadata.
+    pub fn from_gguf(ct: &gguf_file::Content) -> Result<Self> {
         // Several Gemma generations share this layout; probe which prefix the file uses.
         let prefix = ["gemma3", "gemma2", "gemma", "gemma-embedding"]
             .into_iter()
@@ -510,16 +514,17 @@ pub struct ModelWeights {
     norm: RmsNorm,
     output: QMatMul,
     rope: Rope,
+    device: Device,
 }
 
 impl ModelWeights {
-    /// Loads the weights described by `ct` from `reader` onto `device`.
-    pub fn from_gguf<R: Read + Seek>(
-        ct: gguf_file::Content,
+    /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto `device`.
+    pub fn load<R: Read + Seek>(
+        cfg: &Config,
+        ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
     ) -> Result<Self> {
-        let cfg = Config::from_metadata(&ct)?;
         let embd = Arc::new(ct.tensor(reader, "token_embd.weight", device)?);
         // Gemma ties the output projection to the embedding unless the file says otherwise.
         let output = match ct.tensor(reader, "output.weight", device) {
@@ -531,7 +536,7 @@ impl ModelWeights {
             cfg.rms_norm_eps,
         )?;
         let layers = (0..cfg.block_count)
-            .map(|idx| Layer::load(&ct, reader, device, &cfg, idx))
+            .map(|idx| Layer::load(ct, reader, device, cfg, idx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             embed: TokenEmbedding::new(embd, cfg.embedding_length, device)?,
@@ -539,7 +544,8 @@ impl ModelWeights {
             layers,
             norm,
             output,
-            rope: Rope::new(&cfg, device)?,
+            rope: Rope::new(cfg, device)?,
+            device: device.clone(),
         })
     }
 
@@ -570,6 +576,18 @@ impl ModelWeights {
         for layer in self.layers.iter_mut() {
             layer.attn.cache = None;
         }
+    }
+}
+
+impl Decoder for ModelWeights {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> std::result::Result<Vec<f32>, ModelError> {
+        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        // The tensor-level `forward` above (inherent methods come first).
+        last_logits(&ModelWeights::forward(self, &input, pos)?)
+    }
+
+    fn reset(&mut self) {
+        self.clear_kv_cache();
     }
 }
 

@@ -1,341 +1,140 @@
-//! Llama-family decoder (llama, qwen2) for GGUF checkpoints, adapted from candle-transformers
-//! 0.11.1's `quantized_llama` and `quantized_qwen2` (Apache-2.0/MIT, © the candle authors).
+//! The llama family (llama, qwen2): one architecture, two backends.
 //!
-//! What differs, and why: every projection holds two forms of its weight and picks one per
-//! call. Prefill (many rows at once) is compute-bound, so it runs as a dense f32 matmul through
-//! candle's gemm; decode (one row) is memory-bound, so it runs on the Q8_0 quantized weight,
-//! which reads 4x fewer bytes. Qwen2's attention biases and NEOX RoPE are options of the one
-//! file, since the two architectures differ in nothing else that these checkpoints use.
+//! [`Config`] is read from the GGUF metadata once, and both backends run on it:
+//! [`candle`] (candle's tensors: dense f32 for prefill and Q8_0 for decode, or dense only, the
+//! reference) and [`cpu`] (brief's own kernels on the file's quantized blocks). Qwen2 differs
+//! from llama only in two switches of the config: NEOX RoPE and biased q, k, v projections.
 
-use std::collections::HashMap;
+use candle_core::quantized::gguf_file;
 
-use candle_core::quantized::{gguf_file, QMatMul, QTensor};
-use candle_core::{DType, Device, IndexOp, Module, Result, Tensor, D};
-use candle_nn::Embedding;
-use candle_transformers::quantized_nn::RmsNorm;
+use crate::llm::models::Architecture;
 
-/// Rows at or above which a projection uses its dense weight.
-const DENSE_MIN_ROWS: usize = 8;
+pub mod candle;
+pub mod cpu;
 
-/// How the weights are held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phases {
-    /// Dense f32 for prefill, quantized for decode (fastest on CPU, more memory).
-    DenseAndQuantized,
-    /// Only the quantized weights.
-    QuantizedOnly,
-    /// Only dense f32 copies, every row count: dequantize-then-multiply in plain f32, slow but
-    /// free of activation rounding. The reference that faster paths are tested against.
-    DenseOnly,
+/// A hyperparameter the file does not give (or gives in the wrong type).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("GGUF metadata has no {0}")]
+    Missing(String),
+    #[error("GGUF metadata has no {0} (a number)")]
+    NotANumber(String),
 }
 
-#[derive(Debug, Clone)]
-struct Linear {
-    quantized: QMatMul,
-    dense: Option<Tensor>,
-    bias: Option<Tensor>,
-    dense_min_rows: usize,
+/// The hyperparameters of a llama or qwen2 checkpoint, from the metadata under the
+/// architecture's prefix (`llama.…`, `qwen2.…`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Width of the residual stream (`embedding_length`).
+    pub n_embd: usize,
+    /// Query heads (`attention.head_count`).
+    pub n_head: usize,
+    /// Key/value heads (`attention.head_count_kv`); query heads share them in groups.
+    pub n_kv_head: usize,
+    /// Layers (`block_count`).
+    pub n_layer: usize,
+    /// `n_embd / n_head`.
+    pub head_dim: usize,
+    /// Dimensions of each head that RoPE rotates (`rope.dimension_count`, else `head_dim`).
+    pub rope_dim: usize,
+    /// RoPE base frequency (`rope.freq_base`, else 10 000).
+    pub rope_base: f32,
+    /// RMS norm epsilon (`attention.layer_norm_rms_epsilon`).
+    pub eps: f32,
+    /// RoPE rotates the two halves of a head (qwen2) rather than interleaved pairs (llama,
+    /// whose GGUF conversion permutes q and k for it).
+    pub neox: bool,
+    /// The q, k and v projections have biases (qwen2).
+    pub qkv_bias: bool,
 }
 
-impl Linear {
-    fn new(q: QTensor, bias: Option<Tensor>, phases: Phases, device: &Device) -> Result<Self> {
-        let dense = match phases {
-            Phases::DenseAndQuantized | Phases::DenseOnly => {
-                Some(q.dequantize(device)?.t()?.contiguous()?)
-            }
-            Phases::QuantizedOnly => None,
-        };
-        Ok(Self {
-            quantized: QMatMul::from_qtensor(q)?,
-            dense,
-            bias,
-            dense_min_rows: if phases == Phases::DenseOnly {
-                1
-            } else {
-                DENSE_MIN_ROWS
-            },
-        })
-    }
-}
-
-impl Module for Linear {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let rows = x.elem_count() / x.dim(D::Minus1)?;
-        let y = match &self.dense {
-            Some(w) if rows >= self.dense_min_rows => x.broadcast_matmul(w)?,
-            _ => self.quantized.forward(x)?,
-        };
-        match &self.bias {
-            Some(b) => y.broadcast_add(b),
-            None => Ok(y),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Layer {
-    wq: Linear,
-    wk: Linear,
-    wv: Linear,
-    wo: Linear,
-    w_gate: Linear,
-    w_up: Linear,
-    w_down: Linear,
-    attn_norm: RmsNorm,
-    ffn_norm: RmsNorm,
-    n_head: usize,
-    n_kv_head: usize,
-    head_dim: usize,
-    kv_cache: Option<(Tensor, Tensor)>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ModelWeights {
-    embeddings: Embedding,
-    layers: Vec<Layer>,
-    norm: RmsNorm,
-    output: Linear,
-    cos: Tensor,
-    sin: Tensor,
-    neox: bool,
-    masks: HashMap<(usize, usize), Tensor>,
-}
-
-struct Hparams {
-    n_head: usize,
-    n_kv_head: usize,
-    n_layer: usize,
-    n_embd: usize,
-    rope_dim: usize,
-    rope_base: f32,
-    eps: f64,
-    max_seq: usize,
-}
-
-impl Hparams {
-    fn read(ct: &gguf_file::Content, arch: &str, max_seq: usize) -> Result<Self> {
+impl Config {
+    /// Reads the hyperparameters of `arch` (llama or qwen2) from `ct`'s metadata.
+    pub fn from_gguf(ct: &gguf_file::Content, arch: Architecture) -> Result<Self, ConfigError> {
         let get = |k: &str| {
-            let key = format!("{arch}.{k}");
-            ct.metadata
-                .get(&key)
-                .ok_or_else(|| candle_core::Error::Msg(format!("GGUF metadata has no {key}")))
+            let key = arch.key(k);
+            ct.metadata.get(&key).ok_or(ConfigError::Missing(key))
         };
-        let n_head = get("attention.head_count")?.to_u32()? as usize;
-        let n_embd = get("embedding_length")?.to_u32()? as usize;
+        let num = |k: &str| -> Result<usize, ConfigError> {
+            get(k)?
+                .to_u32()
+                .map(|v| v as usize)
+                .map_err(|_| ConfigError::NotANumber(arch.key(k)))
+        };
+        let n_embd = num("embedding_length")?;
+        let n_head = num("attention.head_count")?;
+        let n_kv_head = num("attention.head_count_kv")?;
+        let n_layer = num("block_count")?;
+        let head_dim = n_embd / n_head;
+        let rope_dim = num("rope.dimension_count").unwrap_or(head_dim);
+        let rope_base = get("rope.freq_base")
+            .ok()
+            .and_then(|v| v.to_f32().ok())
+            .unwrap_or(10_000.0);
+        let eps_key = "attention.layer_norm_rms_epsilon";
+        let eps = get(eps_key)?
+            .to_f32()
+            .map_err(|_| ConfigError::NotANumber(arch.key(eps_key)))?;
+        let qwen2 = arch == Architecture::Qwen2;
         Ok(Self {
-            n_head,
-            n_kv_head: get("attention.head_count_kv")?.to_u32()? as usize,
-            n_layer: get("block_count")?.to_u32()? as usize,
             n_embd,
-            rope_dim: get("rope.dimension_count")
-                .and_then(|v| v.to_u32())
-                .map_or(n_embd / n_head, |v| v as usize),
-            rope_base: get("rope.freq_base")
-                .and_then(|v| v.to_f32())
-                .unwrap_or(10_000.0),
-            eps: get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
-            max_seq,
-        })
-    }
-}
-
-fn rope_tables(h: &Hparams, device: &Device) -> Result<(Tensor, Tensor)> {
-    let theta: Vec<f32> = (0..h.rope_dim)
-        .step_by(2)
-        .map(|i| 1f32 / h.rope_base.powf(i as f32 / h.rope_dim as f32))
-        .collect();
-    let theta = Tensor::new(theta.as_slice(), device)?;
-    let idx = Tensor::arange(0, h.max_seq as u32, device)?
-        .to_dtype(DType::F32)?
-        .reshape((h.max_seq, 1))?
-        .matmul(&theta.reshape((1, theta.elem_count()))?)?;
-    Ok((idx.cos()?, idx.sin()?))
-}
-
-impl ModelWeights {
-    pub fn from_gguf<R: std::io::Seek + std::io::Read>(
-        ct: gguf_file::Content,
-        reader: &mut R,
-        device: &Device,
-        phases: Phases,
-        max_seq: usize,
-    ) -> Result<Self> {
-        let arch = ct
-            .metadata
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let h = Hparams::read(&ct, &arch, max_seq)?;
-        let neox = arch == "qwen2";
-        let (cos, sin) = rope_tables(&h, device)?;
-        let mut tensor = |name: &str| ct.tensor(reader, name, device);
-        let embd_q = tensor("token_embd.weight")?;
-        let embeddings = Embedding::new(embd_q.dequantize(device)?, h.n_embd);
-        let norm = RmsNorm::from_qtensor(tensor("output_norm.weight")?, h.eps)?;
-        let output_q = match tensor("output.weight") {
-            Ok(t) => t,
-            Err(_) => embd_q,
-        };
-        // The output projection runs on one row even in prefill (only the last position's
-        // logits are needed), so only the dense-only reference has a dense copy of it.
-        let output_phases = match phases {
-            Phases::DenseOnly => Phases::DenseOnly,
-            _ => Phases::QuantizedOnly,
-        };
-        let output = Linear::new(output_q, None, output_phases, device)?;
-        let mut layers = Vec::with_capacity(h.n_layer);
-        for i in 0..h.n_layer {
-            let p = format!("blk.{i}");
-            let mut lin = |name: &str, bias: bool| -> Result<Linear> {
-                let w = tensor(&format!("{p}.{name}.weight"))?;
-                let b = if bias {
-                    Some(tensor(&format!("{p}.{name}.bias"))?.dequantize(device)?)
-                } else {
-                    None
-                };
-                Linear::new(w, b, phases, device)
-            };
-            let biased = arch == "qwen2";
-            let wq = lin("attn_q", biased)?;
-            let wk = lin("attn_k", biased)?;
-            let wv = lin("attn_v", biased)?;
-            let wo = lin("attn_output", false)?;
-            let w_gate = lin("ffn_gate", false)?;
-            let w_up = lin("ffn_up", false)?;
-            let w_down = lin("ffn_down", false)?;
-            let attn_norm =
-                RmsNorm::from_qtensor(tensor(&format!("{p}.attn_norm.weight"))?, h.eps)?;
-            let ffn_norm = RmsNorm::from_qtensor(tensor(&format!("{p}.ffn_norm.weight"))?, h.eps)?;
-            layers.push(Layer {
-                wq,
-                wk,
-                wv,
-                wo,
-                w_gate,
-                w_up,
-                w_down,
-                attn_norm,
-                ffn_norm,
-                n_head: h.n_head,
-                n_kv_head: h.n_kv_head,
-                head_dim: h.n_embd / h.n_head,
-                kv_cache: None,
-            });
-        }
-        Ok(Self {
-            embeddings,
-            layers,
-            norm,
-            output,
-            cos,
-            sin,
-            neox,
-            masks: HashMap::new(),
+            n_head,
+            n_kv_head,
+            n_layer,
+            head_dim,
+            rope_dim,
+            rope_base,
+            eps,
+            neox: qwen2,
+            qkv_bias: qwen2,
         })
     }
 
-    pub fn clear_kv_cache(&mut self) {
-        for l in &mut self.layers {
-            l.kv_cache = None;
-        }
+    /// Width of one position's keys (or values): every kv head.
+    pub fn kv_dim(&self) -> usize {
+        self.n_kv_head * self.head_dim
     }
 
-    fn mask(&mut self, seq_len: usize, index_pos: usize, device: &Device) -> Result<Tensor> {
-        let key = (seq_len, index_pos);
-        if let Some(m) = self.masks.get(&key) {
-            return Ok(m.clone());
-        }
-        let kv_len = index_pos + seq_len;
-        let data: Vec<f32> = (0..seq_len)
-            .flat_map(|i| {
-                (0..kv_len).map(move |j| {
-                    if j > index_pos + i {
-                        f32::NEG_INFINITY
-                    } else {
-                        0.0
-                    }
-                })
-            })
-            .collect();
-        let m = Tensor::from_slice(&data, (seq_len, kv_len), device)?;
-        self.masks.insert(key, m.clone());
-        Ok(m)
-    }
-
-    /// Logits of the last position, shape (batch, vocab).
-    pub fn forward(&mut self, x: &Tensor, index_pos: usize) -> Result<Tensor> {
-        let (_b, seq_len) = x.dims2()?;
-        let mask = if seq_len == 1 {
-            None
-        } else {
-            Some(self.mask(seq_len, index_pos, x.device())?)
-        };
-        let cos = self.cos.narrow(0, index_pos, seq_len)?;
-        let sin = self.sin.narrow(0, index_pos, seq_len)?;
-        let mut h = self.embeddings.forward(x)?;
-        for layer in &mut self.layers {
-            let residual = &h;
-            let x = layer.attn_norm.forward(&h)?;
-            let attn = layer.attention(&x, mask.as_ref(), &cos, &sin, self.neox, index_pos)?;
-            let x = (attn + residual)?;
-            let residual = &x;
-            let y = layer.ffn_norm.forward(&x)?;
-            let gate = candle_nn::ops::silu(&layer.w_gate.forward(&y)?)?;
-            let y = layer.w_down.forward(&(gate * layer.w_up.forward(&y)?)?)?;
-            h = (y + residual)?;
-        }
-        let h = self.norm.forward(&h.i((.., seq_len - 1.., ..))?)?;
-        self.output.forward(&h)?.squeeze(1)
+    /// RoPE's rotation rate of each pair of dimensions, `rope_dim / 2` of them: both backends
+    /// build their tables from these, so that they rotate identically.
+    pub fn rope_freqs(&self) -> Vec<f32> {
+        (0..self.rope_dim)
+            .step_by(2)
+            .map(|i| 1f32 / self.rope_base.powf(i as f32 / self.rope_dim as f32))
+            .collect()
     }
 }
 
-impl Layer {
-    fn attention(
-        &mut self,
-        x: &Tensor,
-        mask: Option<&Tensor>,
-        cos: &Tensor,
-        sin: &Tensor,
-        neox: bool,
-        index_pos: usize,
-    ) -> Result<Tensor> {
-        let (b, seq_len, n_embd) = x.dims3()?;
-        let shape = |t: Tensor, heads: usize| {
-            t.reshape((b, seq_len, heads, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = shape(self.wq.forward(x)?, self.n_head)?;
-        let k = shape(self.wk.forward(x)?, self.n_kv_head)?;
-        let v = shape(self.wv.forward(x)?, self.n_kv_head)?;
-        let rope = |t: &Tensor| {
-            if neox {
-                candle_nn::rotary_emb::rope(t, cos, sin)
-            } else {
-                candle_nn::rotary_emb::rope_i(t, cos, sin)
-            }
-        };
-        let q = rope(&q)?;
-        let k = rope(&k)?;
-        let (k, v) = match &self.kv_cache {
-            Some((kc, vc)) if index_pos > 0 => {
-                (Tensor::cat(&[kc, &k], 2)?, Tensor::cat(&[vc, &v], 2)?)
-            }
-            _ => (k, v),
-        };
-        self.kv_cache = Some((k.clone(), v.clone()));
-        let groups = self.n_head / self.n_kv_head;
-        let k = candle_transformers::utils::repeat_kv(k, groups)?;
-        let v = candle_transformers::utils::repeat_kv(v, groups)?;
-        let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-        let att = match mask {
-            Some(m) => att.broadcast_add(m)?,
-            None => att,
-        };
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v.contiguous()?)?;
-        let y = y.transpose(1, 2)?.reshape((b, seq_len, n_embd))?;
-        self.wo.forward(&y)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(md: &[(&str, gguf_file::Value)]) -> gguf_file::Content {
+        gguf_file::Content {
+            magic: gguf_file::VersionedMagic::GgufV3,
+            metadata: md.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            tensor_infos: Default::default(),
+            tensor_data_offset: 0,
+        }
+    }
+
+    #[test]
+    fn reads_the_keys_under_the_architectures_prefix() {
+        use gguf_file::Value::{F32, U32};
+        let ct = content(&[
+            ("qwen2.embedding_length", U32(64)),
+            ("qwen2.attention.head_count", U32(4)),
+            ("qwen2.attention.head_count_kv", U32(2)),
+            ("qwen2.block_count", U32(3)),
+            ("qwen2.attention.layer_norm_rms_epsilon", F32(1e-6)),
+        ]);
+        let cfg = Config::from_gguf(&ct, Architecture::Qwen2).unwrap();
+        assert_eq!(
+            (cfg.head_dim, cfg.rope_dim, cfg.kv_dim(), cfg.rope_base),
+            (16, 16, 32, 10_000.0)
+        );
+        assert!(cfg.neox && cfg.qkv_bias);
+        let e = Config::from_gguf(&ct, Architecture::Llama).unwrap_err();
+        assert_eq!(e.to_string(), "GGUF metadata has no llama.embedding_length");
     }
 }

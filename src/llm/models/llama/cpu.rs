@@ -1,13 +1,14 @@
 //! The llama family (llama, qwen2) on brief's own CPU kernels ([`brief_kernels`]), without
 //! candle tensors in the loop.
 //!
-//! Why a second implementation beside `llama`: a decode step of a small model is a few hundred
+//! Why a second backend beside [`super::candle`]: a decode step of a small model is a few hundred
 //! tiny operations, and per-operation overhead (allocation, dispatch, waking a thread pool)
 //! costs as much as the arithmetic. Here a step is one pass over preallocated buffers, every
 //! product runs on the file's own quantized blocks (memory-mapped, never copied), and the
 //! thread team is handed work by spinning rather than by waking. Prefill (many rows at once)
 //! is compute-bound, so with `dense` weights it multiplies by f32 copies through `gemm` instead.
-//! `llama` (candle's way) stays as the reference these results are tested against.
+//! Both run on the one [`Config`]; the candle backend stays as the reference these results are
+//! tested against.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,13 +17,15 @@ use candle_core::quantized::{gguf_file, GgmlDType};
 
 use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType, SendPtr};
 
+use super::Config;
+use crate::llm::model::{ModelError, WeightFormat};
+use crate::llm::models::{Decoder, MAX_CONTEXT};
+
 /// Rows at or above which a projection uses its dense copy (when it has one).
 const DENSE_MIN_ROWS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("GGUF metadata has no {0}")]
-    Metadata(String),
     #[error("tensor {0} is missing")]
     Missing(String),
     #[error("tensor {name}: {source}")]
@@ -38,23 +41,6 @@ pub enum LoadError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-#[derive(Debug, Clone)]
-struct Config {
-    n_embd: usize,
-    n_head: usize,
-    n_kv_head: usize,
-    head_dim: usize,
-    eps: f32,
-    neox: bool,
-    max_seq: usize,
-}
-
-impl Config {
-    fn kv_dim(&self) -> usize {
-        self.n_kv_head * self.head_dim
-    }
 }
 
 struct Linear {
@@ -114,6 +100,8 @@ struct Scratch {
 
 pub struct ModelWeights {
     cfg: Config,
+    /// Positions the RoPE tables cover: the most a sequence may hold.
+    max_seq: usize,
     embeddings: QMatrix,
     output: QMatrix,
     norm: Vec<f32>,
@@ -229,14 +217,17 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 impl ModelWeights {
-    /// Maps `path` (the GGUF `ct` was read from) and builds the model on it. `dense` keeps f32
-    /// copies of the layer matrices for prefill: faster prompts for 4 bytes per parameter.
+    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it. `format`
+    /// `fast` keeps f32 copies of the layer matrices for prefill (faster prompts for 4 bytes
+    /// per parameter); `lean` multiplies on the file's blocks alone.
     pub fn load(
+        cfg: &Config,
         ct: &gguf_file::Content,
         path: &Path,
-        dense: bool,
-        max_seq: usize,
+        format: WeightFormat,
     ) -> Result<Self, LoadError> {
+        let dense = format == WeightFormat::Fast;
+        let max_seq = MAX_CONTEXT;
         let file = std::fs::File::open(path)?;
         // SAFETY: the map is read-only and only ever read through (`Bytes::Mapped`); it stays
         // sound as long as the file is not changed under us, which no code can promise: the
@@ -245,50 +236,9 @@ impl ModelWeights {
         // weights into huge-page anonymous memory instead was measured: no faster.)
         let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
         let t = Tensors { ct, map };
-        let md = &ct.metadata;
-        let arch = md
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let get = |k: &str| {
-            let key = format!("{arch}.{k}");
-            md.get(&key).ok_or(LoadError::Metadata(key))
-        };
-        let num = |k: &str| -> Result<usize, LoadError> {
-            get(k)?
-                .to_u32()
-                .map(|v| v as usize)
-                .map_err(|_| LoadError::Metadata(format!("{arch}.{k} (a number)")))
-        };
-        let n_embd = num("embedding_length")?;
-        let n_head = num("attention.head_count")?;
-        let n_kv_head = num("attention.head_count_kv")?;
-        let n_layer = num("block_count")?;
-        let head_dim = n_embd / n_head;
-        let rope_dim = num("rope.dimension_count").unwrap_or(head_dim);
-        let rope_base = get("rope.freq_base")
-            .ok()
-            .and_then(|v| v.to_f32().ok())
-            .unwrap_or(10_000.0);
-        let eps = get("attention.layer_norm_rms_epsilon")?
-            .to_f32()
-            .map_err(|_| LoadError::Metadata("layer_norm_rms_epsilon".into()))?;
-        let cfg = Config {
-            n_embd,
-            n_head,
-            n_kv_head,
-            head_dim,
-            eps,
-            neox: arch == "qwen2",
-            max_seq,
-        };
-        // The same arithmetic as `llama::rope_tables`, so both paths rotate identically.
-        let rope_half = rope_dim / 2;
-        let theta: Vec<f32> = (0..rope_dim)
-            .step_by(2)
-            .map(|i| 1f32 / rope_base.powf(i as f32 / rope_dim as f32))
-            .collect();
+        // The same frequencies as the candle backend's tables, so both paths rotate identically.
+        let theta = cfg.rope_freqs();
+        let rope_half = theta.len();
         let mut cos = Vec::with_capacity(max_seq * rope_half);
         let mut sin = Vec::with_capacity(max_seq * rope_half);
         for p in 0..max_seq {
@@ -304,9 +254,9 @@ impl ModelWeights {
         } else {
             embeddings.clone()
         };
-        let biased = arch == "qwen2";
-        let mut layers = Vec::with_capacity(n_layer);
-        for i in 0..n_layer {
+        let (biased, n_embd) = (cfg.qkv_bias, cfg.n_embd);
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
             let p = format!("blk.{i}");
             layers.push(Layer {
                 wq: t.linear(&format!("{p}.attn_q"), biased, dense)?,
@@ -322,7 +272,8 @@ impl ModelWeights {
         }
         Ok(Self {
             norm: t.vector("output_norm.weight", n_embd)?,
-            cfg,
+            cfg: cfg.clone(),
+            max_seq,
             embeddings,
             output,
             layers,
@@ -333,40 +284,43 @@ impl ModelWeights {
             scratch: Scratch::default(),
         })
     }
+}
 
-    pub fn clear_kv_cache(&mut self) {
-        self.caches.clear();
-    }
-
-    /// Logits of the last of `tokens`, placed at `pos` of sequence 0 (earlier positions come
-    /// from its cache; a `pos` before the cache's end rewinds it).
-    pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, String> {
+/// Every sequence has its own KV cache, and a `pos` before the end of a sequence's cache
+/// rewinds it.
+impl Decoder for ModelWeights {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
         self.forward_seq(0, tokens, pos)
     }
 
-    /// As `forward`, for sequence `seq` of several held at once.
-    pub fn forward_seq(
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn forward_seq(
         &mut self,
         seq: usize,
         tokens: &[u32],
         pos: usize,
-    ) -> Result<Vec<f32>, String> {
+    ) -> Result<Vec<f32>, ModelError> {
         if tokens.is_empty() {
-            return Err("forward pass over no tokens".into());
+            return Err(ModelError::inference("forward pass over no tokens"));
         }
         if self.caches.len() <= seq {
             self.caches.resize_with(seq + 1, Cache::default);
         }
         let have = self.caches[seq].len;
         if pos > have {
-            return Err(format!(
+            return Err(ModelError::inference(format!(
                 "position {pos} is past the {have} cached positions"
-            ));
+            )));
         }
         let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
         self.caches[seq].truncate(layers, pos, kv);
         let rows: Vec<(usize, usize)> = (0..tokens.len()).map(|i| (seq, pos + i)).collect();
-        let mut logits = self.run(&rows, tokens, tokens.len() - 1, true)?;
+        let mut logits = self
+            .run(&rows, tokens, tokens.len() - 1, true)
+            .map_err(ModelError::inference)?;
         Ok(logits.pop().unwrap_or_default())
     }
 
@@ -374,7 +328,7 @@ impl ModelWeights {
     /// token going at the end of its sequence's cache. Every weight is read once for the whole
     /// batch, which is what a memory-bound decode step is short of; each row's arithmetic is
     /// exactly that of a step on its own, so the logits (one vector per step) are the same.
-    pub fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, String> {
+    fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
         if steps.is_empty() {
             return Ok(Vec::new());
         }
@@ -382,7 +336,9 @@ impl ModelWeights {
         let mut rows = Vec::with_capacity(steps.len());
         for (i, &(seq, _)) in steps.iter().enumerate() {
             if steps[..i].iter().any(|&(s, _)| s == seq) {
-                return Err(format!("sequence {seq} appears twice in one batch"));
+                return Err(ModelError::inference(format!(
+                    "sequence {seq} appears twice in one batch"
+                )));
             }
             if self.caches.len() <= seq {
                 self.caches.resize_with(seq + 1, Cache::default);
@@ -393,8 +349,15 @@ impl ModelWeights {
         }
         let tokens: Vec<u32> = steps.iter().map(|s| s.1).collect();
         self.run(&rows, &tokens, 0, false)
+            .map_err(ModelError::inference)
     }
 
+    fn reset(&mut self) {
+        self.caches.clear();
+    }
+}
+
+impl ModelWeights {
     /// The forward pass over `tokens`, row i at (sequence, position) `rows[i]`, each row's
     /// cache already holding exactly the positions before it (or before the first row of its
     /// sequence in this call). Returns the logits of rows `first_logits..`. A `prompt` may
@@ -409,11 +372,11 @@ impl ModelWeights {
     ) -> Result<Vec<Vec<f32>>, String> {
         let cfg = self.cfg.clone();
         let n = tokens.len();
-        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= cfg.max_seq) {
+        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= self.max_seq) {
             return Err(format!(
                 "{} positions exceed the context of {}",
                 p + 1,
-                cfg.max_seq
+                self.max_seq
             ));
         }
         let vocab = self.embeddings.rows;
