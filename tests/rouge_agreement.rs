@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use brief::ingest::sentences::Splitter;
-use brief::measure::rouge::{self, CorpusScores, Prf, Scores};
+use brief::measure::rouge::{self, punkt, CorpusScores, Prf, Scores};
 use serde::Deserialize;
 
 const TOLERANCE: f64 = 0.01;
@@ -76,7 +76,7 @@ fn eval_file(name: &str) -> PathBuf {
 }
 
 fn punkt() -> Result<Splitter> {
-    Ok(Splitter::punkt_from_json(eval_file("punkt_news_en.json"))?)
+    Ok(punkt::splitter_from_json(eval_file("punkt_news_en.json"))?)
 }
 
 fn reference_lines() -> Result<Vec<Line>> {

@@ -15,7 +15,6 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::briefing::{Source, SCHEMA_VERSION};
-use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::manifest::{self, Role};
@@ -23,6 +22,7 @@ use crate::llm::prompts::Prompts;
 use crate::llm::registry::{self, ModelSpec, ResolveError};
 use crate::measure::eval::{self, Output};
 use crate::measure::machine::{self, Machine};
+use crate::measure::rouge::punkt;
 use crate::measure::worker::{self, LogFlags};
 use crate::pipeline::{self, NoCache, Progress, RunConfig};
 use crate::summarize::{ArticleSummary, Style};
@@ -442,7 +442,7 @@ fn prepare_input(input: &Input, cfg: &RunConfig) -> anyhow::Result<(InputInfo, J
         }
         Input::Data { path, limit, punkt } => {
             let examples = eval::read_examples(path, *limit)?;
-            Splitter::punkt_from_json(punkt)?;
+            punkt::splitter_from_json(punkt)?;
             let info = InputInfo {
                 kind: "data".into(),
                 paths: vec![path.display().to_string()],
@@ -520,7 +520,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
         }
         JobInput::Data { path, limit, punkt } => {
             let examples = eval::read_examples(path, *limit)?;
-            let splitter = Splitter::punkt_from_json(punkt)?;
+            let splitter = punkt::splitter_from_json(punkt)?;
             let mut usage = Usage::default();
             let mut outputs = Vec::with_capacity(examples.len());
             for (i, ex) in examples.iter().enumerate() {

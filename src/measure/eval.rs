@@ -16,7 +16,7 @@ use crate::ingest::{self, Article, ArticleId, Ingested};
 use crate::llm::generate::Usage;
 use crate::llm::prompts::Prompts;
 use crate::llm::registry::LoadedModel;
-use crate::measure::rouge::{self, CorpusScores};
+use crate::measure::rouge::{self, punkt, CorpusScores};
 use crate::pipeline::{self, NoCache, Progress, RunConfig};
 use crate::summarize::{self, Style};
 
@@ -277,7 +277,7 @@ pub fn run(
     log_examples: bool,
 ) -> anyhow::Result<(EvalReport, Vec<Prediction>)> {
     let examples = read_examples(data, limit)?;
-    let splitter = Splitter::punkt_from_json(punkt)?;
+    let splitter = punkt::splitter_from_json(punkt)?;
     let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
     let mut loaded = pipeline::load_model(cfg)?;
     let start = Instant::now();

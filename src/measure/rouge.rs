@@ -7,6 +7,7 @@
 //! code step for step.
 
 pub mod porter;
+pub mod punkt;
 
 use std::collections::HashMap;
 
@@ -51,7 +52,7 @@ pub struct CorpusScores {
 
 /// Scores `pred` against `refs`, splitting sentences for ROUGE-Lsum with `splitter`.
 ///
-/// For numbers comparable with `score.py`, pass `Splitter::punkt_from_json` loaded from
+/// For numbers comparable with `score.py`, pass [`punkt::splitter_from_json`] loaded from
 /// `shared/eval/punkt_news_en.json`. No references score zero.
 pub fn score(pred: &str, refs: &[String], splitter: &Splitter) -> Scores {
     let pred = Tokenized::new(pred, splitter);
