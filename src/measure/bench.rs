@@ -327,13 +327,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
     let mut identity = None;
     for i in 0..job.runs.max(1) {
         let t = Instant::now();
-        let mut loaded = registry::load_model(
-            &cfg.model,
-            &cfg.models_dir,
-            cfg.offline,
-            cfg.device,
-            cfg.weights,
-        )?;
+        let mut loaded = pipeline::load_model(&cfg)?;
         let load_secs = t.elapsed().as_secs_f64();
         let (prefill, decode) = prefill_and_decode(&mut loaded.model, &job.label)?;
         identity.get_or_insert_with(|| {

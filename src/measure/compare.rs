@@ -19,7 +19,7 @@ use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::manifest::{self, Role};
 use crate::llm::prompts::Prompts;
-use crate::llm::registry::{self, ModelSpec, ResolveError};
+use crate::llm::registry::{ModelSpec, ResolveError};
 use crate::measure::eval::{self, Output};
 use crate::measure::machine::{self, Machine};
 use crate::measure::rouge::punkt;
@@ -491,13 +491,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
     let prompts = Prompts::locate(cfg.prompts_dir.as_deref())?;
     let progress = LogProgress(job.label.clone());
     let start = Instant::now();
-    let mut loaded = registry::load_model(
-        &cfg.model,
-        &cfg.models_dir,
-        cfg.offline,
-        cfg.device,
-        cfg.weights,
-    )?;
+    let mut loaded = pipeline::load_model(&cfg)?;
     let (outputs, usage, quality_rouge) = match &job.input {
         JobInput::Articles(articles) => {
             let ingested = Ingested {
