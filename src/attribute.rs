@@ -10,38 +10,12 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
 
 use crate::attribute::evidence::{Index, SUPPORT};
-use crate::briefing::{Dropped, Evidence, Origin, Point, Stats};
+use crate::briefing::{Dropped, Evidence, Mode, Origin, Point, Stats};
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
 use crate::llm::embed::{cosine, EmbedError, Embedder};
-
-/// How the briefing's points are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// The model's points, checked, then the best-supported source sentences.
-    Hybrid,
-    /// Only source sentences, chosen by support across sources and position.
-    Extractive,
-    /// Only the model's points, checked.
-    Abstractive,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Hybrid, Mode::Extractive, Mode::Abstractive];
-
-    /// The name the command line takes and JSON holds.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Hybrid => "hybrid",
-            Mode::Extractive => "extractive",
-            Mode::Abstractive => "abstractive",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -9,7 +9,7 @@ pub mod render;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::ArticleId;
+use crate::ingest::{ArticleId, Refused, Skipped};
 use crate::llm::generate::{GenParams, Usage};
 
 /// The version of the JSON every command writes. Bump it when a field changes meaning or
@@ -39,6 +39,60 @@ impl Briefing {
             .map(|p| p.text.as_str())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// How the briefing's points are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The model's points, checked, then the best-supported source sentences.
+    Hybrid,
+    /// Only source sentences, chosen by support across sources and position.
+    Extractive,
+    /// Only the model's points, checked.
+    Abstractive,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Hybrid, Mode::Extractive, Mode::Abstractive];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Extractive => "extractive",
+            Mode::Abstractive => "abstractive",
+        }
+    }
+}
+
+/// How long a summary should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    /// A few sentences per article, and a briefing of several points.
+    Briefing,
+    /// One sentence.
+    Oneline,
+}
+
+impl Style {
+    pub const ALL: [Style; 2] = [Style::Briefing, Style::Oneline];
+
+    /// The name the command line takes and JSON holds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Style::Briefing => "briefing",
+            Style::Oneline => "oneline",
+        }
+    }
+
+    pub fn sentences(self) -> usize {
+        match self {
+            Style::Briefing => 3,
+            Style::Oneline => 1,
+        }
     }
 }
 
@@ -203,11 +257,13 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// An input that repeated an earlier article and so was not used again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub path: String,
-    pub duplicate_of: ArticleId,
+impl From<&Refused> for Rejected {
+    fn from(r: &Refused) -> Self {
+        Rejected {
+            path: r.path.clone(),
+            reason: r.error.to_string(),
+        }
+    }
 }
 
 /// What `brief run` writes: one briefing of every input, what was left out, and the record of
@@ -309,8 +365,8 @@ pub struct Params {
     pub briefing: GenParams,
     pub points: usize,
     pub words: Option<usize>,
-    pub mode: crate::attribute::Mode,
-    pub style: crate::summarize::Style,
+    pub mode: Mode,
+    pub style: Style,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -378,8 +434,8 @@ mod tests {
                     briefing: GenParams::default(),
                     points: 6,
                     words: None,
-                    mode: crate::attribute::Mode::Extractive,
-                    style: crate::summarize::Style::Briefing,
+                    mode: Mode::Extractive,
+                    style: Style::Briefing,
                 },
                 tokens: Usage::default(),
                 timings: Timings::default(),

@@ -35,7 +35,6 @@ mod title;
 
 pub mod sentences;
 
-use crate::briefing::Skipped;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
@@ -132,6 +131,13 @@ pub struct Article {
     pub teaser: bool,
 }
 
+/// An input that repeated an earlier article and so was not used again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub duplicate_of: ArticleId,
+}
+
 /// An input ingest could not use, with the typed cause (the briefing keeps it as a
 /// [`crate::briefing::Rejected`]).
 #[derive(Debug)]
@@ -198,15 +204,6 @@ pub enum IngestError {
     BadFeed { path: String, reason: String },
     #[error("{path}: no usable article in the file ({detail})")]
     NoArticlesInFile { path: String, detail: String },
-}
-
-impl From<&Refused> for crate::briefing::Rejected {
-    fn from(r: &Refused) -> Self {
-        crate::briefing::Rejected {
-            path: r.path.clone(),
-            reason: r.error.to_string(),
-        }
-    }
 }
 
 impl IngestError {

@@ -7,17 +7,20 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::attribute;
 use crate::attribute::evidence::Index;
-use crate::attribute::{self, Mode};
+use crate::briefing::Mode;
+use crate::briefing::Style;
 use crate::briefing::{Briefing, Document, Params, PromptsRecord, RunRecord, Source, Timings};
 use crate::consolidate;
 use crate::disagree;
+use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, IngestOptions, Ingested};
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::model::{DeviceChoice, WeightFormat};
 use crate::llm::prompts::Prompts;
 use crate::llm::registry::{self, LoadedModel, ModelSpec};
-use crate::summarize::{self, ArticleSummary, Style};
+use crate::summarize::{self, ArticleSummary};
 
 /// Everything a run depends on.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -155,7 +158,7 @@ pub fn brief(
     };
     usage.merge(&draft.usage);
     progress.stage("checking evidence");
-    let index = Index::build(&articles, &loaded.splitter, &loaded.embedder)?;
+    let index = Index::build(&articles, &Splitter::news(), &loaded.embedder)?;
     let opts = attribute::Options {
         mode: cfg.mode,
         points: cfg.points,

@@ -4,6 +4,7 @@
 
 use minijinja::context;
 
+use crate::briefing::Style;
 use crate::ingest::{Article, ArticleId};
 use crate::llm::chat_template::{self, Message};
 use crate::llm::generate::{self, GenParams, Usage};
@@ -19,35 +20,6 @@ pub enum SummarizeError {
     Model(#[from] ModelError),
     #[error("{0}")]
     ChatTemplate(#[from] chat_template::ChatTemplateError),
-}
-
-/// How long a summary should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Style {
-    /// A few sentences per article, and a briefing of several points.
-    Briefing,
-    /// One sentence.
-    Oneline,
-}
-
-impl Style {
-    pub const ALL: [Style; 2] = [Style::Briefing, Style::Oneline];
-
-    /// The name the command line takes and JSON holds.
-    pub fn name(self) -> &'static str {
-        match self {
-            Style::Briefing => "briefing",
-            Style::Oneline => "oneline",
-        }
-    }
-
-    pub fn sentences(self) -> usize {
-        match self {
-            Style::Briefing => 3,
-            Style::Oneline => 1,
-        }
-    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use brief::attribute::Mode;
+use brief::briefing::Mode;
+use brief::briefing::Style;
 use brief::ingest::IngestOptions;
 use brief::llm::generate::GenParams;
 use brief::llm::manifest;
@@ -14,7 +15,6 @@ use brief::llm::model::{DeviceChoice, WeightFormat};
 use brief::llm::registry::ModelSpec;
 use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::RunConfig;
-use brief::summarize::Style;
 
 use super::choice::choice;
 use super::{bench, compare, defaults, eval, models, report, run};

@@ -3,11 +3,11 @@
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
-use brief::attribute::Mode;
 use brief::briefing::render::Format;
+use brief::briefing::Mode;
+use brief::briefing::Style;
 use brief::llm::model::{DeviceChoice, WeightFormat};
 use brief::measure::worker::Kind;
-use brief::summarize::Style;
 
 /// A library enum taken by name on the command line.
 pub trait Choice: Copy + Send + Sync + 'static {

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use brief::briefing::Style;
 use brief::measure::compare::{self, Input};
-use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
 use super::choice::choice;
@@ -84,7 +84,7 @@ impl CompareArgs {
         let briefing = BriefingArgs {
             points,
             words: None,
-            mode: brief::attribute::Mode::Hybrid,
+            mode: brief::briefing::Mode::Hybrid,
             keep_unsupported: false,
         };
         let config = self

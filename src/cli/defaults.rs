@@ -6,13 +6,13 @@
 //! model, the story threshold. Defaults that depend on the input (compare's points and style,
 //! eval's style) are chosen by `measure::compare::default_style_and_points`.
 
-use brief::attribute::Mode;
 use brief::briefing::render::Format;
+use brief::briefing::Mode;
+use brief::briefing::Style;
 use brief::ingest::IngestOptions;
 use brief::llm::generate::GenParams;
 use brief::llm::manifest;
 use brief::llm::model::{DeviceChoice, WeightFormat};
-use brief::summarize::Style;
 
 use super::report::ReportFormat;
 

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use brief::briefing::Style;
 use brief::measure::compare::{self, Input};
 use brief::measure::eval;
 use brief::pipeline::RunConfig;
-use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global};
 use super::choice::choice;

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use brief::briefing::Style;
 use brief::report::store::{self, Store};
 use brief::report::{self, ReportConfig};
-use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
 use super::defaults;

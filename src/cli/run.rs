@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use brief::briefing::render::{self, Format};
+use brief::briefing::Style;
 use brief::pipeline::{self, RunConfig};
-use brief::summarize::Style;
 
 use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
 use super::choice::choice;

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::ingest::sentences::Splitter;
 use crate::llm::embed::Embedder;
 use crate::llm::fetch::{self, FetchError, FileState};
 use crate::llm::manifest::{self, Manifest, Role};
@@ -117,7 +116,6 @@ pub struct LoadedModel {
     pub info: ModelInfo,
     /// Sentence embeddings, for evidence.
     pub embedder: Embedder,
-    pub splitter: Splitter,
 }
 
 /// What identifies a loaded model in a run's record.
@@ -173,6 +171,5 @@ pub fn load_model_with(
         model,
         info,
         embedder,
-        splitter: Splitter::news(),
     })
 }

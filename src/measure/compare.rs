@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::briefing::Style;
 use crate::briefing::{Source, SCHEMA_VERSION};
 use crate::ingest::{self, Article, Ingested};
 use crate::llm::generate::{GenParams, Usage};
@@ -25,7 +26,7 @@ use crate::measure::machine::{self, Machine};
 use crate::measure::rouge::punkt;
 use crate::measure::worker::{self, LogFlags};
 use crate::pipeline::{self, NoCache, Progress, RunConfig};
-use crate::summarize::{ArticleSummary, Style};
+use crate::summarize::ArticleSummary;
 
 pub use baseline::Regression;
 

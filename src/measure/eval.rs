@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::briefing::Style;
 use crate::briefing::{Briefing, Point, Stats};
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId, Ingested};
@@ -18,7 +19,7 @@ use crate::llm::prompts::Prompts;
 use crate::llm::registry::LoadedModel;
 use crate::measure::rouge::{self, punkt, CorpusScores};
 use crate::pipeline::{self, NoCache, Progress, RunConfig};
-use crate::summarize::{self, Style};
+use crate::summarize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

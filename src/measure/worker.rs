@@ -203,11 +203,11 @@ fn serve_job<J: Job>() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::Mode;
+    use crate::briefing::Mode;
+    use crate::briefing::Style;
     use crate::ingest::IngestOptions;
     use crate::llm::generate::GenParams;
     use crate::llm::model::{DeviceChoice, WeightFormat};
-    use crate::summarize::Style;
 
     #[test]
     fn a_run_config_survives_the_trip_to_a_worker() {
