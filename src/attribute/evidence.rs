@@ -12,8 +12,8 @@ use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
 use crate::llm::embed::{cosine, EmbedError, Embedder};
 
-/// The evidence score a sentence needs to support a statement. See ARCHITECTURE.md,
-/// "Thresholds", for how it was chosen: articles on one story are all on one topic, so meaning
+/// The evidence score a sentence needs to support a statement. See docs/thresholds.md for
+/// how it was chosen: articles on one story are all on one topic, so meaning
 /// alone (cosine 0.55-0.75 between any two of their sentences) cannot tell support from
 /// topicality; the statement's names and numbers must be there too.
 pub const SUPPORT: f32 = 0.66;

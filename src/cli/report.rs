@@ -34,7 +34,7 @@ pub struct ReportArgs {
     /// If another report is running on this store, wait for it instead of exiting with 75.
     #[arg(long)]
     wait: bool,
-    /// Average similarity at which articles are one story (see ARCHITECTURE.md).
+    /// Average similarity at which articles are one story (see docs/thresholds.md).
     #[arg(long, default_value_t = defaults::SAME_STORY)]
     same_story: f32,
     #[command(flatten)]

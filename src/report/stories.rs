@@ -10,7 +10,7 @@ use crate::ingest::Article;
 use crate::llm::embed::{cosine, EmbedError, Embedder};
 
 /// Average cosine between two groups' article vectors above which they are one story. Chosen
-/// on the pooled articles of `../shared/eval` (see ARCHITECTURE.md, "Thresholds", and
+/// on the pooled articles of `../shared/eval` (see docs/thresholds.md, and
 /// `examples/calibrate_stories.rs`).
 pub const SAME_STORY: f32 = 0.55;
 
