@@ -75,7 +75,7 @@ impl worker::Job for Job {
 
 /// One run's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RunFigures {
+pub struct BenchRun {
     pub load_secs: f64,
     pub prefill_tok_per_s: f64,
     pub decode_tok_per_s: f64,
@@ -88,7 +88,7 @@ pub struct WorkerResult {
     pub name: String,
     pub sha256: String,
     pub architecture: String,
-    pub runs: Vec<RunFigures>,
+    pub runs: Vec<BenchRun>,
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -142,7 +142,7 @@ pub struct ModelBench {
     pub decode_tok_per_s: Option<Stat>,
     pub e2e_secs: Option<Stat>,
     pub peak_rss_mib: Option<f64>,
-    pub runs: Vec<RunFigures>,
+    pub runs: Vec<BenchRun>,
     /// llama.cpp on the same file, prompt and threads, runs alternating with ours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llamacpp: Option<Reference>,
@@ -274,7 +274,7 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 (ours.expect("at least one run"), Some(theirs))
             }
         };
-        let column = |f: fn(&RunFigures) -> Option<f64>| {
+        let column = |f: fn(&BenchRun) -> Option<f64>| {
             Stat::of(&w.runs.iter().filter_map(f).collect::<Vec<_>>())
         };
         let prefill = column(|r| Some(r.prefill_tok_per_s));
@@ -352,7 +352,7 @@ pub fn run_one(job: &Job) -> anyhow::Result<WorkerResult> {
             job.runs,
             e2e_secs.map(|s| format!(", seeds {s:.1} s")).unwrap_or_default()
         );
-        runs.push(RunFigures {
+        runs.push(BenchRun {
             load_secs,
             prefill_tok_per_s: prefill,
             decode_tok_per_s: decode,
