@@ -4,6 +4,7 @@
 //! cited source, and a point no source supports is repaired (replaced by its best supporting
 //! sentence) or dropped.
 
+pub mod clean;
 pub mod evidence;
 
 use std::collections::BTreeSet;
@@ -228,7 +229,7 @@ fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
         }
     }
     Point {
-        text: s.text.clone(),
+        text: clean::without_dateline(&s.text),
         sources: evidence.iter().map(|e| e.source).collect(),
         origin: Origin::Extracted,
         evidence,
