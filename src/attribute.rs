@@ -57,6 +57,11 @@ pub fn parse_citations(point: &str) -> (String, Vec<u32>) {
 
 /// Two points this similar state the same fact: merge them.
 const SAME_FACT: f32 = 0.80;
+/// A candidate this close to a chosen point mostly restates it ("Albania cut ties with Iran"
+/// / "Albania severed diplomatic ties"): it is left out rather than merged, since its sources
+/// back its own wording, not the chosen point's. Chosen on multinews dev (extractive, 10
+/// points): 0.72 gave R-1/R-2/R-Lsum 46.54/18.23/43.13 against 46.23/18.12/42.88 without it.
+const REDUNDANT: f32 = 0.72;
 
 /// Builds the briefing's checked points from the model's draft and the sources.
 pub fn attribute(
@@ -354,7 +359,11 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
             }
             continue;
         }
-        if chosen.len() >= opts.points {
+        if chosen.len() >= opts.points
+            || chosen
+                .iter()
+                .any(|p| cosine(&p.embedding, &c.embedding) >= REDUNDANT)
+        {
             continue;
         }
         let w = c.text.split_whitespace().count();
