@@ -17,7 +17,7 @@ use brief::pipeline::RunConfig;
 use brief::summarize::Style;
 
 use super::choice::choice;
-use super::{bench, compare, defaults, eval, models, report, run};
+use super::{bench, compare, config, defaults, eval, models, report, run};
 
 #[derive(Parser)]
 #[command(
@@ -32,8 +32,12 @@ pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Where model weights live (default: $BRIEF_MODELS, else the XDG data dir).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Settings file (default: $XDG_CONFIG_HOME/brief/config.toml); flags and the
+    /// environment beat it. `brief config show` prints what is in effect.
+    #[arg(long, global = true, value_name = "FILE", env = config::ENV)]
+    pub config: Option<PathBuf>,
+    /// Where model weights live (default: the XDG data dir).
+    #[arg(long, global = true, value_name = "DIR", env = "BRIEF_MODELS")]
     pub models_dir: Option<PathBuf>,
     /// Never try the Hugging Face Hub; use the offline wheels.
     #[arg(long, global = true, env = "BRIEF_OFFLINE", action = clap::ArgAction::SetTrue,
@@ -65,6 +69,9 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
+    /// The settings in effect: flags, environment, config file and defaults.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Worker for `compare` and `bench`: one model, JSON job on stdin, JSON answer on stdout.
     #[command(name = worker::SUBCOMMAND, hide = true)]
     Worker {
@@ -108,8 +115,8 @@ pub struct GenArgs {
     /// A model name from `brief models list`, or a path to a GGUF file.
     #[arg(long, default_value = defaults::MODEL)]
     pub model: String,
-    /// Prompt templates directory (default: $BRIEF_PROMPTS, ./prompts, else built in).
-    #[arg(long, value_name = "DIR")]
+    /// Prompt templates directory (default: ./prompts when it holds them, else built in).
+    #[arg(long, value_name = "DIR", env = "BRIEF_PROMPTS")]
     pub prompts: Option<PathBuf>,
     /// Sampling temperature; 0 is greedy.
     #[arg(long, default_value_t = defaults::sampling().temperature)]

@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod choice;
 pub mod compare;
+pub mod config;
 pub mod defaults;
 pub mod eval;
 pub mod exit;
