@@ -67,6 +67,8 @@ fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Resul
                 .unwrap_or(matches);
             cli::config::show(file, leaf)
         }
+        Command::Completions { shell } => cli::docs::completions(shell),
+        Command::Man => cli::docs::man(),
         Command::Worker { kind } => brief::measure::worker::serve(kind),
     }
 }

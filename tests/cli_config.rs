@@ -231,3 +231,40 @@ fn help_shows_the_file_values_as_defaults() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("[default: 77]"), "{}", stdout(&o));
 }
+
+#[test]
+fn completions_for_every_shell_complete_the_subcommands() {
+    let home = Home::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = home.brief(&["completions", shell], &[]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.len() > 500, "{shell}: {script}");
+        assert!(script.contains("brief"), "{shell}");
+        // `run` and its flags, as each shell spells them.
+        assert!(script.contains("run"), "{shell}");
+        assert!(script.contains("max-tokens"), "{shell}");
+    }
+    let o = home.brief(&["completions", "tcsh"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_is_roff_with_every_subcommand() {
+    let o = Home::new().brief(&["man"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH brief 1"), "{page}");
+    for sub in [
+        "run", "models", "eval", "compare", "bench", "report", "history", "config",
+    ] {
+        assert!(
+            page.contains(&format!("brief\\-{sub}(1)")),
+            "{sub} missing:\n{page}"
+        );
+    }
+    assert!(
+        !page.contains("brief\\-worker"),
+        "the hidden worker is listed"
+    );
+}

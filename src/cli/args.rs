@@ -72,6 +72,14 @@ pub enum Command {
     /// The settings in effect: flags, environment, config file and defaults.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Print a shell completion script: `brief completions bash > /etc/bash_completion.d/brief`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `brief man > ~/.local/share/man/man1/brief.1`.
+    Man,
     /// Worker for `compare` and `bench`: one model, JSON job on stdin, JSON answer on stdout.
     #[command(name = worker::SUBCOMMAND, hide = true)]
     Worker {
@@ -124,6 +132,7 @@ pub struct GenArgs {
     /// Nucleus sampling threshold (with --temperature > 0).
     #[arg(long)]
     pub top_p: Option<f64>,
+    /// Random seed for sampling (with --temperature > 0): the same seed, the same text.
     #[arg(long, default_value_t = defaults::sampling().seed)]
     pub seed: u64,
     /// Most tokens per article summary.
@@ -132,6 +141,7 @@ pub struct GenArgs {
     /// Penalty for repeating recent output tokens (1 disables).
     #[arg(long, default_value_t = defaults::sampling().repeat_penalty)]
     pub repeat_penalty: f32,
+    /// Where the model runs (cuda needs a build with `--features cuda`).
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = defaults::DEVICE.name())]
     pub device: DeviceChoice,
     /// How weights are held: fast (own kernels + dense prefill), lean (own kernels only), candle (the reference), q8, or as-file.

@@ -7,6 +7,7 @@ pub mod choice;
 pub mod compare;
 pub mod config;
 pub mod defaults;
+pub mod docs;
 pub mod eval;
 pub mod exit;
 pub mod logging;
