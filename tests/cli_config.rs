@@ -268,3 +268,20 @@ fn the_man_page_is_roff_with_every_subcommand() {
         "the hidden worker is listed"
     );
 }
+
+#[test]
+fn version_names_the_crate_version_and_the_commit() {
+    let o = Home::new().brief(&["--version"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = stdout(&o);
+    let rest = v
+        .trim()
+        .strip_prefix(&format!("brief {} (", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{v}"));
+    let commit = rest.split([',', ')']).next().unwrap();
+    assert!(
+        commit == "commit unknown"
+            || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{v}"
+    );
+}

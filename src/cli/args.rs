@@ -22,7 +22,7 @@ use super::{bench, compare, config, defaults, eval, models, report, run};
 #[derive(Parser)]
 #[command(
     name = "brief",
-    version,
+    version = brief::BUILD,
     about = "Local, attributed news briefings with small open models"
 )]
 pub struct Cli {
