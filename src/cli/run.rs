@@ -22,11 +22,13 @@ pub struct RunArgs {
     gen: GenArgs,
     #[command(flatten)]
     brief: BriefingArgs,
+    /// How long each article's summary is.
     #[arg(long, value_parser = choice::<Style>(), default_value = defaults::STYLE.name())]
     style: Style,
     /// Show each point's supporting sentences in Markdown.
     #[arg(long)]
     evidence: bool,
+    /// What to write: Markdown, or the briefing as JSON.
     #[arg(long, value_parser = choice::<Format>(), default_value = defaults::FORMAT.name())]
     format: Format,
     /// Write here (atomically) instead of stdout.

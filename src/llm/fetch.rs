@@ -236,8 +236,16 @@ fn persist(tmp: tempfile::NamedTempFile, dest: &Path, f: &ModelFile) -> Result<(
     Ok(())
 }
 
-fn python() -> String {
-    std::env::var("BRIEF_PYTHON").unwrap_or_else(|_| "python3".to_string())
+/// The Python that pip runs under (and bench's llama.cpp reference, by default).
+pub const PYTHON_ENV: &str = "BRIEF_PYTHON";
+pub const DEFAULT_PYTHON: &str = "python3";
+
+/// `$BRIEF_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var(PYTHON_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_PYTHON.to_string())
 }
 
 /// Downloads one pinned wheel with pip into `into` and returns its path.
