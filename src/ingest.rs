@@ -198,6 +198,8 @@ pub enum IngestError {
     BadFeed { path: String, reason: String },
     #[error("{path}: no usable article in the file ({detail})")]
     NoArticlesInFile { path: String, detail: String },
+    #[error("{path}: the parser failed on this file ({reason}); skipped")]
+    ParserCrashed { path: String, reason: String },
 }
 
 impl From<&Refused> for crate::briefing::Rejected {
@@ -224,7 +226,8 @@ impl IngestError {
             | Self::BadLine { path, .. }
             | Self::BadEntry { path, .. }
             | Self::BadFeed { path, .. }
-            | Self::NoArticlesInFile { path, .. } => Some(path),
+            | Self::NoArticlesInFile { path, .. }
+            | Self::ParserCrashed { path, .. } => Some(path),
         }
     }
 }
@@ -547,8 +550,43 @@ fn read_limited(
     Ok(bytes)
 }
 
-/// Decodes one source's bytes and turns them into documents.
+thread_local! {
+    /// Set while a guarded parse runs, so the panic hook keeps its report off stderr: the
+    /// panic becomes the file's one-line rejection instead.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Decodes one source's bytes and turns them into documents. The third-party parsers (feed-rs
+/// and quick-xml, the HTML readers) have panicked on malformed files; a panic here is that
+/// one file's failure, never the run's.
 fn parse_input(bytes: &[u8], shown: &str, format: Format) -> Result<Loaded, IngestError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(|g| g.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(|| parse_input_unguarded(bytes, shown, format));
+    GUARDED.with(|g| g.set(was));
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        Err(IngestError::ParserCrashed {
+            path: shown.to_string(),
+            reason: format!("panic: {}", reason.chars().take(200).collect::<String>()),
+        })
+    })
+}
+
+fn parse_input_unguarded(bytes: &[u8], shown: &str, format: Format) -> Result<Loaded, IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: shown.to_string(),
