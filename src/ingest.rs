@@ -200,6 +200,8 @@ pub enum IngestError {
     NoArticlesInFile { path: String, detail: String },
     #[error("{path}: the parser failed on this file ({reason}); skipped")]
     ParserCrashed { path: String, reason: String },
+    #[error("{path}: a link to a directory (or a link loop); not followed")]
+    LinkNotFollowed { path: String },
 }
 
 impl From<&Refused> for crate::briefing::Rejected {
@@ -227,7 +229,8 @@ impl IngestError {
             | Self::BadEntry { path, .. }
             | Self::BadFeed { path, .. }
             | Self::NoArticlesInFile { path, .. }
-            | Self::ParserCrashed { path, .. } => Some(path),
+            | Self::ParserCrashed { path, .. }
+            | Self::LinkNotFollowed { path } => Some(path),
         }
     }
 }
@@ -376,7 +379,15 @@ impl<'a> Run<'a> {
     }
 
     fn add_dir(&mut self, dir: &Path, shown: &str) -> Result<(), IngestError> {
-        let files = list_articles(dir).map_err(|e| open_error(shown, e))?;
+        let mut links = Vec::new();
+        let files = list_articles(dir, &mut links).map_err(|e| open_error(shown, e))?;
+        // Said, not silently dropped: a linked folder of articles would otherwise just vanish.
+        self.out.rejected.extend(links.into_iter().map(|l| Refused {
+            path: l.display().to_string(),
+            error: IngestError::LinkNotFollowed {
+                path: l.display().to_string(),
+            },
+        }));
         if files.is_empty() {
             return Err(IngestError::NoArticlesInDir {
                 path: shown.to_string(),
@@ -469,14 +480,14 @@ fn open_error(path: &str, e: io::Error) -> IngestError {
 }
 
 /// All article files under `dir`, sorted by path so runs are reproducible.
-fn list_articles(dir: &Path) -> io::Result<Vec<PathBuf>> {
+fn list_articles(dir: &Path, links: &mut Vec<PathBuf>) -> io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    walk(dir, &mut found)?;
+    walk(dir, &mut found, links)?;
     found.sort();
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -487,7 +498,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         // (no cycles); a link to a file is still read through `metadata` below.
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            walk(&path, found)?;
+            walk(&path, found, links)?;
+        } else if kind.is_symlink() && fs::metadata(&path).map_or(true, |m| m.is_dir()) {
+            // A link to a directory, or one that cannot be resolved (a loop, or dangling).
+            links.push(path);
         } else if is_article_file(&path) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
             found.push(path);
         }

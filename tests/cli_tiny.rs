@@ -470,3 +470,49 @@ fn a_closed_pipe_ends_the_command_quietly() {
 
 #[cfg(unix)]
 const SIGPIPE: i32 = 13;
+
+/// A template using a variable no run gives exited 1 after the model had loaded, without the
+/// variable's name; it is exit 2 at start-up, naming it. The model named here does not exist,
+/// so a late check would report the model instead.
+#[test]
+fn a_template_with_an_unknown_variable_is_exit_2_naming_it_before_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = dir.path().join("prompts");
+    std::fs::create_dir(&prompts).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), prompts.join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        prompts.join("briefing.j2"),
+        "{{ points }} points from {{ sourcez }}",
+    )
+    .unwrap();
+    let a = dir.path().join("a.txt");
+    std::fs::write(&a, "Talks resumed on Monday in Geneva.\n").unwrap();
+    let o = brief(
+        &[
+            "run",
+            a.to_str().unwrap(),
+            "--prompts",
+            prompts.to_str().unwrap(),
+            "--model",
+            dir.path().join("no-such.gguf").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "sourcez");
+    assert_bad_input(&o, "briefing.j2");
+    // A directory given as the model is named as such, not as a missing file.
+    let o = brief(
+        &[
+            "run",
+            a.to_str().unwrap(),
+            "--model",
+            dir.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "is a directory");
+}

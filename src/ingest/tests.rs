@@ -560,3 +560,21 @@ fn a_feed_that_crashes_its_parser_is_one_rejection_and_the_rest_is_read() {
     let e = run_err(&[dir.path().join("bad.atom")]);
     assert!(e.path().is_some_and(|p| p.ends_with("bad.atom")), "{e}");
 }
+
+/// Links to directories are not followed (they can loop); that used to happen without a word.
+#[cfg(unix)]
+#[test]
+fn a_linked_directory_or_a_link_loop_is_noted_not_silently_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.txt", article_text("Iran Denies Involvement"));
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
+    let got = run_ok(&[dir.path().to_path_buf()]);
+    assert_eq!(got.articles.len(), 1);
+    let notes: Vec<String> = got.rejected.iter().map(|r| r.error.to_string()).collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes.iter().all(|n| n.contains("not followed")),
+        "{notes:?}"
+    );
+}
