@@ -189,6 +189,21 @@ pub fn summarize(
 /// compute and makes a killed run lose more.
 pub const BATCH: usize = 4;
 
+/// [`generate::generate_batch`] at most [`BATCH`] prompts at a time. A long article's chunks
+/// all went into one batch: a 1 MB article made a batch of some 200 sequences, whose memory
+/// and attention grew with it; the results are the same either way.
+fn generate_in_batches(
+    model: &mut Model,
+    texts: &[String],
+    params: &GenParams,
+) -> Result<Vec<generate::Generation>, ModelError> {
+    let mut out = Vec::with_capacity(texts.len());
+    for batch in texts.chunks(BATCH) {
+        out.extend(generate::generate_batch(model, batch, params)?);
+    }
+    Ok(out)
+}
+
 /// Summaries of `missing` (at most [`BATCH`] at a time is what pays), batched; if the batch
 /// fails, one article at a time, so that the error names the article it came from.
 pub fn summarize_window(
@@ -243,7 +258,7 @@ pub fn summarize_many(
         }
     }
     let texts: Vec<String> = jobs.iter().map(|j| j.2.clone()).collect();
-    let gens = generate::generate_batch(model, &texts, params)?;
+    let gens = generate_in_batches(model, &texts, params)?;
     let mut parts: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
     for ((ai, st, _), g) in jobs.iter().zip(&gens) {
         usage[*ai].add(g);
@@ -285,7 +300,7 @@ pub fn summarize_many(
             break;
         }
         let texts: Vec<String> = jobs.iter().map(|j| j.1.clone()).collect();
-        let gens = generate::generate_batch(model, &texts, params)?;
+        let gens = generate_in_batches(model, &texts, params)?;
         let mut next: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
         for ((ai, _), g) in jobs.iter().zip(&gens) {
             usage[*ai].add(g);
@@ -308,7 +323,7 @@ pub fn summarize_many(
         }
     }
     let texts: Vec<String> = combine.iter().map(|c| c.1.clone()).collect();
-    let gens = generate::generate_batch(model, &texts, params)?;
+    let gens = generate_in_batches(model, &texts, params)?;
     for ((ai, _), g) in combine.iter().zip(&gens) {
         usage[*ai].add(g);
         parts[*ai] = vec![clean_summary(&g.text, style.sentences())];
