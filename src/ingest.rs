@@ -204,6 +204,10 @@ pub enum IngestError {
     BadFeed { path: String, reason: String },
     #[error("{path}: no usable article in the file ({detail})")]
     NoArticlesInFile { path: String, detail: String },
+    #[error("{path}: the parser failed on this file ({reason}); skipped")]
+    ParserCrashed { path: String, reason: String },
+    #[error("{path}: a link to a directory (or a link loop); not followed")]
+    LinkNotFollowed { path: String },
 }
 
 impl IngestError {
@@ -221,7 +225,9 @@ impl IngestError {
             | Self::BadLine { path, .. }
             | Self::BadEntry { path, .. }
             | Self::BadFeed { path, .. }
-            | Self::NoArticlesInFile { path, .. } => Some(path),
+            | Self::NoArticlesInFile { path, .. }
+            | Self::ParserCrashed { path, .. }
+            | Self::LinkNotFollowed { path } => Some(path),
         }
     }
 }
@@ -370,7 +376,15 @@ impl<'a> Run<'a> {
     }
 
     fn add_dir(&mut self, dir: &Path, shown: &str) -> Result<(), IngestError> {
-        let files = list_articles(dir).map_err(|e| open_error(shown, e))?;
+        let mut links = Vec::new();
+        let files = list_articles(dir, &mut links).map_err(|e| open_error(shown, e))?;
+        // Said, not silently dropped: a linked folder of articles would otherwise just vanish.
+        self.out.rejected.extend(links.into_iter().map(|l| Refused {
+            path: l.display().to_string(),
+            error: IngestError::LinkNotFollowed {
+                path: l.display().to_string(),
+            },
+        }));
         if files.is_empty() {
             return Err(IngestError::NoArticlesInDir {
                 path: shown.to_string(),
@@ -463,14 +477,14 @@ fn open_error(path: &str, e: io::Error) -> IngestError {
 }
 
 /// All article files under `dir`, sorted by path so runs are reproducible.
-fn list_articles(dir: &Path) -> io::Result<Vec<PathBuf>> {
+fn list_articles(dir: &Path, links: &mut Vec<PathBuf>) -> io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    walk(dir, &mut found)?;
+    walk(dir, &mut found, links)?;
     found.sort();
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -481,7 +495,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         // (no cycles); a link to a file is still read through `metadata` below.
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            walk(&path, found)?;
+            walk(&path, found, links)?;
+        } else if kind.is_symlink() && fs::metadata(&path).map_or(true, |m| m.is_dir()) {
+            // A link to a directory, or one that cannot be resolved (a loop, or dangling).
+            links.push(path);
         } else if is_article_file(&path) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
             found.push(path);
         }
@@ -544,8 +561,43 @@ fn read_limited(
     Ok(bytes)
 }
 
-/// Decodes one source's bytes and turns them into documents.
+thread_local! {
+    /// Set while a guarded parse runs, so the panic hook keeps its report off stderr: the
+    /// panic becomes the file's one-line rejection instead.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Decodes one source's bytes and turns them into documents. The third-party parsers (feed-rs
+/// and quick-xml, the HTML readers) have panicked on malformed files; a panic here is that
+/// one file's failure, never the run's.
 fn parse_input(bytes: &[u8], shown: &str, format: Format) -> Result<Loaded, IngestError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(|g| g.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(|| parse_input_unguarded(bytes, shown, format));
+    GUARDED.with(|g| g.set(was));
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        Err(IngestError::ParserCrashed {
+            path: shown.to_string(),
+            reason: format!("panic: {}", reason.chars().take(200).collect::<String>()),
+        })
+    })
+}
+
+fn parse_input_unguarded(bytes: &[u8], shown: &str, format: Format) -> Result<Loaded, IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: shown.to_string(),

@@ -12,6 +12,14 @@ use cli::config::{ConfigCommand, FileConfig};
 use cli::models::ModelsCommand;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a closed pipe (`brief history | head -1`) turns every print
+    // into a panic. The default action ends the process quietly with the status shells
+    // expect (141), as for any other Unix tool.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let file = match FileConfig::load(std::env::args_os()) {
         Ok(f) => f,
         Err(e) => {

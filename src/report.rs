@@ -251,7 +251,19 @@ pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
         "mode": cfg.run.mode,
     });
     let run_id = store.begin_run(&params.to_string())?;
-    match build(cfg, &store, run_id) {
+    // A panic would leave the run "running" until the next run calls it killed; record it
+    // as the failure it is, then let it go on as an error.
+    let built =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(cfg, &store, run_id)))
+            .unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown failure".into());
+                Err(anyhow::anyhow!("internal error (panic): {why}"))
+            });
+    match built {
         Ok(written) => {
             let figures = written.report.as_ref().map(|r| r.run.clone());
             let f = figures.unwrap_or_default();
@@ -532,10 +544,26 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
 /// `OUT/DATE/briefing.{json,md,html}` and `OUT/index.html`, each written whole or not at all.
 fn write_dated(out: &Path, report: &NightlyReport, json: &str) -> anyhow::Result<Vec<PathBuf>> {
     let day = out.join(&report.date);
+    let fresh = !day.exists();
     std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
+    let written = write_day(out, &day, report, json);
+    if written.is_err() && fresh {
+        // A dated directory with nothing (or half a report) in it would be listed in the
+        // index as a report of that day; a full disk must not leave one behind.
+        let _ = std::fs::remove_dir_all(&day);
+    }
+    written
+}
+
+fn write_day(
+    out: &Path,
+    day: &Path,
+    report: &NightlyReport,
+    json: &str,
+) -> anyhow::Result<Vec<PathBuf>> {
     // A run killed while writing leaves its temp file (never a torn report); we hold the
     // lock, so any such file is litter.
-    for dir in [out, day.as_path()] {
+    for dir in [out, day] {
         crate::atomic::remove_stale_temps(dir);
     }
     let mut files = Vec::new();

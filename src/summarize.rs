@@ -38,6 +38,15 @@ pub const CHUNK_TOKENS: usize = 1536;
 /// Room for the instructions and chat markup around the article text.
 const PROMPT_OVERHEAD_TOKENS: usize = 256;
 
+/// The most tokens of a title put in a prompt; a longer one is cut at a word. It is taken
+/// out of the chunk budget, so no title (a scraper once gave 10,000 characters) can push a
+/// prompt past the context.
+pub const TITLE_TOKENS: usize = 64;
+
+/// Levels of combining chunk summaries before the rest is cut to fit: each level divides the
+/// count by at least two, so this covers far more than the 5 MB an article may have.
+const MAX_COMBINE_LEVELS: usize = 8;
+
 /// Renders a prompt for the model: through its chat template for chat models, as a plain
 /// completion for base models.
 pub fn render_prompt(
@@ -76,7 +85,7 @@ pub fn summarize(
     let budget = chunk_budget(model, params);
     let chunks = split_into_chunks(model, &article.text, budget)?;
     let mut usage = Usage::default();
-    let title = article.title.clone().unwrap_or_default();
+    let title = fit_title(model, article.title.as_deref().unwrap_or_default())?;
     let summary = if chunks.len() == 1 {
         one(
             model,
@@ -103,7 +112,31 @@ pub fn summarize(
             )?;
             parts.push(s);
         }
-        let joined = parts.join("\n\n");
+        // Combined a level at a time until the summaries fit one prompt.
+        let mut level = 0;
+        let joined = loop {
+            match combine_groups(model, &parts, budget, level)? {
+                Combine::Fits(joined) => break joined,
+                Combine::Groups(groups) => {
+                    let n = groups.len();
+                    let mut next = Vec::with_capacity(n);
+                    for (i, g) in groups.iter().enumerate() {
+                        next.push(one(
+                            model,
+                            prompts,
+                            &title,
+                            g,
+                            (i + 1, n),
+                            params,
+                            Style::Briefing,
+                            &mut usage,
+                        )?);
+                    }
+                    parts = next;
+                    level += 1;
+                }
+            }
+        };
         one(
             model,
             prompts,
@@ -127,6 +160,21 @@ pub fn summarize(
 /// reads every weight once per step, so four sequences cost little more than one; more adds
 /// compute and makes a killed run lose more.
 pub const BATCH: usize = 4;
+
+/// [`generate::generate_batch`] at most [`BATCH`] prompts at a time. A long article's chunks
+/// all went into one batch: a 1 MB article made a batch of some 200 sequences, whose memory
+/// and attention grew with it; the results are the same either way.
+fn generate_in_batches(
+    model: &mut Model,
+    texts: &[String],
+    params: &GenParams,
+) -> Result<Vec<generate::Generation>, ModelError> {
+    let mut out = Vec::with_capacity(texts.len());
+    for batch in texts.chunks(BATCH) {
+        out.extend(generate::generate_batch(model, batch, params)?);
+    }
+    Ok(out)
+}
 
 /// Summaries of `missing` (at most [`BATCH`] at a time is what pays), batched; if the batch
 /// fails, one article at a time, so that the error names the article it came from.
@@ -171,7 +219,7 @@ pub fn summarize_many(
     // First level: whole articles in their final style, or each chunk as a briefing.
     let mut jobs = Vec::new();
     for (ai, (a, cs)) in articles.iter().zip(&chunks).enumerate() {
-        let title = a.title.clone().unwrap_or_default();
+        let title = fit_title(model, a.title.as_deref().unwrap_or_default())?;
         for (i, c) in cs.iter().enumerate() {
             let (part, st) = if cs.len() == 1 {
                 ((1, 1), style)
@@ -182,26 +230,72 @@ pub fn summarize_many(
         }
     }
     let texts: Vec<String> = jobs.iter().map(|j| j.2.clone()).collect();
-    let gens = generate::generate_batch(model, &texts, params)?;
+    let gens = generate_in_batches(model, &texts, params)?;
     let mut parts: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
     for ((ai, st, _), g) in jobs.iter().zip(&gens) {
         usage[*ai].add(g);
         parts[*ai].push(clean_summary(&g.text, st.sentences()));
     }
-    // Second level: the chunk summaries of long articles, combined.
+    let titles: Vec<String> = articles
+        .iter()
+        .map(|a| fit_title(model, a.title.as_deref().unwrap_or_default()))
+        .collect::<Result<_, _>>()?;
+    // Then the chunk summaries of long articles, combined a level at a time (one batch per
+    // level) until each article's fit one prompt: the same steps `summarize` takes alone.
+    let mut joined: Vec<Option<String>> = vec![None; articles.len()];
+    let mut level = 0;
+    loop {
+        let mut jobs = Vec::new();
+        for ai in 0..articles.len() {
+            if chunks[ai].len() <= 1 || joined[ai].is_some() {
+                continue;
+            }
+            match combine_groups(model, &parts[ai], budget, level)? {
+                Combine::Fits(j) => joined[ai] = Some(j),
+                Combine::Groups(groups) => {
+                    let n = groups.len();
+                    for (i, g) in groups.iter().enumerate() {
+                        let prompt = article_prompt(
+                            model,
+                            prompts,
+                            &titles[ai],
+                            g,
+                            (i + 1, n),
+                            Style::Briefing,
+                        )?;
+                        jobs.push((ai, prompt));
+                    }
+                }
+            }
+        }
+        if jobs.is_empty() {
+            break;
+        }
+        let texts: Vec<String> = jobs.iter().map(|j| j.1.clone()).collect();
+        let gens = generate_in_batches(model, &texts, params)?;
+        let mut next: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
+        for ((ai, _), g) in jobs.iter().zip(&gens) {
+            usage[*ai].add(g);
+            next[*ai].push(clean_summary(&g.text, Style::Briefing.sentences()));
+        }
+        for (ai, n) in next.into_iter().enumerate() {
+            if !n.is_empty() {
+                parts[ai] = n;
+            }
+        }
+        level += 1;
+    }
     let mut combine = Vec::new();
-    for (ai, a) in articles.iter().enumerate() {
-        if chunks[ai].len() > 1 {
-            let title = a.title.clone().unwrap_or_default();
-            let joined = parts[ai].join("\n\n");
+    for (ai, j) in joined.iter().enumerate() {
+        if let Some(j) = j {
             combine.push((
                 ai,
-                article_prompt(model, prompts, &title, &joined, (1, 1), style)?,
+                article_prompt(model, prompts, &titles[ai], j, (1, 1), style)?,
             ));
         }
     }
     let texts: Vec<String> = combine.iter().map(|c| c.1.clone()).collect();
-    let gens = generate::generate_batch(model, &texts, params)?;
+    let gens = generate_in_batches(model, &texts, params)?;
     for ((ai, _), g) in combine.iter().zip(&gens) {
         usage[*ai].add(g);
         parts[*ai] = vec![clean_summary(&g.text, style.sentences())];
@@ -258,8 +352,93 @@ fn one(
 fn chunk_budget(model: &Model, params: &GenParams) -> usize {
     model
         .context_length
-        .saturating_sub(params.max_tokens + PROMPT_OVERHEAD_TOKENS)
+        .saturating_sub(params.max_tokens + PROMPT_OVERHEAD_TOKENS + TITLE_TOKENS)
         .clamp(64, CHUNK_TOKENS)
+}
+
+/// The title, cut at a word (or, for one endless word, a character) to at most
+/// [`TITLE_TOKENS`]; a binary search, so a huge title costs a few tokenizations, not one
+/// per word.
+fn fit_title(model: &Model, title: &str) -> Result<String, ModelError> {
+    cut_to_tokens(model, title, TITLE_TOKENS)
+}
+
+/// The longest prefix of `text` (at a word where there is one) of at most `limit` tokens.
+fn cut_to_tokens(model: &Model, text: &str, limit: usize) -> Result<String, ModelError> {
+    if generate::count_tokens(model, text)? <= limit {
+        return Ok(text.to_string());
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let fits = |s: &str| generate::count_tokens(model, s).map(|n| n <= limit);
+    let (mut lo, mut hi) = (0, words.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&words[..mid].join(" "))? {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if lo > 0 {
+        return Ok(words[..lo].join(" "));
+    }
+    let chars: Vec<char> = text.trim().chars().collect();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&chars[..mid].iter().collect::<String>())? {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(chars[..lo].iter().collect())
+}
+
+/// What to do with the chunk summaries of one article at a level of combining.
+enum Combine {
+    /// They fit one prompt together: the final summary is made from this.
+    Fits(String),
+    /// Too long together: summarize each of these groups (each fits a prompt) first.
+    Groups(Vec<String>),
+}
+
+/// Groups the summaries into token-bounded prompts; joining them all into one, as before,
+/// overflowed the context for a long enough article. Gives up combining (and cuts what is
+/// joined to fit) when a level would not shrink the count or too many levels have run, so
+/// the work stays bounded whatever the model writes.
+fn combine_groups(
+    model: &Model,
+    parts: &[String],
+    budget: usize,
+    level: usize,
+) -> Result<Combine, ModelError> {
+    let joined = parts.join("\n\n");
+    if generate::count_tokens(model, &joined)? <= budget {
+        return Ok(Combine::Fits(joined));
+    }
+    let mut groups: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for p in parts {
+        let p = cut_to_tokens(model, p, budget)?;
+        let candidate = if current.is_empty() {
+            p.clone()
+        } else {
+            format!("{current}\n\n{p}")
+        };
+        if current.is_empty() || generate::count_tokens(model, &candidate)? <= budget {
+            current = candidate;
+        } else {
+            groups.push(std::mem::replace(&mut current, p));
+        }
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    if groups.len() * 2 > parts.len() + 1 || level >= MAX_COMBINE_LEVELS {
+        return Ok(Combine::Fits(cut_to_tokens(model, &joined, budget)?));
+    }
+    Ok(Combine::Groups(groups))
 }
 
 /// Splits text into pieces of at most `budget` tokens, at paragraph boundaries where possible,
@@ -453,6 +632,81 @@ mod tests {
             assert_eq!(alone.chunks, t.chunks);
             assert_eq!(alone.usage.calls, t.usage.calls);
             assert_eq!(alone.usage.generated_tokens, t.usage.generated_tokens);
+        }
+    }
+
+    fn tiny_model(seed: u64) -> (tempfile::TempDir, Model) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        crate::testing::write_tiny_llama(&path, seed).unwrap();
+        let model = Model::load(
+            &path,
+            None,
+            &candle_core::Device::Cpu,
+            crate::llm::model::WeightFormat::Fast,
+        )
+        .unwrap();
+        (dir, model)
+    }
+
+    /// A 10,000-character title used to abort the run ("4097 positions exceed the context"):
+    /// titles were outside the chunk budget.
+    #[test]
+    fn an_over_long_title_is_cut_to_fit_the_prompt() {
+        let (_dir, mut model) = tiny_model(5);
+        let prompts =
+            Prompts::from_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+                .unwrap();
+        let article = Article {
+            id: "S1".parse().unwrap(),
+            path: "a.jsonl#1".into(),
+            title: Some("Title words go on ".repeat(560)),
+            text: "The council met on Tuesday and voted on the budget. ".repeat(150),
+            content_hash: String::new(),
+            url: None,
+            published: None,
+            teaser: false,
+        };
+        assert!(article.title.as_ref().unwrap().len() > 10_000);
+        let params = GenParams {
+            max_tokens: 4,
+            ..GenParams::default()
+        };
+        let s = summarize(&mut model, &prompts, &article, &params, Style::Briefing).unwrap();
+        assert!(s.usage.calls >= 1);
+        let cut = fit_title(&model, article.title.as_deref().unwrap()).unwrap();
+        assert!(generate::count_tokens(&model, &cut).unwrap() <= TITLE_TOKENS);
+        assert!(cut.starts_with("Title words go on"));
+    }
+
+    /// The chunk summaries were joined into one prompt whatever their length; now they are
+    /// grouped into prompts that each fit, and a level that would not shrink them is cut.
+    #[test]
+    fn chunk_summaries_are_combined_in_token_bounded_groups() {
+        let (_dir, model) = tiny_model(5);
+        let count = |s: &str| generate::count_tokens(&model, s).unwrap();
+        let part = "The council met on Tuesday and voted on the budget. ".repeat(30);
+        let per = count(&part);
+        let budget = per * 3 + 20;
+        let parts = vec![part.clone(); 12];
+        match combine_groups(&model, &parts, budget, 0).unwrap() {
+            Combine::Groups(groups) => {
+                assert!(groups.len() <= 6, "{}", groups.len());
+                for g in &groups {
+                    assert!(count(g) <= budget);
+                }
+            }
+            Combine::Fits(_) => panic!("12 parts cannot fit {budget} tokens"),
+        }
+        // Parts too big to pair up: the joined text is cut to the budget instead.
+        let big = vec![part.repeat(3); 4];
+        match combine_groups(&model, &big, budget, 0).unwrap() {
+            Combine::Fits(j) => assert!(count(&j) <= budget),
+            Combine::Groups(_) => panic!("grouping one part per group never ends"),
+        }
+        match combine_groups(&model, &parts, budget, MAX_COMBINE_LEVELS).unwrap() {
+            Combine::Fits(j) => assert!(count(&j) <= budget),
+            Combine::Groups(_) => panic!("levels are bounded"),
         }
     }
 

@@ -382,3 +382,137 @@ fn the_portable_kernels_write_the_same_briefing_as_the_vectorised_ones() {
     assert!(summaries[0].iter().any(|s| !s.is_empty()), "{summaries:?}");
     assert_eq!(summaries[0], summaries[1]);
 }
+
+/// `-o` onto one of the inputs used to replace the article with the briefing (exit 0); an
+/// unwritable `-o` was found only after the model had run. Both are refused first: the model
+/// named here does not exist, so reaching it would be a different error.
+#[test]
+fn an_output_onto_an_input_or_an_unwritable_one_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.txt");
+    let b = dir.path().join("b.txt");
+    std::fs::write(&a, "Talks resumed on Monday in Geneva.\n").unwrap();
+    std::fs::write(&b, "Talks stalled on Tuesday.\n").unwrap();
+    let missing_model = dir.path().join("no-such-model.gguf");
+    let run = |out: &Path| {
+        brief(
+            &[
+                "run",
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+                "--model",
+                missing_model.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let o = run(&a);
+    assert_bad_input(&o, "refusing to overwrite an input");
+    assert_eq!(
+        std::fs::read_to_string(&a).unwrap(),
+        "Talks resumed on Monday in Geneva.\n"
+    );
+    let o = run(&dir.path().join("no/such/dir/out.md"));
+    assert_bad_input(&o, "cannot be written");
+    let o = brief(
+        &[
+            "run",
+            dir.path().to_str().unwrap(),
+            "--model",
+            missing_model.to_str().unwrap(),
+            "-o",
+            dir.path().join("briefing.md").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "inside the input directory");
+}
+
+/// `brief models list | head -1`: the reader goes away first, and the command must end
+/// quietly (SIGPIPE, as shells expect, or 0), never with a panic and exit 101.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec![
+            "models",
+            "list",
+            "--models-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        vec!["--help"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brief"))
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert!(
+                o.status.success() || o.status.signal() == Some(SIGPIPE),
+                "{args:?}: {:?} {err}",
+                o.status
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+const SIGPIPE: i32 = 13;
+
+/// A template using a variable no run gives exited 1 after the model had loaded, without the
+/// variable's name; it is exit 2 at start-up, naming it. The model named here does not exist,
+/// so a late check would report the model instead.
+#[test]
+fn a_template_with_an_unknown_variable_is_exit_2_naming_it_before_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = dir.path().join("prompts");
+    std::fs::create_dir(&prompts).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), prompts.join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        prompts.join("briefing.j2"),
+        "{{ points }} points from {{ sourcez }}",
+    )
+    .unwrap();
+    let a = dir.path().join("a.txt");
+    std::fs::write(&a, "Talks resumed on Monday in Geneva.\n").unwrap();
+    let o = brief(
+        &[
+            "run",
+            a.to_str().unwrap(),
+            "--prompts",
+            prompts.to_str().unwrap(),
+            "--model",
+            dir.path().join("no-such.gguf").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "sourcez");
+    assert_bad_input(&o, "briefing.j2");
+    // A directory given as the model is named as such, not as a missing file.
+    let o = brief(
+        &[
+            "run",
+            a.to_str().unwrap(),
+            "--model",
+            dir.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "is a directory");
+}

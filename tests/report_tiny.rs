@@ -392,3 +392,70 @@ fn feeds_and_dated_outputs_with_new_since_the_previous_report() {
         index.contains("2026-01-01/briefing.html") && index.contains("2026-01-02/briefing.html")
     );
 }
+
+/// A malformed Atom file (a second XML declaration inside an element) made feed-rs panic: exit
+/// 101, and the run stayed `running` in the history. It is now a one-line error, the run is
+/// recorded as failed, and an output directory inside an input directory is refused.
+#[test]
+fn a_feed_that_crashes_its_parser_fails_the_run_cleanly_and_history_says_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 3);
+    let bad = dir.path().join("bad.atom");
+    std::fs::write(
+        &bad,
+        concat!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?></title><entry><title>x</title>",
+            "</entry></feed>"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store.db");
+    let o = command(&[
+        "report",
+        s(&bad),
+        "--store",
+        s(&store),
+        "--model",
+        s(&model),
+        "--date",
+        "2026-01-02",
+    ])
+    .output()
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("the parser failed"), "{err}");
+    assert!(
+        err.trim_end().lines().last().unwrap().contains("bad.atom"),
+        "{err}"
+    );
+    let h = command(&["history", "--store", s(&store), "--json"])
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(runs[0]["status"], "failed", "{runs}");
+
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    let o = command(&[
+        "report",
+        s(&inputs),
+        "--store",
+        s(&store),
+        "--model",
+        s(&model),
+        "--out-dir",
+        s(&inputs.join("reports")),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inside the input directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!inputs.join("reports").exists());
+}

@@ -48,6 +48,62 @@ pub fn cites(ids: &[ArticleId]) -> String {
     ids.iter().map(|id| format!("[{id}]")).collect()
 }
 
+/// The one escape for text from a feed, a file or a model going into Markdown: on one line (a
+/// newline could start a heading, a quote or a link definition), no raw HTML (`<` and `>` as
+/// entities), and no `]` that could close a link text or start a definition. Brackets that
+/// cannot make a link stay as they are, so `[update]` in a title reads as written.
+pub fn escape(text: &str) -> String {
+    markdown_escape(text, false)
+}
+
+/// [`escape`] for the text of a link, where any bracket would end it early.
+pub fn escape_link_text(text: &str) -> String {
+    markdown_escape(text, true)
+}
+
+fn markdown_escape(text: &str, in_link: bool) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(flat.len());
+    let mut chars = flat.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' if in_link => out.push_str("\\["),
+            ']' if in_link || matches!(chars.peek(), Some('(' | ':' | '[')) => out.push_str("\\]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The one escape for text and (double- or single-quoted) attribute values in HTML.
+pub fn escape_html(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+/// The url, trimmed, when it is one a reader may follow: http or https only, so a feed's
+/// `javascript:` or `data:` link is never written as a link.
+pub fn web_url(url: &str) -> Option<&str> {
+    let u = url.trim();
+    let scheme = u.split_once("://").map(|(s, _)| s)?;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(u)
+}
+
+/// Text inside a code span: the fence is one backtick longer than any run inside it, so a
+/// path with backticks cannot end the span early and let the rest be read as Markdown.
+pub fn code(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{flat}{fence}")
+    } else {
+        format!("{fence} {flat} {fence}")
+    }
+}
+
 /// A url usable both as `[text](url)` and `<url>`: the characters that would end either
 /// early are percent-encoded, which browsers read the same.
 pub fn link_target(url: &str) -> String {
@@ -59,21 +115,24 @@ pub fn link_target(url: &str) -> String {
             ')' => "%29".to_string(),
             '<' => "%3C".to_string(),
             '>' => "%3E".to_string(),
+            c if c.is_whitespace() || c.is_control() => {
+                let mut buf = [0; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect()
+            }
             c => c.to_string(),
         })
         .collect()
 }
 
-pub fn escape_link_text(text: &str) -> String {
-    text.replace('[', "\\[").replace(']', "\\]")
-}
-
-/// A source's title, a link when it has a url.
+/// A source's title, a link when it has a url a reader may follow.
 pub fn title_link(s: &Source) -> String {
     let title = s.title.as_deref().unwrap_or("(untitled)");
-    match s.url.as_deref().map(link_target) {
+    match s.url.as_deref().and_then(web_url).map(link_target) {
         Some(url) => format!("[{}]({url})", escape_link_text(title)),
-        None => title.to_string(),
+        None => escape(title),
     }
 }
 
@@ -82,13 +141,24 @@ pub fn title_link(s: &Source) -> String {
 pub fn point(out: &mut String, p: &Point, evidence: bool) {
     let new = if p.new { "**new** " } else { "" };
     let unsupported = match &p.unsupported {
-        Some(why) => format!(" **(unsupported: {why})**"),
+        Some(why) => format!(" **(unsupported: {})**", escape(why)),
         None => String::new(),
     };
-    let _ = writeln!(out, "- {new}{} {}{unsupported}", p.text, cites(&p.sources));
+    let _ = writeln!(
+        out,
+        "- {new}{} {}{unsupported}",
+        escape(&p.text),
+        cites(&p.sources)
+    );
     if evidence {
         for e in &p.evidence {
-            let _ = writeln!(out, "  - [{}] {:.2}: \"{}\"", e.source, e.score, e.sentence);
+            let _ = writeln!(
+                out,
+                "  - [{}] {:.2}: \"{}\"",
+                e.source,
+                e.score,
+                escape(&e.sentence)
+            );
         }
     }
 }
@@ -98,12 +168,17 @@ pub fn disagreement(out: &mut String, d: &Disagreement, evidence: bool) {
     let sides: Vec<String> = d
         .sides
         .iter()
-        .map(|s| format!("{} {}", s.value, cites(&s.sources)))
+        .map(|s| format!("{} {}", escape(&s.value), cites(&s.sources)))
         .collect();
-    let _ = writeln!(out, "- **{}**: {}", d.about, sides.join(" vs "));
+    let _ = writeln!(out, "- **{}**: {}", escape(&d.about), sides.join(" vs "));
     if evidence {
         for s in &d.sides {
-            let _ = writeln!(out, "  - {}: \"{}\"", cites(&s.sources), s.sentence);
+            let _ = writeln!(
+                out,
+                "  - {}: \"{}\"",
+                cites(&s.sources),
+                escape(&s.sentence)
+            );
         }
     }
 }
@@ -111,20 +186,20 @@ pub fn disagreement(out: &mut String, d: &Disagreement, evidence: bool) {
 /// One source in the list: its title (a link when it has a url), where it came from, when it
 /// was published, and its summary, with a warning when only a teaser was read.
 pub fn source_entry(s: &Source) -> String {
-    let mut out = format!("**[{}] {}** — `{}`", s.id, title_link(s), s.path);
+    let mut out = format!("**[{}] {}** — {}", s.id, title_link(s), code(&s.path));
     if let Some(published) = &s.published {
-        let _ = write!(out, " · {published}");
+        let _ = write!(out, " · {}", escape(published));
     }
     if s.new {
         out.push_str(" · **new**");
     }
     out.push('\n');
-    out.push_str(&s.summary);
+    out.push_str(&escape(&s.summary));
     if s.chunks > 1 {
         let _ = write!(out, " _(long article: summarized in {} parts)_", s.chunks);
     }
     if s.teaser {
-        match s.url.as_deref().map(link_target) {
+        match s.url.as_deref().and_then(web_url).map(link_target) {
             Some(url) => {
                 let _ = write!(out, " _(teaser only; full text at <{url}>)_");
             }
@@ -153,12 +228,12 @@ pub fn body(out: &mut String, b: &Briefing, level: usize, evidence: bool) {
 pub fn markdown(doc: &Document, evidence: bool) -> String {
     let mut out = String::new();
     let b = &doc.briefing;
-    let _ = writeln!(out, "# {}\n", b.headline);
+    let _ = writeln!(out, "# {}\n", escape(&b.headline));
     if doc.run.model.role == Role::Base {
         let _ = writeln!(
             out,
-            "> Written by `{}`, a base model (not instruction-tuned): expect rougher text.\n",
-            doc.run.model.name
+            "> Written by {}, a base model (not instruction-tuned): expect rougher text.\n",
+            code(&doc.run.model.name)
         );
     }
     if b.points.is_empty() {
@@ -175,18 +250,19 @@ pub fn markdown(doc: &Document, evidence: bool) -> String {
     for s in &doc.skipped {
         let _ = writeln!(
             out,
-            "_Skipped `{}`: same article as [{}]._",
-            s.path, s.duplicate_of
+            "_Skipped {}: same article as [{}]._",
+            code(&s.path),
+            s.duplicate_of
         );
     }
     for r in &doc.rejected {
-        let _ = writeln!(out, "_Not used: {}._", r.reason);
+        let _ = writeln!(out, "_Not used: {}._", escape(&r.reason));
     }
     let r = &doc.run;
     let _ = writeln!(
         out,
         "\n---\n_{} · {} · {:.1} s · prefill {:.0} tok/s · decode {:.0} tok/s_",
-        r.model.name,
+        escape(&r.model.name),
         r.model.sha256.get(..12).unwrap_or(""),
         r.timings.total_secs,
         r.timings.prefill_tok_per_s,
@@ -250,5 +326,35 @@ mod tests {
             ..source()
         };
         assert!(source_entry(&no_url).contains("Monday. _(teaser only)_"));
+    }
+
+    #[test]
+    fn only_http_and_https_urls_are_links() {
+        assert_eq!(
+            web_url(" https://a.example/x "),
+            Some("https://a.example/x")
+        );
+        assert_eq!(web_url("HTTP://a.example"), Some("HTTP://a.example"));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "java\tscript://x",
+            "//x",
+            "x",
+        ] {
+            assert_eq!(web_url(bad), None, "{bad}");
+        }
+        let s = Source {
+            url: Some("javascript:alert(1)".into()),
+            title: Some("A [b](javascript:c) <i>".into()),
+            ..source()
+        };
+        assert_eq!(title_link(&s), "A [b\\](javascript:c) &lt;i&gt;");
+    }
+
+    #[test]
+    fn a_path_with_backticks_stays_inside_its_code_span() {
+        assert_eq!(code("a`<b>`c"), "`` a`<b>`c ``");
+        assert_eq!(code("plain"), "`plain`");
     }
 }

@@ -44,6 +44,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<brief::llm::manifest::ManifestError>()
             || c.is::<brief::llm::prompts::PromptError>()
             || c.is::<brief::llm::registry::ResolveError>()
+            || c.is::<brief::atomic::DestinationError>()
             || matches!(
                 c.downcast_ref::<ModelError>(),
                 Some(

@@ -107,6 +107,11 @@ impl ReportArgs {
 
 pub fn report(args: &Report) -> anyhow::Result<()> {
     let cfg = &args.config;
+    match (&cfg.out_dir, &args.output) {
+        (Some(dir), _) => brief::atomic::check_destination(dir, true, &cfg.run.inputs)?,
+        (None, Some(file)) => brief::atomic::check_destination(file, false, &cfg.run.inputs)?,
+        (None, None) => {}
+    }
     let written = report::run(cfg)?;
     let Some(r) = &written.report else {
         return Ok(());

@@ -64,6 +64,9 @@ impl RunArgs {
 }
 
 pub fn run(run: &Run) -> anyhow::Result<()> {
+    if let Some(path) = &run.output {
+        brief::atomic::check_destination(path, false, &run.config.inputs)?;
+    }
     let progress = CliProgress::new(run.quiet);
     let report = pipeline::run(&run.config, &progress)?;
     let text = render::render(&report, run.format, run.evidence);

@@ -8,9 +8,12 @@
 //! 4. Mostly valid UTF-8 (it has multi-byte characters and at most 1% of its bytes are
 //!    invalid) is kept with the invalid bytes dropped: a scrape with a few mangled bytes
 //!    is still an article.
-//! 5. Text with no valid multi-byte character and at most 30% non-ASCII bytes is a legacy
-//!    single-byte file and is read as Windows-1252 (a superset of Latin-1's printable
-//!    range); real prose in those encodings is overwhelmingly ASCII.
+//! 5. Text with no valid multi-byte character is a legacy single-byte file. Its non-ASCII
+//!    bytes decide which: in whole words (runs of three or more, with spaces between) they
+//!    are Cyrillic, read as Windows-1251; scattered among ASCII letters (at most 30% of the
+//!    bytes) they are accents of a Latin script, read as whichever of Windows-1252,
+//!    Windows-1250 and ISO-8859-2 (Latin-2) makes them letters inside words rather than
+//!    symbols (ties go to Windows-1252). Text that fits none is refused with that reason.
 //! 6. Anything else is binary, as is text in which more than 2% of characters are control
 //!    characters other than tab, newline, carriage return and form feed.
 
@@ -70,11 +73,78 @@ fn decode_imperfect(bytes: &[u8]) -> Result<String, BinaryReason> {
     if multibyte > 0 && invalid * 1000 <= bytes.len() * MAX_INVALID_UTF8_PER_MILLE {
         return Ok(text);
     }
-    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
-    if multibyte == 0 && non_ascii * 100 <= bytes.len() * MAX_LEGACY_NON_ASCII_PERCENT {
-        return Ok(bytes.iter().map(|&b| windows_1252(b)).collect());
+    if multibyte > 0 {
+        return Err("it is not valid UTF-8 or single-byte text");
     }
-    Err("it is not valid UTF-8 or single-byte text")
+    legacy(bytes)
+}
+
+/// Average run of consecutive non-ASCII bytes at or above which they spell whole words.
+const CYRILLIC_MIN_RUN: usize = 3;
+
+fn legacy(bytes: &[u8]) -> Result<String, BinaryReason> {
+    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+    let runs = bytes
+        .iter()
+        .zip(std::iter::once(&b' ').chain(bytes.iter()))
+        .filter(|(b, prev)| !b.is_ascii() && prev.is_ascii())
+        .count();
+    let spaces = bytes.iter().filter(|b| b.is_ascii_whitespace()).count();
+    if runs > 0 && non_ascii >= runs * CYRILLIC_MIN_RUN {
+        // Words wholly outside ASCII, separated by spaces: Cyrillic prose. Soup with no
+        // spaces, or that Windows-1251 reads as symbols, is not prose in any encoding.
+        let text = single_byte(encoding_rs::WINDOWS_1251, bytes);
+        let letters = text
+            .chars()
+            .filter(|c| !c.is_ascii() && c.is_alphabetic())
+            .count();
+        if spaces * 20 >= non_ascii && letters * 10 >= non_ascii * 9 {
+            return Ok(text);
+        }
+        return Err("its non-ASCII bytes read as words in no encoding tried (UTF-8, Windows-1251, -1252, -1250, ISO-8859-2)");
+    }
+    if non_ascii * 100 > bytes.len() * MAX_LEGACY_NON_ASCII_PERCENT {
+        return Err("it is not valid UTF-8 or single-byte text");
+    }
+    let mut best: Option<(i64, String)> = None;
+    for enc in [
+        encoding_rs::WINDOWS_1252,
+        encoding_rs::WINDOWS_1250,
+        encoding_rs::ISO_8859_2,
+    ] {
+        let text = single_byte(enc, bytes);
+        let score = latin_score(&text);
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, text));
+        }
+    }
+    Ok(best.map(|(_, t)| t).unwrap_or_default())
+}
+
+fn single_byte(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> String {
+    enc.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// How much a decoding looks like a Latin script: a non-ASCII letter scores, a symbol or
+/// control character wedged between letters (`Wroc³aw`, `pi±tek`) costs more.
+fn latin_score(text: &str) -> i64 {
+    let chars: Vec<char> = text.chars().collect();
+    let mut score = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii() {
+            continue;
+        }
+        let letter = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphabetic())
+        };
+        if c.is_alphabetic() {
+            score += 1;
+        } else if c.is_control() || (letter(i.checked_sub(1)) && letter(Some(i + 1))) {
+            score -= 3;
+        }
+    }
+    score
 }
 
 fn check_controls(text: String) -> Result<String, BinaryReason> {
@@ -87,20 +157,6 @@ fn check_controls(text: String) -> Result<String, BinaryReason> {
         return Err("it is mostly control characters");
     }
     Ok(text)
-}
-
-/// Windows-1252 differs from Latin-1 only in 0x80..=0x9F, where it has printable quotes,
-/// dashes and the euro sign that scraped Western text is full of.
-fn windows_1252(byte: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    match byte {
-        0x80..=0x9F => HIGH[usize::from(byte - 0x80)],
-        _ => char::from(byte),
-    }
 }
 
 #[cfg(test)]
@@ -159,5 +215,31 @@ mod tests {
     fn control_character_soup_is_binary() {
         let bytes: Vec<u8> = (0..300u32).map(|i| (i % 31 + 1) as u8).collect();
         assert_eq!(decode(&bytes), Err("it is mostly control characters"));
+    }
+
+    /// Windows-1251 was refused as binary (Russian is nearly all non-ASCII) or read as
+    /// Windows-1252 garbage; Latin-2 came out with `³` and `±` inside its words.
+    #[test]
+    fn cyrillic_and_central_european_legacy_files_are_read_in_their_encodings() {
+        let russian =
+            "Правительство объявило в понедельник о новых мерах. Депутаты проголосуют в среду.";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(russian);
+        assert_eq!(decode(&bytes), Ok(russian.to_string()));
+        // Mostly ASCII with a Russian quote inside.
+        let mixed = format!("The minister said: «{russian}» and left the meeting in Brussels.");
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&mixed);
+        assert_eq!(decode(&bytes), Ok(mixed.clone()));
+        let polish = "W piątek we Wrocławiu zebrała się rada miasta. Żadna decyzja nie zapadła, ale ściśle tajne rozmowy trwają.";
+        let (bytes, _, _) = encoding_rs::ISO_8859_2.encode(polish);
+        assert_eq!(decode(&bytes), Ok(polish.to_string()));
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(polish);
+        assert_eq!(decode(&bytes), Ok(polish.to_string()));
+    }
+
+    #[test]
+    fn high_bytes_without_spaces_are_undecidable_and_say_why() {
+        let bytes: Vec<u8> = (0..400u32).map(|i| (i * 7 % 64 + 0xC0) as u8).collect();
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.contains("no encoding tried"), "{e}");
     }
 }

@@ -533,3 +533,48 @@ mod seeds {
 }
 
 mod feeds;
+
+/// A second XML declaration inside an element made feed-rs (quick-xml) panic, which took the
+/// whole run down with exit 101 and lost the good articles beside it.
+#[test]
+fn a_feed_that_crashes_its_parser_is_one_rejection_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = concat!(
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>",
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?></title><entry><title>x</title>",
+        "</entry></feed>"
+    );
+    write(dir.path(), "bad.atom", bad);
+    write(
+        dir.path(),
+        "good.txt",
+        article_text("Iran Denies Involvement"),
+    );
+    let got = run_ok(&[dir.path().to_path_buf()]);
+    assert_eq!(got.articles.len(), 1, "{got:?}");
+    assert_eq!(got.rejected.len(), 1, "{got:?}");
+    let why = got.rejected[0].error.to_string();
+    assert!(why.contains("bad.atom") && !why.contains('\n'), "{why}");
+    assert!(why.contains("the parser failed"), "{why}");
+    // Named on its own it is a one-line error (exit 2), not a panic.
+    let e = run_err(&[dir.path().join("bad.atom")]);
+    assert!(e.path().is_some_and(|p| p.ends_with("bad.atom")), "{e}");
+}
+
+/// Links to directories are not followed (they can loop); that used to happen without a word.
+#[cfg(unix)]
+#[test]
+fn a_linked_directory_or_a_link_loop_is_noted_not_silently_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.txt", article_text("Iran Denies Involvement"));
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
+    let got = run_ok(&[dir.path().to_path_buf()]);
+    assert_eq!(got.articles.len(), 1);
+    let notes: Vec<String> = got.rejected.iter().map(|r| r.error.to_string()).collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes.iter().all(|n| n.contains("not followed")),
+        "{notes:?}"
+    );
+}

@@ -17,6 +17,10 @@ use crate::llm::model::{self, DeviceChoice, Model, WeightFormat};
 pub enum ResolveError {
     #[error("{0}: no such model file")]
     NoModelFile(String),
+    #[error(
+        "{0}: is a directory; give the .gguf file inside it, or a name from `brief models list`"
+    )]
+    ModelIsDir(String),
     #[error("model `{0}` is an embedding model and cannot write summaries")]
     NotGenerative(String),
     #[error("{0}; `brief models fetch {1} --force` replaces it")]
@@ -33,7 +37,7 @@ pub enum ModelSpec {
 impl ModelSpec {
     pub fn parse(s: &str) -> Self {
         let p = Path::new(s);
-        if s.ends_with(".gguf") || p.is_file() {
+        if s.ends_with(".gguf") || p.is_file() || p.is_dir() {
             ModelSpec::Path(p.to_path_buf())
         } else {
             ModelSpec::Named(s.to_string())
@@ -64,6 +68,9 @@ pub fn resolve_model(
 ) -> anyhow::Result<ResolvedModel> {
     match spec {
         ModelSpec::Path(p) => {
+            if p.is_dir() {
+                return Err(ResolveError::ModelIsDir(p.display().to_string()).into());
+            }
             if !p.is_file() {
                 return Err(ResolveError::NoModelFile(p.display().to_string()).into());
             }

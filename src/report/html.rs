@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use crate::briefing::render::{escape_html as esc, web_url};
 
 use super::{NightlyReport, PastReport, Story};
 use crate::briefing::Point;
@@ -70,7 +70,7 @@ fn head(out: &mut String, title: &str) {
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<div class=\"wrap\">\n",
-        text(title)
+        esc(title)
     );
 }
 
@@ -86,16 +86,16 @@ pub fn render(r: &NightlyReport) -> String {
     let _ = write!(
         out,
         "<header>\n<h1>Briefing — {}</h1>\n<p class=\"meta\">{} {} from {} article{} · {} · model <code>{}</code></p>\n",
-        text(&r.date),
+        esc(&r.date),
         r.stories.len(),
         if r.stories.len() == 1 { "story" } else { "stories" },
         articles,
         if articles == 1 { "" } else { "s" },
         match &r.since {
-            Some(d) => format!("{new} new since {}", text(d)),
+            Some(d) => format!("{new} new since {}", esc(d)),
             None => "first report".to_string(),
         },
-        text(&r.model)
+        esc(&r.model)
     );
     chart(&mut out, &r.stories);
     out.push_str("</header>\n<main>\n");
@@ -105,7 +105,7 @@ pub fn render(r: &NightlyReport) -> String {
     if !r.rejected.is_empty() {
         out.push_str("<section class=\"card\"><h2>Inputs not used</h2><ul>\n");
         for x in &r.rejected {
-            let _ = writeln!(out, "<li>{}</li>", text(&x.reason));
+            let _ = writeln!(out, "<li>{}</li>", esc(&x.reason));
         }
         out.push_str("</ul></section>\n");
     }
@@ -116,7 +116,7 @@ pub fn render(r: &NightlyReport) -> String {
          every point cites the sources whose sentences support it; hover a citation for the sentence.</footer>\n\
          </div>\n</body>\n</html>\n",
         f.run_id,
-        text(&r.generated),
+        esc(&r.generated),
         f.model_calls,
         f.summaries_reused,
         f.stories_reused,
@@ -163,7 +163,7 @@ fn chart(out: &mut String, stories: &[Story]) {
             i + 1,
             label_w - 8.0,
             y + 14.0,
-            text(&label),
+            esc(&label),
             if s.new { " new" } else { "" },
             row - 6.0,
             s.briefing.sources.len(),
@@ -179,13 +179,13 @@ fn story(out: &mut String, n: usize, s: &Story) {
     let _ = write!(
         out,
         "<section class=\"card\" id=\"story-{n}\">\n<h2><a href=\"#story-{n}\">{n}. {}</a>{}</h2>\n<p class=\"meta\">{} source{}{}</p>\n",
-        text(&s.briefing.headline),
+        esc(&s.briefing.headline),
         if s.new { "<span class=\"badge\">new</span>" } else { "" },
         s.briefing.sources.len(),
         if s.briefing.sources.len() == 1 { "" } else { "s" },
         s.latest
             .as_ref()
-            .map(|d| format!(" · latest {}", text(d)))
+            .map(|d| format!(" · latest {}", esc(d)))
             .unwrap_or_default()
     );
     out.push_str("<ol class=\"points\">\n");
@@ -202,8 +202,8 @@ fn story(out: &mut String, n: usize, s: &Story) {
                 .map(|x| {
                     format!(
                         "<span class=\"val\" title=\"{}\">{}</span>{}",
-                        attr(&x.sentence),
-                        text(&x.value),
+                        esc(&x.sentence),
+                        esc(&x.value),
                         x.sources
                             .iter()
                             .map(|id| cite(n, *id, &x.sentence))
@@ -214,7 +214,7 @@ fn story(out: &mut String, n: usize, s: &Story) {
             let _ = writeln!(
                 out,
                 "<li>{}: {}</li>",
-                text(&d.about),
+                esc(&d.about),
                 sides.join(" <span class=\"meta\">vs</span> ")
             );
         }
@@ -223,9 +223,9 @@ fn story(out: &mut String, n: usize, s: &Story) {
     out.push_str("<div class=\"sources\"><h3>Sources</h3><ol>\n");
     for src in &s.briefing.sources {
         let title = src.title.as_deref().unwrap_or("(untitled)");
-        let name = match &src.url {
-            Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), text(title)),
-            None => text(title).into_owned(),
+        let name = match src.url.as_deref().and_then(web_url) {
+            Some(u) => format!("<a href=\"{}\">{}</a>", esc(u), esc(title)),
+            None => esc(title),
         };
         let mut badges = String::new();
         if src.new {
@@ -239,12 +239,12 @@ fn story(out: &mut String, n: usize, s: &Story) {
             "<li id=\"{}\"><span class=\"id\">{}</span>{name}{badges} <code>{}</code>{}<span class=\"sum\">{}</span></li>",
             anchor(n, src.id),
             src.id,
-            text(&src.path),
+            esc(&src.path),
             src.published
                 .as_ref()
-                .map(|d| format!(" <span class=\"meta\">{}</span>", text(d)))
+                .map(|d| format!(" <span class=\"meta\">{}</span>", esc(d)))
                 .unwrap_or_default(),
-            text(&src.summary)
+            esc(&src.summary)
         );
     }
     out.push_str("</ol></div>\n</section>\n");
@@ -254,7 +254,7 @@ fn cite(story: usize, id: ArticleId, sentence: &str) -> String {
     format!(
         "<a class=\"cite\" href=\"#{}\" title=\"{}\">{id}</a>",
         anchor(story, id),
-        attr(sentence)
+        esc(sentence)
     )
 }
 
@@ -276,7 +276,7 @@ fn point(out: &mut String, story: usize, p: &Point) {
         out,
         "<li{}>{}{}{}",
         if p.new { " class=\"new\"" } else { "" },
-        text(&p.text),
+        esc(&p.text),
         cites,
         if p.new {
             "<span class=\"badge\">new</span>"
@@ -291,7 +291,7 @@ fn point(out: &mut String, story: usize, p: &Point) {
                 out,
                 "<li><b>{}</b> <q>{}</q> <span class=\"score\">{:.2}</span></li>",
                 e.source,
-                text(&e.sentence),
+                esc(&e.sentence),
                 e.score
             );
         }
@@ -309,11 +309,11 @@ pub fn index(reports: &[PastReport]) -> String {
         let _ = writeln!(
             out,
             "<tr><td class=\"date\"><a href=\"{}/briefing.html\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            attr(&r.date),
-            text(&r.date),
+            esc(&r.date),
+            esc(&r.date),
             r.headlines
                 .iter()
-                .map(|h| text(h).into_owned())
+                .map(|h| esc(h))
                 .collect::<Vec<_>>()
                 .join("<br>"),
             r.stories,

@@ -14,7 +14,7 @@ pub fn render(r: &NightlyReport) -> String {
         "{} from {} · model {} · {}",
         plural(r.stories.len(), "story", "stories"),
         plural(articles, "article", "articles"),
-        r.model,
+        render::escape(&r.model),
         match &r.since {
             Some(d) => format!("**new** marks what was not in the report of {d}"),
             None => "first report".to_string(),
@@ -26,7 +26,7 @@ pub fn render(r: &NightlyReport) -> String {
     if !r.rejected.is_empty() {
         let _ = writeln!(out, "\n## Inputs not used\n");
         for x in &r.rejected {
-            let _ = writeln!(out, "- {}", x.reason);
+            let _ = writeln!(out, "- {}", render::escape(&x.reason));
         }
     }
     out
@@ -39,14 +39,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 fn story(out: &mut String, n: usize, s: &Story) {
     let b = &s.briefing;
     let new = if s.new { " (new)" } else { "" };
-    let _ = writeln!(out, "\n## {n}. {}{new}\n", b.headline);
+    let _ = writeln!(out, "\n## {n}. {}{new}\n", render::escape(&b.headline));
     let _ = writeln!(
         out,
         "{}{}\n",
         plural(b.sources.len(), "source", "sources"),
         s.latest
             .as_ref()
-            .map(|d| format!(" · latest {d}"))
+            .map(|d| format!(" · latest {}", render::escape(d)))
             .unwrap_or_default()
     );
     render::body(out, b, 3, false);
@@ -54,7 +54,7 @@ fn story(out: &mut String, n: usize, s: &Story) {
     for src in &b.sources {
         let mut extra = Vec::new();
         if let Some(p) = &src.published {
-            extra.push(p.clone());
+            extra.push(render::escape(p));
         }
         if src.teaser {
             extra.push("teaser only; full text at the link".into());
@@ -69,10 +69,10 @@ fn story(out: &mut String, n: usize, s: &Story) {
         };
         let _ = writeln!(
             out,
-            "- {} {} — `{}`{extra}",
+            "- {} {} — {}{extra}",
             src.id,
             render::title_link(src),
-            src.path
+            render::code(&src.path)
         );
     }
 }
@@ -144,5 +144,75 @@ mod tests {
         assert!(md.contains("- **village**: 3 [S1] vs 4 [S2]"), "{md}");
         assert!(md.contains("[Title 2](https://example.org/2)"), "{md}");
         assert!(md.contains("teaser only; full text at the link"), "{md}");
+    }
+
+    /// A hostile feed entry: a `javascript:` link, and a title and summary with raw HTML and a
+    /// link of their own. Neither the Markdown nor the HTML report may carry any of it live.
+    #[test]
+    fn hostile_titles_and_links_reach_neither_markdown_nor_html_live() {
+        let source = Source {
+            id: ArticleId(1),
+            path: "feed`1`.xml#1".into(),
+            title: Some(
+                "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:x)".into(),
+            ),
+            url: Some("  JavaScript:alert(1)".into()),
+            published: None,
+            teaser: true,
+            summary: "Line one.\n[r]: javascript:alert(3)\n<iframe src=x>".into(),
+            chunks: 1,
+            content_hash: "h".into(),
+            new: false,
+        };
+        let r = NightlyReport {
+            schema_version: crate::briefing::SCHEMA_VERSION,
+            date: "2026-01-02".into(),
+            generated: String::new(),
+            model: "m".into(),
+            model_sha256: String::new(),
+            since: None,
+            stories: vec![Story {
+                briefing: Briefing {
+                    headline: "<script>alert(4)</script>".into(),
+                    sources: vec![source],
+                    points: vec![Point {
+                        sources: vec![ArticleId(1)],
+                        grounded: true,
+                        ..Point::unchecked("See [here](javascript:alert(5)) <b>now</b>".into())
+                    }],
+                    ..Briefing::default()
+                },
+                new: false,
+                latest: None,
+            }],
+            rejected: vec![],
+            run: RunFigures::default(),
+        };
+        let md = render(&r);
+        for bad in [
+            "<script",
+            "<img",
+            "<iframe",
+            "<b>",
+            "x](javascript",
+            "here](javascript",
+            "\n[r]:",
+        ] {
+            assert!(!md.contains(bad), "{bad} in {md}");
+        }
+        assert!(md.contains("&lt;script&gt;alert(4)&lt;/script&gt;"), "{md}");
+        let html = crate::report::html::render(&r);
+        let lower = html.to_lowercase();
+        assert!(!lower.contains("href=\"javascript"), "{html}");
+        assert!(!lower.contains("href=\"  javascript"), "{html}");
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img src=x"), "{html}");
+        // The run's Markdown goes through the same pieces.
+        let entry = crate::briefing::render::source_entry(&r.stories[0].briefing.sources[0]);
+        assert!(
+            !entry.to_lowercase().contains("javascript:alert(1)"),
+            "{entry}"
+        );
+        assert!(!entry.contains("<script"), "{entry}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use crate::briefing::render::escape_html as esc;
 
 use super::baseline::{self, Figure};
 use super::{describe_input, describe_params, CompareReport, ModelResult, Output};
@@ -62,14 +62,14 @@ pub fn render(r: &CompareReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>brief compare: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        text(&names.join(" vs "))
+        esc(&names.join(" vs "))
     );
     let _ = write!(
         out,
         "<header>\n<h1>Model comparison</h1>\n<p class=\"meta\">Input: {}</p>\n\
          <p class=\"meta\">Settings: {}</p>\n</header>\n<main>\n",
-        text(&describe_input(&r.input).replace('`', "")),
-        text(&describe_params(&r.params))
+        esc(&describe_input(&r.input).replace('`', "")),
+        esc(&describe_params(&r.params))
     );
     if r.input.kind == "data" {
         examples(&mut out, r);
@@ -113,8 +113,8 @@ fn briefings(out: &mut String, r: &CompareReport) {
                 out,
                 "<li><span class=\"cite\">{}</span> {} <code>{}</code></li>",
                 s.id,
-                text(s.title.as_deref().unwrap_or("(untitled)")),
-                text(&s.path)
+                esc(s.title.as_deref().unwrap_or("(untitled)")),
+                esc(&s.path)
             );
         }
         out.push_str("</ul>\n</section>\n");
@@ -127,13 +127,13 @@ fn examples(out: &mut String, r: &CompareReport) {
             out,
             "<section>\n<h2 class=\"section\">{} <small class=\"meta\">{}</small></h2>\n\
              <div class=\"grid\" style=\"--cols:{}\">\n",
-            text(&ex.id),
+            esc(&ex.id),
             super::documents(ex.documents),
             r.models.len() + 1
         );
         out.push_str("<article class=\"card reference\">\n<h3 class=\"model\">Reference</h3>\n");
         for reference in &ex.references {
-            let _ = writeln!(out, "<p>{}</p>", text(reference));
+            let _ = writeln!(out, "<p>{}</p>", esc(reference));
         }
         out.push_str("</article>\n");
         for m in &r.models {
@@ -152,10 +152,10 @@ fn card_open(out: &mut String, m: &ModelResult) {
     let _ = write!(
         out,
         "<article class=\"card\">\n<h3 class=\"model\">{}<small>{} · {} · {}</small></h3>\n",
-        text(&m.label),
-        text(&m.architecture),
-        text(&m.role),
-        text(m.sha256.get(..12).unwrap_or(&m.sha256))
+        esc(&m.label),
+        esc(&m.architecture),
+        esc(&m.role),
+        esc(m.sha256.get(..12).unwrap_or(&m.sha256))
     );
 }
 
@@ -164,7 +164,7 @@ fn output(out: &mut String, o: &Output, sources: &[Source]) {
         let _ = writeln!(
             out,
             "<h4 class=\"headline\">{}</h4>",
-            text(&o.briefing.headline)
+            esc(&o.briefing.headline)
         );
     }
     if o.briefing.points.is_empty() {
@@ -173,7 +173,7 @@ fn output(out: &mut String, o: &Output, sources: &[Source]) {
         out.push_str("<ol class=\"points\">\n");
         for p in &o.briefing.points {
             let cites: String = p.sources.iter().map(|id| cite(*id, sources)).collect();
-            let _ = writeln!(out, "<li>{}{cites}</li>", text(&p.text));
+            let _ = writeln!(out, "<li>{}{cites}</li>", esc(&p.text));
         }
         out.push_str("</ol>\n");
     }
@@ -189,8 +189,8 @@ fn output(out: &mut String, o: &Output, sources: &[Source]) {
             let _ = writeln!(
                 out,
                 "<li>{}<span class=\"reason\">{}</span></li>",
-                text(&d.text),
-                text(&d.reason)
+                esc(&d.text),
+                esc(&d.reason)
             );
         }
         out.push_str("</ul></details>\n");
@@ -207,7 +207,7 @@ fn summaries(out: &mut String, o: &Output, sources: &[Source]) {
             out,
             "<dt>{}</dt><dd>{}</dd>",
             cite(s.id, sources),
-            text(&s.summary)
+            esc(&s.summary)
         );
     }
     out.push_str("</dl></details>\n");
@@ -226,7 +226,7 @@ fn cite(id: ArticleId, sources: &[Source]) -> String {
             )
         })
         .unwrap_or_default();
-    format!("<span class=\"cite\" title=\"{}\">{id}</span>", attr(&hint))
+    format!("<span class=\"cite\" title=\"{}\">{id}</span>", esc(&hint))
 }
 
 fn metrics(out: &mut String, r: &CompareReport) {
@@ -240,7 +240,7 @@ fn metrics(out: &mut String, r: &CompareReport) {
     let _ = writeln!(
         out,
         "<p class=\"meta\">{}. Timings vary from run to run; compare them on one machine only.</p>",
-        text(&r.machine.line())
+        esc(&r.machine.line())
     );
     table(out, &r.models, baseline::SPEED, regs);
     out.push_str("</section>\n");
@@ -249,7 +249,7 @@ fn metrics(out: &mut String, r: &CompareReport) {
             out,
             "<section>\n<h2 class=\"section\">Against the baseline</h2>\n\
              <p class=\"meta\">{} · tolerance {:.0}% · {} figure(s) worse</p>",
-            text(&b.path),
+            esc(&b.path),
             b.tolerance * 100.0,
             b.regressions.len()
         );
@@ -263,7 +263,7 @@ fn metrics(out: &mut String, r: &CompareReport) {
                 let _ = writeln!(
                     out,
                     "<li>{} <span class=\"meta\">({kind})</span></li>",
-                    text(&reg.describe())
+                    esc(&reg.describe())
                 );
             }
             out.push_str("</ul>\n");
@@ -272,7 +272,7 @@ fn metrics(out: &mut String, r: &CompareReport) {
             let _ = writeln!(
                 out,
                 "<p class=\"meta\">Not in the baseline: {}</p>",
-                text(&b.unmatched.join(", "))
+                esc(&b.unmatched.join(", "))
             );
         }
         out.push_str("</section>\n");
@@ -283,14 +283,14 @@ fn table(out: &mut String, models: &[ModelResult], figures: &[Figure], regs: &[s
     let figures = baseline::present(figures, models);
     out.push_str("<table>\n<tr><th>model</th>");
     for f in &figures {
-        let _ = write!(out, "<th>{}</th>", text(f.title));
+        let _ = write!(out, "<th>{}</th>", esc(f.title));
     }
     out.push_str("</tr>\n");
     for m in models {
-        let _ = write!(out, "<tr><td>{}</td>", text(&m.label));
+        let _ = write!(out, "<tr><td>{}</td>", esc(&m.label));
         for f in &figures {
             let mark = baseline::find(regs, &m.label, f.key)
-                .map(|reg| format!("<span class=\"reg\">{}</span>", text(&reg.mark())))
+                .map(|reg| format!("<span class=\"reg\">{}</span>", esc(&reg.mark())))
                 .unwrap_or_default();
             let _ = write!(out, "<td>{}{mark}</td>", f.format(m));
         }

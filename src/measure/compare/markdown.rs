@@ -78,7 +78,7 @@ fn short_sha(s: &str) -> &str {
 fn briefings(out: &mut String, r: &CompareReport) {
     let _ = writeln!(out, "## Briefings\n");
     for m in &r.models {
-        let _ = writeln!(out, "### {}\n", m.label);
+        let _ = writeln!(out, "### {}\n", render::escape(&m.label));
         for o in &m.outputs {
             output(out, o);
         }
@@ -87,10 +87,10 @@ fn briefings(out: &mut String, r: &CompareReport) {
     for s in &r.input.sources {
         let _ = writeln!(
             out,
-            "- **[{}] {}** — `{}`",
+            "- **[{}] {}** — {}",
             s.id,
             render::title_link(s),
-            s.path
+            render::code(&s.path)
         );
     }
     out.push('\n');
@@ -104,7 +104,7 @@ fn outputs_by_example(out: &mut String, r: &CompareReport) {
             let _ = writeln!(out, "**Reference:** {}\n", one_line(reference));
         }
         for m in &r.models {
-            let _ = writeln!(out, "#### {}\n", m.label);
+            let _ = writeln!(out, "#### {}\n", render::escape(&m.label));
             match m.outputs.get(i) {
                 Some(o) => output(out, o),
                 None => {
@@ -131,7 +131,12 @@ fn output(out: &mut String, o: &Output) {
     if !o.briefing.dropped.is_empty() {
         let _ = writeln!(out, "Dropped, no source supports them:\n");
         for d in &o.briefing.dropped {
-            let _ = writeln!(out, "- ~~{}~~ — _{}_", one_line(&d.text), d.reason);
+            let _ = writeln!(
+                out,
+                "- ~~{}~~ — _{}_",
+                one_line(&d.text),
+                one_line(&d.reason)
+            );
         }
         out.push('\n');
     }
@@ -154,9 +159,10 @@ fn table(out: &mut String, models: &[ModelResult], figures: &[Figure], regs: &[s
     }
 }
 
-/// Model text on one line, so a stray newline cannot break a list item or a table.
+/// Model text on one line, so a stray newline cannot break a list item or a table, and
+/// escaped like every other command's Markdown.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    render::escape(s)
 }
 
 fn cell(s: &str) -> String {
