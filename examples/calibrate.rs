@@ -3,7 +3,7 @@
 //! example's articles (what an unrelated story looks like), as percentiles.
 //!
 //! `cargo run --release --example calibrate -- ../shared/eval/multinews_dev.jsonl`
-use brief::attribute::evidence::Index;
+use brief::check::evidence::Index;
 use brief::ingest::sentences::Splitter;
 use brief::llm::embed::Embedder;
 

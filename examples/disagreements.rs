@@ -4,7 +4,7 @@
 //! `cargo run --release --example disagreements -- ../shared/eval/multinews_dev.jsonl seeds/`
 use std::path::{Path, PathBuf};
 
-use brief::attribute::evidence::Index;
+use brief::check::evidence::Index;
 use brief::ingest::sentences::Splitter;
 use brief::ingest::Article;
 use brief::llm::embed::Embedder;

@@ -5,18 +5,21 @@
 //! sentence) or dropped.
 
 pub mod clean;
-pub mod evidence;
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::attribute::evidence::{Index, SUPPORT};
-use crate::briefing::{Dropped, Evidence, Mode, Origin, Point, Stats};
+use crate::briefing::{
+    Dropped, Evidence, Mode, Origin, Point, Reason, Stats, SummarySentence, Verdict,
+};
+use crate::check::evidence::{self, Index, SUPPORT};
+use crate::check::features::content_stems;
+use crate::check::{CheckError, Checker};
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{Article, ArticleId};
-use crate::llm::embed::{cosine, EmbedError, Embedder};
+use crate::llm::embed::cosine;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -62,15 +65,20 @@ const SAME_FACT: f32 = 0.80;
 /// back its own wording, not the chosen point's. Chosen on multinews dev (extractive, 10
 /// points): 0.72 gave R-1/R-2/R-Lsum 46.54/18.23/43.13 against 46.23/18.12/42.88 without it.
 const REDUNDANT: f32 = 0.72;
+/// The share of a candidate's content words that the chosen points must not already use: a
+/// sentence that only recombines what earlier points said adds no fact.
+const NEW_FACTS: f32 = 0.4;
+/// The share of the points kept for facts that one source alone reports.
+const SINGLE_SHARE: f32 = 0.3;
 
 /// Builds the briefing's checked points from the model's draft and the sources.
 pub fn attribute(
     draft_points: &[String],
     articles: &[Article],
     index: &Index,
-    embedder: &Embedder,
+    checker: &mut Checker,
     opts: &Options,
-) -> Result<(Vec<Point>, Vec<Dropped>, Stats), EmbedError> {
+) -> Result<(Vec<Point>, Vec<Dropped>, Stats), CheckError> {
     let mut stats = Stats::default();
     let mut dropped = Vec::new();
     let mut candidates: Vec<Point> = Vec::new();
@@ -81,9 +89,9 @@ pub fn attribute(
             .filter(|t| t.split_whitespace().count() >= 4)
             .collect();
         stats.drafted = drafted.len();
-        let embeddings = embedder.embed(&drafted)?;
+        let embeddings = checker.embedder.embed(&drafted)?;
         for (text, emb) in drafted.into_iter().zip(embeddings) {
-            match check_drafted(text, emb, articles, index, opts.keep_unsupported) {
+            match check_drafted(text, emb, articles, index, checker, opts.keep_unsupported)? {
                 Checked::Kept(p) => {
                     if p.origin == Origin::Model {
                         stats.drafted_supported += 1;
@@ -102,7 +110,17 @@ pub fn attribute(
     if opts.mode != Mode::Abstractive {
         candidates.extend(extracted(index, articles));
     }
-    let points = select(candidates, opts);
+    let mut points = select(candidates, opts);
+    // Source sentences name a speaker by surname once the article has introduced them; out
+    // of the article, the point must say who.
+    for p in points.iter_mut().filter(|p| p.origin != Origin::Model) {
+        let own = p.evidence.first().map(|e| e.source);
+        if let Some(a) = articles.iter().find(|a| Some(a.id) == own) {
+            p.text = clean::with_speaker(&p.text, &a.text);
+        }
+    }
+    stats.checked_supported = check_points(&mut points, index, checker)?;
+    stats.redundant_pairs = redundant_pairs(&points, checker)?;
     stats.points = points.len();
     for p in &points {
         stats.citations += p.sources.len();
@@ -151,50 +169,72 @@ fn cited_texts<'a>(ids: &[ArticleId], articles: &'a [Article]) -> Vec<&'a str> {
         .collect()
 }
 
+/// A drafted point is kept as written only when some source's evidence clears the support
+/// score, its figures and quotations are in the cited sources, and the claim checker finds
+/// it supported by a window of those sources.
 fn check_drafted(
     text: String,
     emb: Vec<f32>,
     articles: &[Article],
     index: &Index,
+    checker: &mut Checker,
     keep_unsupported: bool,
-) -> Checked {
+) -> Result<Checked, CheckError> {
     let ev = index.evidence(&text, &emb);
     let supported: Vec<Evidence> = ev.iter().filter(|e| e.score >= SUPPORT).cloned().collect();
     let sources: Vec<ArticleId> = supported.iter().map(|e| e.source).collect();
     let missing = evidence::ungrounded(&text, &cited_texts(&sources, articles));
-    if !supported.is_empty() && missing.is_empty() {
-        return Checked::Kept(Box::new(Point {
+    let cited: Vec<evidence::Sentence> = index
+        .sentences
+        .iter()
+        .filter(|s| sources.contains(&s.source))
+        .cloned()
+        .collect();
+    let verdict = if cited.is_empty() {
+        None
+    } else {
+        Some(checker.check_embedded(&text, &emb, &cited)?.0)
+    };
+    let checked = verdict.as_ref().is_some_and(|v| v.supported);
+    if !supported.is_empty() && missing.is_empty() && checked {
+        return Ok(Checked::Kept(Box::new(Point {
             position: position_of(&supported[0], index),
             sources,
             origin: Origin::Model,
             evidence: supported,
             grounded: true,
             unsupported: None,
+            verdict,
             new: false,
             embedding: emb,
             text,
-        }));
+        })));
     }
     let reason = if supported.is_empty() {
         format!(
             "no source supports it (best evidence {:.2} < {SUPPORT})",
             ev.first().map_or(0.0, |e| e.score)
         )
-    } else {
+    } else if !missing.is_empty() {
         format!("not in its sources: {}", missing.join(", "))
+    } else {
+        verdict
+            .as_ref()
+            .map_or("no checkable evidence".to_string(), |v| v.reason.describe())
     };
     if keep_unsupported {
-        return Checked::Kept(Box::new(Point {
+        return Ok(Checked::Kept(Box::new(Point {
             position: usize::MAX,
             sources: sources.clone(),
             origin: Origin::Model,
             evidence: supported,
             grounded: missing.is_empty(),
             unsupported: Some(reason),
+            verdict,
             new: false,
             embedding: emb,
             text,
-        }));
+        })));
     }
     // Repair: the source sentence that best supports what the model meant, if it really is
     // close; it is verbatim, so its figures are grounded by construction.
@@ -206,10 +246,65 @@ fn check_drafted(
         {
             let mut p = extracted_point(s, index);
             p.origin = Origin::Repaired;
-            return Checked::Kept(Box::new(p));
+            return Ok(Checked::Kept(Box::new(p)));
         }
     }
-    Checked::Dropped(Dropped { text, reason })
+    Ok(Checked::Dropped(Dropped { text, reason }))
+}
+
+/// Gives each point the checker's verdict against the sentences of the sources it cites;
+/// returns how many it supports.
+fn check_points(
+    points: &mut [Point],
+    index: &Index,
+    checker: &mut Checker,
+) -> Result<usize, CheckError> {
+    let mut supported = 0;
+    for p in points.iter_mut() {
+        let cited: Vec<evidence::Sentence> = index
+            .sentences
+            .iter()
+            .filter(|s| p.sources.contains(&s.source))
+            .cloned()
+            .collect();
+        if cited.is_empty() {
+            continue;
+        }
+        let (v, _) = checker.check_embedded(&p.text, &p.embedding, &cited)?;
+        supported += usize::from(v.supported);
+        p.verdict = Some(v);
+    }
+    Ok(supported)
+}
+
+/// Pairs of points that state the same fact: their meanings nearly coincide, or the checker
+/// finds one supported by the other alone.
+pub fn redundant_pairs(points: &[Point], checker: &mut Checker) -> Result<usize, CheckError> {
+    let as_source = |p: &Point| evidence::Sentence {
+        source: ArticleId(0),
+        position: 0,
+        text: p.text.clone(),
+        embedding: p.embedding.clone(),
+        terms: evidence::key_terms(&p.text),
+    };
+    let mut n = 0;
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            if cosine(&a.embedding, &b.embedding) >= SAME_FACT
+                || checker
+                    .check_embedded(&a.text, &a.embedding, &[as_source(b)])?
+                    .0
+                    .supported
+                || checker
+                    .check_embedded(&b.text, &b.embedding, &[as_source(a)])?
+                    .0
+                    .supported
+            {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
 }
 
 fn position_of(e: &Evidence, index: &Index) -> usize {
@@ -234,12 +329,13 @@ fn extracted_point(s: &evidence::Sentence, index: &Index) -> Point {
         }
     }
     Point {
-        text: clean::without_dateline(&s.text),
+        text: clean::recase(&clean::without_dateline(&s.text)),
         sources: evidence.iter().map(|e| e.source).collect(),
         origin: Origin::Extracted,
         evidence,
         grounded: true,
         unsupported: None,
+        verdict: None,
         new: false,
         position: s.position,
         embedding: s.embedding.clone(),
@@ -340,41 +436,78 @@ fn looks_like_a_statement(s: &str) -> bool {
 }
 
 /// Picks points in candidate order, merging a candidate that restates a chosen point into it
-/// (its sources join), until the point or word budget is spent; then orders them by how many
-/// sources carry them and how early they appear.
+/// (its sources join) and passing over one that adds no fact of its own, until the point or
+/// word budget is spent; then orders them by how many sources carry them and how early they
+/// appear. Facts that several sources report come first, but a share of the points is kept
+/// for facts one outlet alone reports ([`SINGLE_SHARE`]): otherwise consensus crowds out
+/// everything only one outlet found out.
 fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
+    let single_quota = if opts.points >= 3 {
+        (opts.points as f32 * SINGLE_SHARE).round() as usize
+    } else {
+        0
+    };
     let mut chosen: Vec<Point> = Vec::new();
+    let mut covered: BTreeSet<String> = BTreeSet::new();
     let mut words = 0;
-    for c in candidates {
-        if let Some(same) = chosen
-            .iter_mut()
-            .find(|p| cosine(&p.embedding, &c.embedding) >= SAME_FACT)
-        {
-            let mut ids: BTreeSet<ArticleId> = same.sources.iter().copied().collect();
-            for e in c.evidence {
-                if ids.insert(e.source) {
-                    same.sources.push(e.source);
-                    same.evidence.push(e);
-                }
+    let mut rest: Vec<Point> = Vec::new();
+    // First the consensus facts, up to the points left after the single-source share; then
+    // the best single-source facts; then whatever is left, in rank order.
+    for (pass, limit) in [
+        (0, opts.points.saturating_sub(single_quota)),
+        (1, opts.points),
+        (2, opts.points),
+    ] {
+        let pool: Vec<Point> = if pass == 0 {
+            candidates.clone()
+        } else {
+            std::mem::take(&mut rest)
+        };
+        for c in pool {
+            let eligible = match pass {
+                0 => c.sources.len() >= 2,
+                1 => c.sources.len() == 1,
+                _ => true,
+            };
+            if !eligible || chosen.len() >= limit {
+                rest.push(c);
+                continue;
             }
-            continue;
-        }
-        if chosen.len() >= opts.points
-            || chosen
+            if let Some(same) = chosen
+                .iter_mut()
+                .find(|p| cosine(&p.embedding, &c.embedding) >= SAME_FACT)
+            {
+                let mut ids: BTreeSet<ArticleId> = same.sources.iter().copied().collect();
+                for e in c.evidence {
+                    if ids.insert(e.source) {
+                        same.sources.push(e.source);
+                        same.evidence.push(e);
+                    }
+                }
+                continue;
+            }
+            if chosen
                 .iter()
                 .any(|p| cosine(&p.embedding, &c.embedding) >= REDUNDANT)
-        {
-            continue;
+            {
+                continue;
+            }
+            let stems = content_stems(&c.text);
+            let new_stems = stems.iter().filter(|w| !covered.contains(*w)).count();
+            if !stems.is_empty() && (new_stems as f32) < NEW_FACTS * stems.len() as f32 {
+                continue;
+            }
+            let w = c.text.split_whitespace().count();
+            if opts
+                .words
+                .is_some_and(|max| words + w > max && !chosen.is_empty())
+            {
+                continue;
+            }
+            words += w;
+            covered.extend(stems);
+            chosen.push(c);
         }
-        let w = c.text.split_whitespace().count();
-        if opts
-            .words
-            .is_some_and(|max| words + w > max && !chosen.is_empty())
-        {
-            continue;
-        }
-        words += w;
-        chosen.push(c);
     }
     chosen.sort_by(|a, b| {
         b.sources
@@ -385,44 +518,93 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
     chosen
 }
 
-/// Keeps the sentences of an article's summary that the article itself supports; when none
-/// is left (a model that invented, or obeyed an instruction inside the article), the article's
-/// own first sentences stand in.
+/// Checks every sentence of an article's summary against the article. A supported sentence
+/// stays; an unsupported one is replaced by the article sentence the checker found closest
+/// (without its dateline), unless the summary already says that; with `keep_unsupported` it
+/// stays instead, marked in the printed summary. When nothing is left, the article's first
+/// sentences stand in (a model that invented, or obeyed an instruction inside the article).
+/// Returns the summary as printed and each sentence with its verdict.
 pub fn check_summary(
     summary: &str,
     id: ArticleId,
     index: &Index,
-    embedder: &Embedder,
-) -> anyhow::Result<String> {
-    let own: Vec<&evidence::Sentence> = index.sentences.iter().filter(|s| s.source == id).collect();
-    let sentences: Vec<String> = Splitter::news().split(summary);
-    let embeddings = embedder.embed(&sentences)?;
-    let kept: Vec<String> = sentences
-        .into_iter()
-        .zip(embeddings)
-        .filter(|(text, emb)| {
-            let terms = evidence::key_terms(text);
-            let supported = own
-                .iter()
-                .any(|s| evidence::score(emb, &terms, s) >= evidence::SUPPORT);
-            let grounded = evidence::ungrounded(
-                text,
-                &own.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
-            )
-            .is_empty();
-            supported && grounded
-        })
-        .map(|(t, _)| t)
+    checker: &mut Checker,
+    keep_unsupported: bool,
+) -> Result<(String, Vec<SummarySentence>), CheckError> {
+    let own: Vec<evidence::Sentence> = index
+        .sentences
+        .iter()
+        .filter(|s| s.source == id)
+        .cloned()
         .collect();
-    if kept.is_empty() {
-        return Ok(own
+    let sentences: Vec<String> = Splitter::news().split(summary);
+    let verdicts = checker.check_all(&sentences, &own)?;
+    let mut out: Vec<SummarySentence> = Vec::new();
+    let mut printed: Vec<String> = Vec::new();
+    for (text, (verdict, _)) in sentences.into_iter().zip(verdicts) {
+        if verdict.supported {
+            printed.push(text.clone());
+            out.push(SummarySentence {
+                text,
+                verdict,
+                replaced: None,
+            });
+        } else if keep_unsupported {
+            printed.push(format!(
+                "{text} [unsupported: {}]",
+                verdict.reason.describe()
+            ));
+            out.push(SummarySentence {
+                text,
+                verdict,
+                replaced: None,
+            });
+        } else if let Some(best) = verdict
+            .evidence
             .iter()
-            .take(2)
-            .map(|s| s.text.clone())
-            .collect::<Vec<_>>()
-            .join(" "));
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+        {
+            let article: String = own
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let replacement = clean::with_speaker(
+                &clean::recase(&clean::without_dateline(&best.sentence)),
+                &article,
+            );
+            if out.iter().any(|s| s.text == replacement) {
+                continue;
+            }
+            printed.push(replacement.clone());
+            out.push(SummarySentence {
+                text: replacement,
+                verdict,
+                replaced: Some(text),
+            });
+        }
     }
-    Ok(kept.join(" "))
+    if out.is_empty() {
+        for s in own.iter().take(2) {
+            let text = clean::without_dateline(&s.text);
+            printed.push(text.clone());
+            out.push(SummarySentence {
+                text,
+                verdict: Verdict {
+                    supported: true,
+                    score: 1.0,
+                    reason: Reason::Supported,
+                    evidence: vec![Evidence {
+                        source: id,
+                        sentence: s.text.clone(),
+                        score: 1.0,
+                    }],
+                },
+                replaced: None,
+            });
+        }
+    }
+    Ok((printed.join(" "), out))
 }
 
 /// The briefing's headline: the model's, without citation markers (a headline is not a claim
@@ -487,6 +669,7 @@ mod tests {
                 .collect(),
             grounded: true,
             unsupported: None,
+            verdict: None,
             new: false,
             position,
             embedding: emb,

@@ -105,6 +105,10 @@ pub struct Source {
     pub title: Option<String>,
     /// The article's own summary, every sentence of it checked against the article.
     pub summary: String,
+    /// The summary sentence by sentence, each with the checker's verdict and its evidence in
+    /// the article (empty where no summary was asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sentences: Vec<SummarySentence>,
     /// How many parts a long article was summarized in (1 for most; 0 when no summary was
     /// asked for).
     #[serde(default)]
@@ -120,6 +124,93 @@ pub struct Source {
     /// Not in the previous nightly report.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub new: bool,
+}
+
+/// One sentence of an article's summary, as checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarySentence {
+    /// What the briefing prints: the model's sentence, or the article sentence that replaced
+    /// it.
+    pub text: String,
+    /// The checker's verdict on the model's sentence.
+    pub verdict: Verdict,
+    /// The model's sentence, where the checker found it unsupported and `text` is the
+    /// article's own best sentence instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
+}
+
+/// The checker's decision on one statement (`crate::check`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub supported: bool,
+    /// Calibrated probability that the sources support the statement.
+    pub score: f32,
+    pub reason: Reason,
+    /// The window the decision rests on: one sentence of one source, or two adjacent ones
+    /// (each with its cosine to the statement).
+    pub evidence: Vec<Evidence>,
+}
+
+/// Why a statement is or is not supported: the first failed requirement, in the order a
+/// reader would want to hear it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    Supported,
+    /// A quotation the source does not contain verbatim.
+    MissingQuote {
+        quote: String,
+    },
+    /// A figure (number, date) that no sentence of the source contains.
+    MissingFigure {
+        figure: String,
+    },
+    /// A figure the source has, but not in the sentences that support the rest of the claim:
+    /// a true date or count attached to another event.
+    MisplacedFigure {
+        figure: String,
+    },
+    /// A name the evidence does not mention.
+    MissingEntity {
+        entity: String,
+    },
+    /// The claim's speaker or actor is not the one in the evidence.
+    WrongActor {
+        actor: String,
+    },
+    /// Negated in one and not the other (denied / confirmed, not / did).
+    ReversedPolarity,
+    /// The evidence hedges (alleged, may, planned) and the claim does not, or the reverse.
+    LostHedge,
+    /// Words of the claim that no sentence of the source uses.
+    NewWords {
+        words: Vec<String>,
+    },
+    /// Nothing specific fails, but the evidence is too weak overall.
+    WeakEvidence,
+}
+
+impl Reason {
+    /// One line for a reader.
+    pub fn describe(&self) -> String {
+        match self {
+            Reason::Supported => "supported".into(),
+            Reason::MissingQuote { quote } => format!("quotation not in the source: \"{quote}\""),
+            Reason::MissingFigure { figure } => format!("figure not in the source: {figure}"),
+            Reason::MisplacedFigure { figure } => {
+                format!("{figure} is in the source, but not in the sentence that supports the rest")
+            }
+            Reason::MissingEntity { entity } => format!("not in the evidence: {entity}"),
+            Reason::WrongActor { actor } => format!("the evidence does not give this to {actor}"),
+            Reason::ReversedPolarity => "the evidence says the opposite (negation)".into(),
+            Reason::LostHedge => "the evidence hedges (alleged, may, planned) differently".into(),
+            Reason::NewWords { words } => {
+                format!("words no source sentence uses: {}", words.join(", "))
+            }
+            Reason::WeakEvidence => "no sentence of the source says this".into(),
+        }
+    }
 }
 
 /// Where a point's text came from.
@@ -148,6 +239,9 @@ pub struct Point {
     /// Set only with `keep_unsupported`: the point failed its checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<String>,
+    /// The claim checker's verdict against the cited sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
     /// Not in the previous nightly report.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub new: bool,
@@ -170,6 +264,7 @@ impl Point {
             evidence: Vec::new(),
             grounded: false,
             unsupported: None,
+            verdict: None,
             new: false,
             position: usize::MAX,
             embedding: Vec::new(),
@@ -204,6 +299,21 @@ pub struct Stats {
     pub figures: usize,
     pub figures_grounded: usize,
     pub citations: usize,
+    /// Points the claim checker supports against their cited sources.
+    #[serde(default)]
+    pub checked_supported: usize,
+    /// Pairs of points that state the same fact (the checker finds one supported by the
+    /// other, or their meanings nearly coincide).
+    #[serde(default)]
+    pub redundant_pairs: usize,
+    /// Sentences of the per-article summaries, those the checker supported, and those it
+    /// replaced with the article's own sentence.
+    #[serde(default)]
+    pub summary_sentences: usize,
+    #[serde(default)]
+    pub summary_supported: usize,
+    #[serde(default)]
+    pub summary_replaced: usize,
 }
 
 impl Stats {
@@ -218,6 +328,11 @@ impl Stats {
         self.figures += s.figures;
         self.figures_grounded += s.figures_grounded;
         self.citations += s.citations;
+        self.checked_supported += s.checked_supported;
+        self.redundant_pairs += s.redundant_pairs;
+        self.summary_sentences += s.summary_sentences;
+        self.summary_supported += s.summary_supported;
+        self.summary_replaced += s.summary_replaced;
     }
 }
 
@@ -391,6 +506,7 @@ mod tests {
             path: "a.txt".into(),
             title: Some("A".into()),
             summary: "It rained.".into(),
+            sentences: Vec::new(),
             chunks: 1,
             content_hash: "h".into(),
             url: None,

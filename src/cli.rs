@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod check;
 pub mod choice;
 pub mod compare;
 pub mod config;

@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::attribute::evidence::{Index, Sentence};
 use crate::briefing::{Disagreement, DisagreementKind as Kind, Side};
+use crate::check::evidence::{Index, Sentence};
 use crate::ingest::ArticleId;
 use crate::llm::embed::cosine;
 
@@ -330,7 +330,7 @@ fn title_case(toks: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::evidence::key_terms;
+    use crate::check::evidence::key_terms;
 
     fn sentence(source: u32, text: &str, emb: Vec<f32>) -> Sentence {
         Sentence {

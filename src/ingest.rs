@@ -33,6 +33,7 @@ mod html;
 mod jsonl;
 mod title;
 
+pub mod porter;
 pub mod sentences;
 
 use std::fmt;

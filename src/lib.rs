@@ -14,6 +14,7 @@ pub const BUILD: &str = env!("BRIEF_BUILD");
 pub mod atomic;
 pub mod attribute;
 pub mod briefing;
+pub mod check;
 pub mod consolidate;
 pub mod disagree;
 pub mod ingest;

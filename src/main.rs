@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
     match dispatch(args, &file, &matches) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("brief: {}", cli::exit::one_line(&e));
             ExitCode::from(cli::exit::exit_code(&e))
@@ -55,9 +55,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Result<()> {
+/// Runs the subcommand; the status is 0 unless the command's own outcome says otherwise
+/// (`brief check` found an unsupported sentence).
+fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Result<u8> {
     let global = args.global();
+    if let Command::Check(a) = args.command {
+        return cli::check::check(a, &global);
+    }
     match args.command {
+        Command::Check(_) => unreachable!("handled above"),
         Command::Run(a) => cli::run::run(&a.resolve(&global)),
         Command::Eval(a) => cli::eval::eval(&a.resolve(&global)?),
         Command::Compare(a) => cli::compare::compare(&a.resolve(&global)?),
@@ -79,4 +85,5 @@ fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Resul
         Command::Man => cli::docs::man(),
         Command::Worker { kind } => brief::measure::worker::serve(kind),
     }
+    .map(|()| 0)
 }

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod compare;
 pub mod eval;
+pub mod faith;
 pub mod machine;
 pub mod rouge;
 pub mod worker;

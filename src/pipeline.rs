@@ -8,10 +8,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::attribute;
-use crate::attribute::evidence::Index;
 use crate::briefing::Mode;
 use crate::briefing::Style;
-use crate::briefing::{Briefing, Document, Params, PromptsRecord, RunRecord, Source, Timings};
+use crate::briefing::{
+    Briefing, Document, Params, PromptsRecord, RunRecord, Source, SummarySentence, Timings,
+};
+use crate::check::evidence::Index;
+use crate::check::Checker;
 use crate::consolidate;
 use crate::disagree;
 use crate::ingest::sentences::Splitter;
@@ -165,12 +168,28 @@ pub fn brief(
         words: cfg.words,
         keep_unsupported: cfg.keep_unsupported,
     };
-    let (points, dropped, stats) =
-        attribute::attribute(&draft.points, &articles, &index, &loaded.embedder, &opts)?;
+    let mut checker = Checker {
+        embedder: &loaded.embedder,
+        judge: None,
+    };
+    let (points, dropped, mut stats) =
+        attribute::attribute(&draft.points, &articles, &index, &mut checker, &opts)?;
     let disagreements = disagree::find(&index);
+    let mut checked: Vec<Vec<SummarySentence>> = vec![Vec::new(); summaries.len()];
     if need_summaries {
-        for s in &mut summaries {
-            s.summary = attribute::check_summary(&s.summary, s.id, &index, &loaded.embedder)?;
+        for (s, c) in summaries.iter_mut().zip(&mut checked) {
+            let (printed, sentences) = attribute::check_summary(
+                &s.summary,
+                s.id,
+                &index,
+                &mut checker,
+                cfg.keep_unsupported,
+            )?;
+            s.summary = printed;
+            stats.summary_sentences += sentences.len();
+            stats.summary_supported += sentences.iter().filter(|s| s.verdict.supported).count();
+            stats.summary_replaced += sentences.iter().filter(|s| s.replaced.is_some()).count();
+            *c = sentences;
         }
     }
     let briefing_secs = t.elapsed().as_secs_f64();
@@ -179,12 +198,13 @@ pub fn brief(
     let headline = attribute::headline(&draft.headline, &points, &articles);
     let sources = articles
         .iter()
-        .zip(summaries)
-        .map(|(a, s)| Source {
+        .zip(summaries.into_iter().zip(checked))
+        .map(|(a, (s, sentences))| Source {
             id: a.id,
             path: a.path.clone(),
             title: a.title.clone(),
             summary: s.summary,
+            sentences,
             chunks: s.chunks,
             content_hash: a.content_hash.clone(),
             url: a.url.clone(),

@@ -39,9 +39,183 @@ pub fn without_dateline(sentence: &str) -> String {
     }
 }
 
+/// A reported statement whose speaker is a surname alone: "…,” Watson said." or "said Watson."
+static BARE_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:[,”\x22]\s*|\b(?:said|says|added|told|stated|wrote|explained)\s+)(\p{Lu}[\p{Ll}'’-]+)(?:\s+(?:said|says|added|told|stated|wrote|explained)\b|\s*[.,;])",
+    )
+    .expect("valid regex")
+});
+
+/// Lower-case words that may sit inside a speaker's title ("Secretary of State", "foreign
+/// ministry spokesman"): roles, not names.
+const ROLE_WORDS: &[&str] = &[
+    "spokeswoman",
+    "spokesman",
+    "spokesperson",
+    "minister",
+    "secretary",
+    "president",
+    "director",
+    "chief",
+    "official",
+    "adviser",
+    "advisor",
+    "analyst",
+    "professor",
+    "researcher",
+    "envoy",
+    "ambassador",
+    "senator",
+    "governor",
+    "mayor",
+    "commander",
+    "general",
+    "leader",
+    "head",
+    "chairman",
+    "chairwoman",
+    "founder",
+    "executive",
+    "of",
+    "for",
+    "foreign",
+    "ministry",
+    "prime",
+    "deputy",
+    "security",
+    "state",
+    "national",
+    "council",
+    "police",
+    "army",
+    "party",
+    "company",
+    "agency",
+    "expert",
+    "lawyer",
+    "attorney",
+    "judge",
+    "economist",
+    "manager",
+    "coach",
+    "captain",
+    "the",
+];
+
+/// The speaker as the article first names them: given name and surname, with the title in
+/// front of them ("National Security Council spokeswoman Adrienne Watson").
+fn full_speaker(surname: &str, article: &str) -> Option<String> {
+    let words: Vec<&str> = article.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let bare = w.trim_end_matches(|c: char| !c.is_alphanumeric());
+        if bare != surname || i == 0 {
+            continue;
+        }
+        let given = words[i - 1];
+        let is_name = |w: &str| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().all(|c| c.is_alphabetic() || "'’.-".contains(c))
+        };
+        if !is_name(given) {
+            continue;
+        }
+        let mut start = i - 1;
+        while start > 0 && i - start < 8 {
+            let prev = words[start - 1];
+            if prev.ends_with(|c: char| !c.is_alphanumeric()) {
+                break;
+            }
+            if is_name(prev) || ROLE_WORDS.contains(&prev.to_lowercase().as_str()) {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        // A sentence-initial article or a trailing "of" is not part of the title.
+        while start < i - 1
+            && matches!(
+                words[start].to_lowercase().as_str(),
+                "the" | "a" | "an" | "of" | "for"
+            )
+        {
+            start += 1;
+        }
+        let mut name: Vec<&str> = words[start..i].to_vec();
+        name.push(bare);
+        return Some(name.join(" "));
+    }
+    None
+}
+
+/// `sentence` with a quotation's bare-surname speaker given the name and title the article
+/// first gave them; unchanged when the speaker is already named in full or the article never
+/// names them more fully.
+pub fn with_speaker(sentence: &str, article: &str) -> String {
+    let Some(c) = BARE_SPEAKER.captures(sentence) else {
+        return sentence.to_string();
+    };
+    let m = c.get(1).expect("group 1");
+    let surname = m.as_str();
+    let before = sentence[..m.start()].trim_end();
+    let named_already = before.split_whitespace().last().is_some_and(|w| {
+        w.chars().next().is_some_and(char::is_uppercase) && !w.ends_with(['”', '"', ','])
+    });
+    if named_already {
+        return sentence.to_string();
+    }
+    match full_speaker(surname, article) {
+        Some(full) if full != surname => {
+            format!("{}{}{}", &sentence[..m.start()], full, &sentence[m.end()..])
+        }
+        _ => sentence.to_string(),
+    }
+}
+
+/// A capitalised "The" inside a sentence, after a lower-case word: text spliced from two
+/// fragments ("between The two countries").
+static MID_THE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\p{Ll}[,;]?\s+)The(\s+\p{Ll})").expect("valid regex"));
+
+/// Repairs capitals that splicing broke.
+pub fn recase(sentence: &str) -> String {
+    MID_THE.replace_all(sentence, "${1}the${2}").into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_surname_speaker_gets_the_name_and_title_from_the_article() {
+        let article = "WASHINGTON - The United States condemned the attack. National Security Council spokeswoman Adrienne Watson said the US would respond. Later she spoke again.";
+        assert_eq!(
+            with_speaker("“We will act,” Watson said.", article),
+            "“We will act,” National Security Council spokeswoman Adrienne Watson said."
+        );
+        assert_eq!(
+            with_speaker("“We will act,” said Watson.", article),
+            "“We will act,” said National Security Council spokeswoman Adrienne Watson."
+        );
+        // Already named in full, or never named more fully: unchanged.
+        let full = "“We will act,” Adrienne Watson said.";
+        assert_eq!(with_speaker(full, article), full);
+        let other = "“We will act,” Smith said.";
+        assert_eq!(with_speaker(other, article), other);
+    }
+
+    #[test]
+    fn a_spliced_capital_is_repaired() {
+        assert_eq!(
+            recase("Albania severed ties between The two countries on Wednesday."),
+            "Albania severed ties between the two countries on Wednesday."
+        );
+        assert_eq!(recase("The talks ended."), "The talks ended.");
+        assert_eq!(
+            recase("He read The Times daily."),
+            "He read The Times daily."
+        );
+    }
 
     #[test]
     fn datelines_and_credits_come_off() {

@@ -281,6 +281,7 @@ mod tests {
             path: "news.rss#2".into(),
             title: Some("Talks [update] resume".into()),
             summary: "Talks resumed on Monday.".into(),
+            sentences: Vec::new(),
             chunks: 1,
             content_hash: String::new(),
             url: None,

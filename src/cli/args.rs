@@ -17,7 +17,7 @@ use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::RunConfig;
 
 use super::choice::choice;
-use super::{bench, compare, config, defaults, eval, models, report, run};
+use super::{bench, check, compare, config, defaults, eval, models, report, run};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +58,9 @@ pub enum Command {
     /// List or fetch models.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Check each sentence of a text against its sources (exit 4: one is unsupported), or score
+    /// the checker on labelled claims (--data).
+    Check(check::CheckArgs),
     /// Score summaries against a dev set with references (ROUGE, computed in Rust).
     Eval(eval::EvalArgs),
     /// Run several models on the same input; write compare.md, compare.html and compare.json.

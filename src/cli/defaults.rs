@@ -17,6 +17,9 @@ use brief::llm::model::{DeviceChoice, WeightFormat};
 use super::report::ReportFormat;
 
 pub const MODEL: &str = manifest::DEFAULT_MODEL;
+/// The model `brief check` asks as well as weighing the features ("none" for the features
+/// alone); see docs/thresholds.md for why this one.
+pub const JUDGE: &str = "none";
 pub const DEVICE: DeviceChoice = DeviceChoice::Cpu;
 pub const WEIGHTS: WeightFormat = WeightFormat::Fast;
 

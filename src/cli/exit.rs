@@ -39,6 +39,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     let bad_input = e.chain().any(|c| {
         c.is::<brief::ingest::IngestError>()
             || c.is::<super::config::ConfigError>()
+            || c.is::<super::check::CheckUsage>()
             || c.is::<brief::measure::eval::EvalError>()
             || c.is::<brief::measure::rouge::punkt::PunktError>()
             || c.is::<brief::llm::manifest::ManifestError>()

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::attribute::evidence::Sentence;
+use crate::check::evidence::Sentence;
 use crate::ingest::ArticleId;
 
 use super::{

@@ -17,7 +17,7 @@ use super::{
     different_times, is_capitalised, is_word, mentions, possessive_base, title_case, tokens,
     Context, Found, Kind, MONTHS, WEEKDAYS,
 };
-use crate::attribute::evidence::Sentence;
+use crate::check::evidence::Sentence;
 use crate::ingest::ArticleId;
 
 /// How many people hold an office at once.

@@ -80,6 +80,13 @@ const BUILTIN: &[(&str, &str)] = &[
         )),
     ),
     (
+        "models/qwen2.5-coder-1.5b.toml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/qwen2.5-coder-1.5b.toml"
+        )),
+    ),
+    (
         "models/gemma3-270m.toml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),

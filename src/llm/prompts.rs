@@ -17,7 +17,13 @@ pub const NAMES: &[&str] = &[
     "briefing.j2",
     "article.base.j2",
     "briefing.base.j2",
+    "check.j2",
+    "check.base.j2",
 ];
+
+/// Templates added after the first release: a prompts directory made before them may lack
+/// them, and then the built-in copy stands in rather than the run failing.
+const ADDED_LATER: &[&str] = &["check.j2", "check.base.j2"];
 
 /// Instructions one render may run. The built-in templates need a few hundred per source;
 /// this is far above any real prompt yet stops `{% for a in range(10000) %}` nested three deep
@@ -53,6 +59,17 @@ const BUILTIN: &[(&str, &str)] = &[
             "/prompts/briefing.base.j2"
         )),
     ),
+    (
+        "check.j2",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/check.j2")),
+    ),
+    (
+        "check.base.j2",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/prompts/check.base.j2"
+        )),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +97,11 @@ impl Prompts {
             return Self::from_dir(&dir);
         }
         let cwd = PathBuf::from("prompts");
-        if NAMES.iter().all(|n| cwd.join(n).is_file()) {
+        if NAMES
+            .iter()
+            .filter(|n| !ADDED_LATER.contains(n))
+            .all(|n| cwd.join(n).is_file())
+        {
             return Self::from_dir(&cwd);
         }
         Self::from_sources(
@@ -96,6 +117,12 @@ impl Prompts {
         let mut sources = Vec::new();
         for name in NAMES {
             let path = dir.join(name);
+            if ADDED_LATER.contains(name) && !path.exists() {
+                if let Some((_, builtin)) = BUILTIN.iter().find(|(n, _)| n == name) {
+                    sources.push((name.to_string(), builtin.to_string()));
+                    continue;
+                }
+            }
             let text = std::fs::read_to_string(&path).map_err(|e| PromptError::Read {
                 path: path.display().to_string(),
                 why: e.to_string(),
@@ -142,6 +169,7 @@ impl Prompts {
             let given: &[&str] = match *name {
                 "system.j2" => &[],
                 n if n.starts_with("article") => &["title", "text", "sentences", "part", "parts"],
+                n if n.starts_with("check") => &["passage", "statement"],
                 _ => &["sources", "points"],
             };
             let tmpl = self
@@ -177,6 +205,9 @@ impl Prompts {
                     n if n.starts_with("article") => minijinja::context! {
                         title => "A title", text => "Some text.", sentences => 3,
                         part => 1, parts => parts,
+                    },
+                    n if n.starts_with("check") => minijinja::context! {
+                        passage => "A passage.", statement => "A statement.",
                     },
                     _ => minijinja::context! { sources => sources.clone(), points => 4 },
                 };

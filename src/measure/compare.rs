@@ -425,6 +425,7 @@ fn prepare_input(input: &Input, cfg: &RunConfig) -> anyhow::Result<(InputInfo, J
                     path: a.path.clone(),
                     title: a.title.clone(),
                     summary: String::new(),
+                    sentences: Vec::new(),
                     chunks: 0,
                     content_hash: a.content_hash.clone(),
                     url: a.url.clone(),

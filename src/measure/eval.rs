@@ -239,16 +239,20 @@ pub fn table(r: &EvalReport) -> String {
         String::new()
     } else {
         format!(
-            "\n| points | with evidence | figures grounded | citations/point | drafted supported | repaired | dropped |\n\
-             |---|---|---|---|---|---|---|\n\
-             | {} | {} | {} | {:.2} | {} | {} | {} |\n",
+            "\n| points | with evidence | checker supports | figures grounded | citations/point | redundant pairs | drafted supported | repaired | dropped | summary sentences supported | replaced |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n\
+             | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} |\n",
             a.points,
             pct(a.points_with_evidence, a.points),
+            pct(a.checked_supported, a.points),
             pct(a.figures_grounded, a.figures),
             a.citations as f64 / a.points as f64,
+            a.redundant_pairs,
             pct(a.drafted_supported, a.drafted),
             a.repaired,
-            a.dropped
+            a.dropped,
+            pct(a.summary_supported, a.summary_sentences),
+            a.summary_replaced
         )
     };
     format!(

@@ -6,7 +6,7 @@
 //! decides *which* LCS enters the union) and the float operations all follow the Python
 //! code step for step.
 
-pub mod porter;
+pub use crate::ingest::porter;
 pub mod punkt;
 
 use std::collections::HashMap;

@@ -46,25 +46,9 @@ impl Index {
     ) -> Result<Self, EmbedError> {
         let mut sentences = Vec::new();
         for a in articles {
-            let mut position = 0;
-            for s in splitter.split(&a.text) {
-                if s.split_whitespace().count() < MIN_WORDS {
-                    continue;
-                }
-                sentences.push(Sentence {
-                    source: a.id,
-                    position,
-                    terms: key_terms(&s),
-                    text: s,
-                    embedding: Vec::new(),
-                });
-                position += 1;
-            }
+            sentences.extend(sentences_of(a.id, &a.text, splitter));
         }
-        let texts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
-        for (s, e) in sentences.iter_mut().zip(embedder.embed(&texts)?) {
-            s.embedding = e;
-        }
+        embed_all(&mut sentences, embedder)?;
         Ok(Self {
             sentences,
             sources: articles.iter().map(|a| a.id).collect(),
@@ -115,6 +99,33 @@ impl Index {
             sources: sources.to_vec(),
         }
     }
+}
+
+/// The checkable sentences of one text, not yet embedded ([`embed_all`]).
+pub fn sentences_of(source: ArticleId, text: &str, splitter: &Splitter) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    for s in splitter.split(text) {
+        if s.split_whitespace().count() < MIN_WORDS {
+            continue;
+        }
+        out.push(Sentence {
+            source,
+            position: out.len(),
+            terms: key_terms(&s),
+            text: s,
+            embedding: Vec::new(),
+        });
+    }
+    out
+}
+
+/// Embeds every sentence, in batches.
+pub fn embed_all(sentences: &mut [Sentence], embedder: &Embedder) -> Result<(), EmbedError> {
+    let texts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
+    for (s, e) in sentences.iter_mut().zip(embedder.embed(&texts)?) {
+        s.embedding = e;
+    }
+    Ok(())
 }
 
 /// Meaning first, names and numbers second: a paraphrase with the same figures scores high, a

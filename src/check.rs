@@ -1,0 +1,134 @@
+//! The claim checker: for one statement and the sentences of its sources, supported or not,
+//! with a calibrated score, the evidence window that decides it and the reason.
+//!
+//! A statement is held to its *evidence window* (its best sentence, or two adjacent ones),
+//! not to the whole article: a true date or a true name found elsewhere in the article is
+//! exactly how a summary recombines true pieces into a false statement. The features
+//! (`features`) measure what of the claim the window holds — meaning, content words, word
+//! pairs, figures, names, quotations, negation, hedges, the speaker — and a logistic model
+//! calibrated on labelled claims (docs/thresholds.md) turns them into one probability. Where
+//! a chat model is loaded, its own answer to "does the passage support the statement?"
+//! (`judge`) is one more feature, with its own calibration.
+
+pub mod evidence;
+pub mod features;
+pub mod judge;
+
+pub use crate::briefing::{Reason, Verdict};
+use crate::check::evidence::Sentence;
+use crate::check::features::{Features, Findings, Window};
+use crate::llm::embed::{EmbedError, Embedder};
+
+/// A calibrated logistic model over [`Features`]: weights in [`Features::vector`] order.
+#[derive(Debug, Clone, Copy)]
+pub struct Calibration {
+    pub bias: f32,
+    pub weights: &'static [f32],
+    /// The probability from which a statement counts as supported.
+    pub threshold: f32,
+}
+
+/// Fitted on `faith_dev` (docs/thresholds.md), without the judge: logistic regression with
+/// balanced class weights, so 0.5 is the threshold that weighs both kinds of error alike.
+pub const LEXICAL: Calibration = Calibration {
+    bias: -2.6587,
+    weights: &[
+        2.1051, -0.2891, 0.1205, 1.9566, -0.7081, 0.3066, -0.6676, 0.0000, 0.1049, 0.2629, -0.3116,
+        0.3138, -0.2963,
+    ],
+    threshold: 0.5,
+};
+
+/// Fitted on `faith_dev` with the judge's answer as one more feature.
+pub const WITH_JUDGE: Calibration = Calibration {
+    bias: 0.0,
+    weights: &[],
+    threshold: 0.5,
+};
+
+impl Calibration {
+    pub fn probability(&self, f: &Features) -> f32 {
+        let x = f.vector();
+        let z = self.bias
+            + self
+                .weights
+                .iter()
+                .zip(x.iter())
+                .map(|(w, v)| w * v)
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Checks statements against source sentences with one embedder, optionally with a judge.
+pub struct Checker<'a> {
+    pub embedder: &'a Embedder,
+    pub judge: Option<judge::Judge<'a>>,
+}
+
+impl Checker<'_> {
+    /// Checks each statement against `sentences` (the sentences of the sources it may rest
+    /// on, already embedded).
+    pub fn check_all(
+        &mut self,
+        statements: &[String],
+        sentences: &[Sentence],
+    ) -> Result<Vec<(Verdict, Features)>, CheckError> {
+        let embeddings = self.embedder.embed(statements)?;
+        let mut out = Vec::with_capacity(statements.len());
+        for (text, emb) in statements.iter().zip(&embeddings) {
+            out.push(self.check_embedded(text, emb, sentences)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Checker::check_all`] for one statement already embedded.
+    pub fn check_embedded(
+        &mut self,
+        text: &str,
+        embedding: &[f32],
+        sentences: &[Sentence],
+    ) -> Result<(Verdict, Features), CheckError> {
+        let (mut f, window, findings) = features::extract(text, embedding, sentences);
+        let calibration = match self.judge.as_mut() {
+            Some(j) => {
+                let passage = features::passage(&window, sentences);
+                f.judge = Some(j.probability(&passage, text)?);
+                WITH_JUDGE
+            }
+            None => LEXICAL,
+        };
+        Ok((decide(&f, &findings, &window, &calibration), f))
+    }
+}
+
+/// The verdict from features: the calibrated probability decides, the reason names the first
+/// requirement the window fails (or the weakest part when none fails outright).
+pub fn decide(
+    f: &Features,
+    findings: &Findings,
+    window: &Window,
+    calibration: &Calibration,
+) -> Verdict {
+    let score = calibration.probability(f);
+    let supported = score >= calibration.threshold;
+    let reason = if supported {
+        Reason::Supported
+    } else {
+        findings.reason().unwrap_or(Reason::WeakEvidence)
+    };
+    Verdict {
+        supported,
+        score,
+        reason,
+        evidence: window.spans.clone(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error("the judge model failed: {0}")]
+    Judge(#[from] crate::llm::model::ModelError),
+}
