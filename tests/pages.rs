@@ -83,10 +83,13 @@ fn chromium() -> Option<String> {
     None
 }
 
-/// The page's DOM after Chromium has parsed it (and run whatever script it would run).
+/// The page's DOM after Chromium has parsed it (and run whatever script it would run). A page
+/// that opens an `alert` never finishes loading, so a browser still busy after a minute is a
+/// failure, not a hang.
 fn dom(browser: &str, page: &Path) -> String {
+    use std::io::Read;
     let profile = tempfile::tempdir().unwrap();
-    let o = Command::new(browser)
+    let mut child = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -97,10 +100,32 @@ fn dom(browser: &str, page: &Path) -> String {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .expect("run chromium");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).map(|_| out)
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{}: Chromium still loading after 60 s (a script on the page, e.g. an alert?)",
+                page.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "chromium: {status}");
+    reader.join().unwrap().unwrap()
 }
 
 /// No element or attribute the inputs tried to add made it into the parsed page (the

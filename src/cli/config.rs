@@ -508,7 +508,7 @@ mod tests {
     #[test]
     fn every_key_is_read_from_the_file() {
         let text = "model = \"m\"\nmodels_dir = \"d\"\noffline = true\nthreads = 2\n\
-                    prompts = \"p\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
+                    prompts = \"p\"\ntemplates = \"t\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
                     temperature = 0\nseed = 3\nrepeat_penalty = 1.5\npoints = 4\n\
                     mode = \"hybrid\"\nweights = \"lean\"\ndevice = \"cuda\"\n";
         let f = FileConfig::parse(Path::new("c.toml"), text).unwrap();
