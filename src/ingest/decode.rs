@@ -14,7 +14,8 @@
 //!    kept only when it reads as prose: it decodes without errors, it has spaces between
 //!    words, and almost none of its non-ASCII characters are control characters or symbols
 //!    wedged inside words (`Wroc³aw`). A guess that fails is refused with the reason, since a
-//!    briefing quoting garbage as evidence is worse than none. The guess is logged at `-v`.
+//!    briefing quoting garbage as evidence is worse than none. The guess is logged at debug
+//!    level (`-vv`).
 //! 6. Anything else is binary, as is text in which more than 2% of characters are control
 //!    characters other than tab, newline, carriage return and form feed.
 
