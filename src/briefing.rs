@@ -5,6 +5,7 @@
 //! The JSON of every command is these types through serde, with [`SCHEMA_VERSION`] at the top
 //! of each document.
 
+pub mod pages;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The briefing of one set of sources: its headline, the sources with their checked summaries,
 /// the evidence-checked points, what was dropped, and where the sources differ.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Briefing {
     pub headline: String,
     pub sources: Vec<Source>,
@@ -43,7 +44,7 @@ impl Briefing {
 }
 
 /// How the briefing's points are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The model's points, checked, then the best-supported source sentences.
@@ -68,7 +69,7 @@ impl Mode {
 }
 
 /// How long a summary should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     /// A few sentences per article, and a briefing of several points.
@@ -97,7 +98,7 @@ impl Style {
 }
 
 /// One source article of a briefing; its id (`S1`…) is the briefing's own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     pub id: ArticleId,
     pub path: String,
@@ -214,7 +215,7 @@ impl Reason {
 }
 
 /// Where a point's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Written by the model and supported as written.
@@ -227,7 +228,7 @@ pub enum Origin {
 }
 
 /// One statement of a briefing, with the sources that support it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Point {
     pub text: String,
     pub sources: Vec<ArticleId>,
@@ -273,7 +274,7 @@ impl Point {
 }
 
 /// A statement's support in one source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     pub source: ArticleId,
     pub sentence: String,
@@ -281,14 +282,14 @@ pub struct Evidence {
 }
 
 /// A drafted point the tool would not print, and why.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Dropped {
     pub text: String,
     pub reason: String,
 }
 
 /// How the points were checked: figures for `brief eval` and the run record.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Stats {
     pub drafted: usize,
     pub drafted_supported: usize,
@@ -337,7 +338,7 @@ impl Stats {
 }
 
 /// Sources that give one fact different values.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Disagreement {
     pub kind: DisagreementKind,
     /// What the values are of: the word after the number, the month for dates, "place of the
@@ -347,7 +348,7 @@ pub struct Disagreement {
 }
 
 /// One value of a disagreement and the sources that give it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Side {
     pub value: String,
     pub sources: Vec<ArticleId>,
@@ -355,7 +356,9 @@ pub struct Side {
 }
 
 /// What sort of fact the sources differ on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DisagreementKind {
     Count,
@@ -366,7 +369,7 @@ pub enum DisagreementKind {
 }
 
 /// An input that could not be used; the run goes on without it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rejected {
     pub path: String,
     pub reason: String,
@@ -393,7 +396,7 @@ pub struct Document {
 }
 
 /// [`Document`]'s JSON shape.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct DocumentWire {
     schema_version: u32,
     sources: Vec<Source>,
@@ -405,7 +408,7 @@ struct DocumentWire {
     run: RunRecord,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct BriefingWire {
     headline: String,
     points: Vec<Point>,
@@ -415,6 +418,17 @@ struct BriefingWire {
     disagreements: Vec<Disagreement>,
     #[serde(default)]
     stats: Stats,
+}
+
+/// [`Document`] is written through [`DocumentWire`], so its schema is that one's.
+impl schemars::JsonSchema for Document {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Document".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        DocumentWire::json_schema(g)
+    }
 }
 
 impl Serialize for Document {
@@ -458,7 +472,7 @@ impl<'de> Deserialize<'de> for Document {
 }
 
 /// What made a briefing: the model, the prompts, the parameters, tokens and time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     pub version: String,
     pub model: crate::llm::registry::ModelInfo,
@@ -468,13 +482,13 @@ pub struct RunRecord {
     pub timings: Timings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromptsRecord {
     pub origin: String,
     pub hashes: std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Params {
     pub summary: GenParams,
     pub briefing: GenParams,
@@ -484,7 +498,7 @@ pub struct Params {
     pub style: Style,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timings {
     pub load_secs: f64,
     pub ingest_secs: f64,

@@ -16,3 +16,4 @@ pub mod models;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod schema;

@@ -80,11 +80,177 @@ fn measures(s: &str) -> Vec<(String, String)> {
         let unit = unit.strip_suffix('s').unwrap_or(&unit);
         out.push((canonical_unit(unit).to_string(), c[1].replace(',', "")));
     }
+    out.extend(word_measures(s));
     for c in DATE.captures_iter(s) {
         out.push((c[1].to_string(), c[2].to_string()));
     }
     for c in DATE_DM.captures_iter(s) {
         out.push((c[2].to_string(), c[1].to_string()));
+    }
+    out
+}
+
+/// A word of a spelled-out number, as [`number_words`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberWord {
+    Ones(u64),
+    Teen(u64),
+    Tens(u64),
+    Hundred,
+    Scale(u64),
+    And,
+}
+
+fn number_word(w: &str) -> Option<NumberWord> {
+    use NumberWord::*;
+    const ONES: [&str; 9] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    const TEENS: [&str; 10] = [
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    let w = w.to_ascii_lowercase();
+    let at = |list: &[&str]| list.iter().position(|x| *x == w).map(|i| i as u64);
+    if let Some(i) = at(&ONES) {
+        return Some(Ones(i + 1));
+    }
+    if let Some(i) = at(&TEENS) {
+        return Some(Teen(i + 10));
+    }
+    if let Some(i) = at(&TENS) {
+        return Some(Tens((i + 2) * 10));
+    }
+    match w.as_str() {
+        "hundred" => Some(Hundred),
+        "thousand" => Some(Scale(1_000)),
+        "million" => Some(Scale(1_000_000)),
+        "billion" => Some(Scale(1_000_000_000)),
+        "and" => Some(And),
+        _ => None,
+    }
+}
+
+/// The value of a run of number words ("twelve", "twenty-five", "two hundred and fifty",
+/// "three thousand four hundred"), or `None` when the words do not make one number
+/// ("ten twelve", "five and").
+fn number_words(words: &[&str]) -> Option<u64> {
+    use NumberWord::*;
+    let (mut total, mut current) = (0u64, 0u64);
+    let mut prev: Option<NumberWord> = None;
+    for w in words {
+        let word = number_word(w)?;
+        let after_digit = matches!(prev, Some(Ones(_) | Teen(_)));
+        match word {
+            Ones(n) => {
+                if after_digit {
+                    return None;
+                }
+                current += n;
+            }
+            Teen(n) | Tens(n) => {
+                if after_digit || matches!(prev, Some(Tens(_))) {
+                    return None;
+                }
+                current += n;
+            }
+            Hundred => {
+                if !(1..=9).contains(&current) {
+                    return None;
+                }
+                current *= 100;
+            }
+            Scale(k) => {
+                if current == 0 {
+                    return None;
+                }
+                total += current * k;
+                current = 0;
+            }
+            And => {
+                if !matches!(prev, Some(Hundred | Scale(_))) {
+                    return None;
+                }
+            }
+        }
+        prev = Some(word);
+    }
+    if matches!(prev, None | Some(And)) {
+        return None;
+    }
+    Some(total + current)
+}
+
+static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z]+").expect("valid regex"));
+
+/// (what, value) pairs spelled in words: "twelve people" is ("people", "12"), so it is
+/// compared with "12 people". "One" alone is left out: "one official said" counts nothing.
+fn word_measures(s: &str) -> Vec<(String, String)> {
+    let words: Vec<regex::Match> = WORD.find_iter(s).collect();
+    // Words of one number are apart only by spaces or a hyphen ("twenty-five").
+    let joined = |a: &regex::Match, b: &regex::Match| {
+        s[a.end()..b.start()].chars().all(|c| c == ' ' || c == '-')
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let starts = number_word(words[i].as_str()).is_some_and(|w| w != NumberWord::And);
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut end = i + 1;
+        while end < words.len()
+            && joined(&words[end - 1], &words[end])
+            && number_word(words[end].as_str()).is_some()
+        {
+            end += 1;
+        }
+        // A trailing "and" belongs to the sentence, not the number.
+        while end > i + 1 && number_word(words[end - 1].as_str()) == Some(NumberWord::And) {
+            end -= 1;
+        }
+        let run: Vec<&str> = words[i..end].iter().map(|m| m.as_str()).collect();
+        let value = number_words(&run);
+        let unit = words
+            .get(end)
+            .filter(|u| joined(&words[end - 1], u) && u.as_str().len() >= 2)
+            .map(|u| u.as_str().to_lowercase());
+        // The top of a range ("ten to twelve people", "8 or nine people") counts nothing.
+        let before = s[..words[i].start()].trim_end();
+        let range_top = ["to", "or", "and", "-", "–"].iter().any(|sep| {
+            before.strip_suffix(sep).is_some_and(|rest| {
+                let rest = rest.trim_end();
+                rest.ends_with(|c: char| c.is_ascii_digit())
+                    || WORD
+                        .find_iter(rest)
+                        .last()
+                        .is_some_and(|w| w.end() == rest.len() && number_word(w.as_str()).is_some())
+            })
+        });
+        if let (Some(value), Some(unit)) = (value, unit) {
+            if value >= 2
+                && !range_top
+                && !NOT_UNITS.contains(&unit.as_str())
+                && !is_month(&unit)
+                && number_word(&unit).is_none()
+            {
+                let unit = unit.strip_suffix('s').unwrap_or(&unit);
+                out.push((canonical_unit(unit).to_string(), value.to_string()));
+            }
+        }
+        i = end;
     }
     out
 }
@@ -638,5 +804,48 @@ mod tests {
             sources: vec![ArticleId(1), ArticleId(2)],
         };
         assert!(find(&index).is_empty());
+    }
+
+    #[test]
+    fn number_words_read_as_numbers() {
+        for (words, want) in [
+            ("twelve", Some(12)),
+            ("twenty five", Some(25)),
+            ("two hundred and fifty", Some(250)),
+            ("three thousand four hundred", Some(3400)),
+            ("one million", Some(1_000_000)),
+            ("ten twelve", None),
+            ("twenty thirty", None),
+            ("five and", None),
+            ("hundred", None),
+        ] {
+            let run: Vec<&str> = words.split(' ').collect();
+            assert_eq!(number_words(&run), want, "{words}");
+        }
+        assert_eq!(
+            word_measures("Twenty-five people and one official were hurt."),
+            [("people".to_string(), "25".to_string())]
+        );
+        assert!(word_measures("between ten and twelve people").len() <= 1);
+        assert!(word_measures("ten to twelve people")
+            .iter()
+            .all(|(_, v)| v != "12"));
+    }
+
+    #[test]
+    fn a_count_in_words_is_compared_with_one_in_digits() {
+        let d = find(&same_topic(&[
+            "Twelve people were injured in the blast, police said.",
+            "The blast injured 15 people, according to police.",
+        ]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Count);
+        assert_eq!(d[0].about, "people");
+        assert_eq!(values(&d[0]), ["12", "15"]);
+        let same = find(&same_topic(&[
+            "Twelve people were injured in the blast, police said.",
+            "The blast injured 12 people, according to police.",
+        ]));
+        assert!(same.is_empty(), "{same:?}");
     }
 }

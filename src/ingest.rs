@@ -93,6 +93,17 @@ impl FromStr for ArticleId {
     }
 }
 
+/// In JSON an id is its text (`S1`), so the schema says so rather than "an integer".
+impl schemars::JsonSchema for ArticleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ArticleId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^S[1-9][0-9]*$" })
+    }
+}
+
 impl From<ArticleId> for String {
     fn from(id: ArticleId) -> Self {
         id.to_string()
@@ -133,7 +144,7 @@ pub struct Article {
 }
 
 /// An input that repeated an earlier article and so was not used again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub path: String,
     pub duplicate_of: ArticleId,
@@ -185,6 +196,8 @@ pub enum IngestError {
     NoText { path: String },
     #[error("{path}: looks like a binary file, not text ({reason})")]
     Binary { path: String, reason: &'static str },
+    #[error("{path}: cannot tell its text encoding: {reason}")]
+    Undecodable { path: String, reason: String },
     #[error("{path}: {} is over the {} limit on one article", human_size(*.size), human_size(*.limit))]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{path}: directory holds no usable articles ({detail})")]
@@ -221,6 +234,7 @@ impl IngestError {
             | Self::Empty { path }
             | Self::NoText { path }
             | Self::Binary { path, .. }
+            | Self::Undecodable { path, .. }
             | Self::TooLarge { path, .. }
             | Self::NoArticlesInDir { path, .. }
             | Self::BadLine { path, .. }
@@ -604,9 +618,15 @@ fn parse_input_unguarded(bytes: &[u8], shown: &str, format: Format) -> Result<Lo
             path: shown.to_string(),
         });
     }
-    let raw = decode::decode(bytes).map_err(|reason| IngestError::Binary {
-        path: shown.to_string(),
-        reason,
+    let raw = decode::decode(bytes, shown).map_err(|e| match e {
+        decode::DecodeError::Binary(reason) => IngestError::Binary {
+            path: shown.to_string(),
+            reason,
+        },
+        decode::DecodeError::Encoding(reason) => IngestError::Undecodable {
+            path: shown.to_string(),
+            reason,
+        },
     })?;
     if raw.trim().is_empty() {
         return Err(IngestError::Empty {

@@ -74,6 +74,9 @@ fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Resul
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             cli::models::fetch(&global.models_dir, &name, force, global.offline)
         }
+        Command::Models(ModelsCommand::Verify { name }) => {
+            cli::models::verify(&global.models_dir, name.as_deref())
+        }
         Command::Config(ConfigCommand::Show) => {
             let leaf = matches
                 .subcommand_matches("config")
@@ -83,6 +86,7 @@ fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Resul
         }
         Command::Completions { shell } => cli::docs::completions(shell),
         Command::Man => cli::docs::man(),
+        Command::Schema { output } => cli::schema::print(output),
         Command::Worker { kind } => brief::measure::worker::serve(kind),
     }
     .map(|()| 0)

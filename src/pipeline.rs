@@ -33,6 +33,9 @@ pub struct RunConfig {
     pub models_dir: PathBuf,
     pub offline: bool,
     pub prompts_dir: Option<PathBuf>,
+    /// Page templates (`--templates`); the built-in ones when unset.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
     pub summary_params: GenParams,
     pub briefing_params: GenParams,
     pub points: usize,

@@ -20,6 +20,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::briefing::pages::Pages;
 use crate::briefing::{Briefing, Rejected, SCHEMA_VERSION};
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, ArticleId};
@@ -47,7 +48,7 @@ pub struct ReportConfig {
 }
 
 /// The report as written to `briefing.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NightlyReport {
     #[serde(default)]
     pub schema_version: u32,
@@ -65,7 +66,7 @@ pub struct NightlyReport {
 
 /// One story of a report: its briefing, plus what marks it against the previous report (the
 /// briefing's own sources and points carry their `new` marks).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Story {
     #[serde(flatten)]
     pub briefing: Briefing,
@@ -92,7 +93,7 @@ impl std::ops::DerefMut for Story {
 }
 
 /// What the run did, for the report footer, the log and `brief history`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunFigures {
     pub run_id: i64,
     pub articles: usize,
@@ -436,6 +437,8 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let start = Instant::now();
     let run_cfg = &cfg.run;
     let prompts = Prompts::locate(run_cfg.prompts_dir.as_deref())?;
+    // Read and compiled before any work, so a broken template costs no model time.
+    let pages = Pages::locate(run_cfg.templates_dir.as_deref())?;
     let ingested = ingest::ingest(&run_cfg.inputs, &run_cfg.ingest)?;
     let rejected: Vec<Rejected> = ingested
         .rejected
@@ -523,7 +526,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     };
     let json = serde_json::to_string_pretty(&report)?;
     let files = match &cfg.out_dir {
-        Some(out) => write_dated(out, &report, &json)?,
+        Some(out) => write_dated(out, &report, &json, &pages)?,
         None => Vec::new(),
     };
     store.put_report(
@@ -542,11 +545,16 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
 }
 
 /// `OUT/DATE/briefing.{json,md,html}` and `OUT/index.html`, each written whole or not at all.
-fn write_dated(out: &Path, report: &NightlyReport, json: &str) -> anyhow::Result<Vec<PathBuf>> {
+fn write_dated(
+    out: &Path,
+    report: &NightlyReport,
+    json: &str,
+    pages: &Pages,
+) -> anyhow::Result<Vec<PathBuf>> {
     let day = out.join(&report.date);
     let fresh = !day.exists();
     std::fs::create_dir_all(&day).map_err(|e| anyhow::anyhow!("{}: {e}", day.display()))?;
-    let written = write_day(out, &day, report, json);
+    let written = write_day(out, &day, report, json, pages);
     if written.is_err() && fresh {
         // A dated directory with nothing (or half a report) in it would be listed in the
         // index as a report of that day; a full disk must not leave one behind.
@@ -560,6 +568,7 @@ fn write_day(
     day: &Path,
     report: &NightlyReport,
     json: &str,
+    pages: &Pages,
 ) -> anyhow::Result<Vec<PathBuf>> {
     // A run killed while writing leaves its temp file (never a torn report); we hold the
     // lock, so any such file is litter.
@@ -570,7 +579,7 @@ fn write_day(
     for (name, text) in [
         ("briefing.json", json.to_string()),
         ("briefing.md", markdown::render(report)),
-        ("briefing.html", html::render(report)),
+        ("briefing.html", html::render_with(report, pages)?),
     ] {
         let p = day.join(name);
         crate::atomic::write(&p, text.as_bytes())
@@ -579,7 +588,7 @@ fn write_day(
     }
     // The index is made from the dated reports on disk, so it lists exactly what is there.
     let index = out.join("index.html");
-    let page = html::index(&past_reports(out)?);
+    let page = html::index_with(&past_reports(out)?, pages)?;
     crate::atomic::write(&index, page.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
     files.push(index);
@@ -637,7 +646,7 @@ fn order(stories: &mut [Story]) {
 }
 
 /// One line per dated report under the output directory, newest first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PastReport {
     pub date: String,
     pub stories: usize,

@@ -81,6 +81,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the JSON Schema of a JSON output: `brief schema run > run.schema.json`.
+    Schema {
+        /// The output to describe.
+        #[arg(value_enum)]
+        output: super::schema::SchemaKind,
+    },
     /// Print the man page (roff): `brief man > ~/.local/share/man/man1/brief.1`.
     Man,
     /// Worker for `compare` and `bench`: one model, JSON job on stdin, JSON answer on stdout.
@@ -129,6 +135,10 @@ pub struct GenArgs {
     /// Prompt templates directory (default: ./prompts when it holds them, else built in).
     #[arg(long, value_name = "DIR", env = "BRIEF_PROMPTS")]
     pub prompts: Option<PathBuf>,
+    /// Page templates directory: its report.html, index.html, compare.html (and .css) replace
+    /// the built-in ones (default: built in; see `templates/`).
+    #[arg(long, value_name = "DIR", env = "BRIEF_TEMPLATES")]
+    pub templates: Option<PathBuf>,
     /// Sampling temperature; 0 is greedy.
     #[arg(long, default_value_t = defaults::sampling().temperature)]
     pub temperature: f64,
@@ -226,6 +236,10 @@ impl GenArgs {
             models_dir: global.models_dir.clone(),
             offline: global.offline,
             prompts_dir: self.prompts.clone(),
+            templates_dir: self
+                .templates
+                .clone()
+                .or_else(|| defaults::TEMPLATES.map(PathBuf::from)),
             summary_params: GenParams {
                 max_sentences: Some(style.sentences()),
                 ..self.params(self.max_tokens)

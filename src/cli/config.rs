@@ -121,6 +121,14 @@ pub const KEYS: &[Key] = &[
         default: || Shown::Note("./prompts when it holds the templates, else built in"),
     },
     Key {
+        name: "templates",
+        arg: Some("templates"),
+        env: Some("BRIEF_TEMPLATES"),
+        fill: Fill::Always,
+        quoted: true,
+        default: || Shown::Note("built in"),
+    },
+    Key {
         name: "store",
         arg: Some("store"),
         env: Some("BRIEF_STORE"),
@@ -212,6 +220,7 @@ struct FileValues {
     offline: Option<bool>,
     threads: Option<usize>,
     prompts: Option<PathBuf>,
+    templates: Option<PathBuf>,
     store: Option<PathBuf>,
     python: Option<PathBuf>,
     max_tokens: Option<usize>,
@@ -305,6 +314,7 @@ impl FileConfig {
             ("offline", v.offline.map(|b| b.to_string())),
             ("threads", v.threads.map(|n| n.to_string())),
             ("prompts", v.prompts.map(p)),
+            ("templates", v.templates.map(p)),
             ("store", v.store.map(p)),
             ("python", v.python.map(p)),
             ("max_tokens", v.max_tokens.map(|n| n.to_string())),
@@ -498,7 +508,7 @@ mod tests {
     #[test]
     fn every_key_is_read_from_the_file() {
         let text = "model = \"m\"\nmodels_dir = \"d\"\noffline = true\nthreads = 2\n\
-                    prompts = \"p\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
+                    prompts = \"p\"\ntemplates = \"t\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
                     temperature = 0\nseed = 3\nrepeat_penalty = 1.5\npoints = 4\n\
                     mode = \"hybrid\"\nweights = \"lean\"\ndevice = \"cuda\"\n";
         let f = FileConfig::parse(Path::new("c.toml"), text).unwrap();

@@ -53,6 +53,11 @@ pub fn ingest() -> IngestOptions {
     }
 }
 
+/// Page templates: the built-in ones. Unlike `./prompts`, a `./templates` directory is not
+/// picked up on its own: the name is common in web projects, and would restyle a report
+/// without a word.
+pub const TEMPLATES: Option<&str> = None;
+
 pub const REPORT_FORMAT: ReportFormat = ReportFormat::Markdown;
 pub const SAME_STORY: f32 = brief::report::stories::SAME_STORY;
 pub const HISTORY_LIMIT: usize = 20;

@@ -44,6 +44,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<brief::measure::rouge::punkt::PunktError>()
             || c.is::<brief::llm::manifest::ManifestError>()
             || c.is::<brief::llm::prompts::PromptError>()
+            || c.is::<brief::briefing::pages::PageError>()
+            || c.is::<super::models::VerifyFailed>()
             || c.is::<brief::llm::registry::ResolveError>()
             || c.is::<brief::atomic::DestinationError>()
             || matches!(

@@ -1,4 +1,4 @@
-//! `brief models list` and `brief models fetch`.
+//! `brief models list`, `brief models fetch` and `brief models verify`.
 
 use std::path::Path;
 
@@ -18,6 +18,12 @@ pub enum ModelsCommand {
         /// Replace files that are present but fail verification.
         #[arg(long)]
         force: bool,
+    },
+    /// Hash every model file now, whatever its stamp says, and report each; exit 2 when any
+    /// differs from its manifest.
+    Verify {
+        /// Only this model (default: every model with files present).
+        name: Option<String>,
     },
 }
 
@@ -70,5 +76,36 @@ pub fn fetch(models_dir: &Path, name: &str, force: bool, offline: bool) -> anyho
         tracing::info!(file = %f.name, route = ?r, "verified");
     }
     println!("{}: ready in {}", m.name, m.dir(models_dir).display());
+    Ok(())
+}
+
+/// Some model file differs from its manifest.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} model file(s) failed verification; `brief models fetch NAME --force` replaces them")]
+pub struct VerifyFailed(pub usize);
+
+pub fn verify(models_dir: &Path, name: Option<&str>) -> anyhow::Result<()> {
+    let models = match name {
+        Some(n) => vec![manifest::find(models_dir, n)?],
+        None => manifest::all(models_dir)?,
+    };
+    let mut failed = 0;
+    for m in &models {
+        for check in fetch::verify_now(m, models_dir) {
+            let shown = check.path.display();
+            match check.result {
+                None if name.is_some() => println!("missing  {shown}"),
+                None => {}
+                Some(Ok(())) => println!("ok       {shown}"),
+                Some(Err(e)) => {
+                    failed += 1;
+                    println!("MISMATCH {e}");
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(VerifyFailed(failed).into());
+    }
     Ok(())
 }

@@ -136,7 +136,10 @@ pub fn report(args: &Report) -> anyhow::Result<()> {
     let text = match args.format {
         ReportFormat::Markdown => report::markdown::render(r),
         ReportFormat::Json => serde_json::to_string_pretty(r)? + "\n",
-        ReportFormat::Html => report::html::render(r),
+        ReportFormat::Html => report::html::render_with(
+            r,
+            &brief::briefing::pages::Pages::locate(cfg.run.templates_dir.as_deref())?,
+        )?,
     };
     match &args.output {
         Some(path) => brief::atomic::write(path, text.as_bytes())

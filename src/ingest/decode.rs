@@ -1,66 +1,57 @@
 //! Bytes to text, and the line between a text file and a binary one.
 //!
 //! The rules, in order:
-//! 1. A UTF-16 byte-order mark means UTF-16 (Windows editors still write it); a UTF-8 BOM is
-//!    dropped.
+//! 1. A byte-order mark decides (UTF-8, UTF-16LE or UTF-16BE, through encoding_rs): Windows
+//!    editors still write them.
 //! 2. Any NUL byte means binary: no text encoding we accept produces one.
 //! 3. Valid UTF-8 is used as is.
 //! 4. Mostly valid UTF-8 (it has multi-byte characters and at most 1% of its bytes are
 //!    invalid) is kept with the invalid bytes dropped: a scrape with a few mangled bytes
 //!    is still an article.
-//! 5. Text with no valid multi-byte character is a legacy single-byte file. Its non-ASCII
-//!    bytes decide which: in whole words (runs of three or more, with spaces between) they
-//!    are Cyrillic, read as Windows-1251; scattered among ASCII letters (at most 30% of the
-//!    bytes) they are accents of a Latin script, read as whichever of Windows-1252,
-//!    Windows-1250 and ISO-8859-2 (Latin-2) makes them letters inside words rather than
-//!    symbols (ties go to Windows-1252). Text that fits none is refused with that reason.
+//! 5. Text with no valid multi-byte character is a legacy file: chardetng guesses its
+//!    encoding (Windows-1251 for Cyrillic, Windows-1250 or ISO-8859-2 for Central European,
+//!    Windows-1252 for Western, and the rest of the web's legacy encodings), and the guess is
+//!    kept only when it reads as prose: it decodes without errors, it has spaces between
+//!    words, and almost none of its non-ASCII characters are control characters or symbols
+//!    wedged inside words (`Wroc³aw`). A guess that fails is refused with the reason, since a
+//!    briefing quoting garbage as evidence is worse than none. The guess is logged at debug
+//!    level (`-vv`).
 //! 6. Anything else is binary, as is text in which more than 2% of characters are control
 //!    characters other than tab, newline, carriage return and form feed.
 
-/// Why bytes were judged binary, for the error message.
-pub(crate) type BinaryReason = &'static str;
+/// Why bytes are not usable text, for the error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// Not text at all.
+    Binary(&'static str),
+    /// Text, but in no encoding we can name with confidence.
+    Encoding(String),
+}
 
 const MAX_INVALID_UTF8_PER_MILLE: usize = 10;
-const MAX_LEGACY_NON_ASCII_PERCENT: usize = 30;
 const MAX_CONTROL_PERCENT: usize = 2;
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<String, BinaryReason> {
-    if let Some(text) = decode_utf16_with_bom(bytes) {
-        return check_controls(text);
+/// Decodes `bytes` from the input shown as `shown` (named only in the log).
+pub(crate) fn decode(bytes: &[u8], shown: &str) -> Result<String, DecodeError> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        if enc != encoding_rs::UTF_8 {
+            tracing::debug!("{shown}: {} byte-order mark", enc.name());
+            let (text, _) = enc.decode_without_bom_handling(&bytes[bom..]);
+            return check_controls(text.into_owned());
+        }
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.contains(&0) {
-        return Err("it contains NUL bytes");
+        return Err(DecodeError::Binary("it contains NUL bytes"));
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
-        Err(_) => decode_imperfect(bytes)?,
+        Err(_) => decode_imperfect(bytes, shown)?,
     };
     check_controls(text)
 }
 
-fn decode_utf16_with_bom(bytes: &[u8]) -> Option<String> {
-    let (rest, little_endian) = match bytes {
-        [0xFF, 0xFE, rest @ ..] => (rest, true),
-        [0xFE, 0xFF, rest @ ..] => (rest, false),
-        _ => return None,
-    };
-    let units = rest.chunks_exact(2).map(|pair| {
-        let pair = [pair[0], pair[1]];
-        if little_endian {
-            u16::from_le_bytes(pair)
-        } else {
-            u16::from_be_bytes(pair)
-        }
-    });
-    Some(
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
-    )
-}
-
-fn decode_imperfect(bytes: &[u8]) -> Result<String, BinaryReason> {
+fn decode_imperfect(bytes: &[u8], shown: &str) -> Result<String, DecodeError> {
     let mut invalid = 0usize;
     let mut multibyte = 0usize;
     let mut text = String::with_capacity(bytes.len());
@@ -74,94 +65,95 @@ fn decode_imperfect(bytes: &[u8]) -> Result<String, BinaryReason> {
         return Ok(text);
     }
     if multibyte > 0 {
-        return Err("it is not valid UTF-8 or single-byte text");
+        return Err(DecodeError::Binary(
+            "it is not valid UTF-8 or single-byte text",
+        ));
     }
-    legacy(bytes)
+    legacy(bytes, shown)
 }
 
-/// Average run of consecutive non-ASCII bytes at or above which they spell whole words.
-const CYRILLIC_MIN_RUN: usize = 3;
+/// Prose has a space or line break every few characters; fewer than one in this many
+/// characters is a blob, in any encoding.
+const MIN_CHARS_PER_SPACE: usize = 20;
+/// At most this share (per mille) of a guess's non-ASCII characters may be control
+/// characters or symbols inside words before the guess is refused.
+const MAX_IMPLAUSIBLE_PER_MILLE: usize = 50;
 
-fn legacy(bytes: &[u8]) -> Result<String, BinaryReason> {
-    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
-    let runs = bytes
-        .iter()
-        .zip(std::iter::once(&b' ').chain(bytes.iter()))
-        .filter(|(b, prev)| !b.is_ascii() && prev.is_ascii())
-        .count();
-    let spaces = bytes.iter().filter(|b| b.is_ascii_whitespace()).count();
-    if runs > 0 && non_ascii >= runs * CYRILLIC_MIN_RUN {
-        // Words wholly outside ASCII, separated by spaces: Cyrillic prose. Soup with no
-        // spaces, or that Windows-1251 reads as symbols, is not prose in any encoding.
-        let text = single_byte(encoding_rs::WINDOWS_1251, bytes);
-        let letters = text
-            .chars()
-            .filter(|c| !c.is_ascii() && c.is_alphabetic())
-            .count();
-        if spaces * 20 >= non_ascii && letters * 10 >= non_ascii * 9 {
-            return Ok(text);
-        }
-        return Err("its non-ASCII bytes read as words in no encoding tried (UTF-8, Windows-1251, -1252, -1250, ISO-8859-2)");
+fn legacy(bytes: &[u8], shown: &str) -> Result<String, DecodeError> {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let enc = detector.guess(None, chardetng::Utf8Detection::Deny);
+    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+    let name = enc.name();
+    if had_errors {
+        tracing::debug!("{shown}: chardetng guesses {name}, which does not decode it");
+        return Err(DecodeError::Encoding(format!(
+            "the best guess, {name}, does not decode it"
+        )));
     }
-    if non_ascii * 100 > bytes.len() * MAX_LEGACY_NON_ASCII_PERCENT {
-        return Err("it is not valid UTF-8 or single-byte text");
+    let chars = text.chars().count();
+    let spaces = text.chars().filter(|c| c.is_whitespace()).count();
+    if spaces * MIN_CHARS_PER_SPACE < chars {
+        tracing::debug!("{shown}: chardetng guesses {name}; no spaces between words");
+        return Err(DecodeError::Encoding(format!(
+            "read as {name}, the best guess, it has no spaces between words"
+        )));
     }
-    let mut best: Option<(i64, String)> = None;
-    for enc in [
-        encoding_rs::WINDOWS_1252,
-        encoding_rs::WINDOWS_1250,
-        encoding_rs::ISO_8859_2,
-    ] {
-        let text = single_byte(enc, bytes);
-        let score = latin_score(&text);
-        if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            best = Some((score, text));
-        }
+    let (non_ascii, implausible) = implausible(&text);
+    if implausible * 1000 > non_ascii * MAX_IMPLAUSIBLE_PER_MILLE {
+        tracing::debug!(
+            "{shown}: chardetng guesses {name}; {implausible} of {non_ascii} non-ASCII characters implausible"
+        );
+        return Err(DecodeError::Encoding(format!(
+            "read as {name}, the best guess, {implausible} of its {non_ascii} non-ASCII characters are symbols inside words or control characters"
+        )));
     }
-    Ok(best.map(|(_, t)| t).unwrap_or_default())
+    tracing::debug!("{shown}: not UTF-8; read as {name} (chardetng)");
+    Ok(text.into_owned())
 }
 
-fn single_byte(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> String {
-    enc.decode_without_bom_handling(bytes).0.into_owned()
-}
-
-/// How much a decoding looks like a Latin script: a non-ASCII letter scores, a symbol or
-/// control character wedged between letters (`Wroc³aw`, `pi±tek`) costs more.
-fn latin_score(text: &str) -> i64 {
+/// Non-ASCII characters, and those of them no prose has: control characters, and symbols
+/// wedged between two letters (`Wroc³aw`, `pi±tek`: Latin-2 read as Latin-1).
+fn implausible(text: &str) -> (usize, usize) {
     let chars: Vec<char> = text.chars().collect();
-    let mut score = 0;
+    let letter = |j: Option<usize>| {
+        j.and_then(|j| chars.get(j))
+            .is_some_and(|c| c.is_alphabetic())
+    };
+    let mut non_ascii = 0;
+    let mut bad = 0;
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii() {
             continue;
         }
-        let letter = |j: Option<usize>| {
-            j.and_then(|j| chars.get(j))
-                .is_some_and(|c| c.is_alphabetic())
-        };
-        if c.is_alphabetic() {
-            score += 1;
-        } else if c.is_control() || (letter(i.checked_sub(1)) && letter(Some(i + 1))) {
-            score -= 3;
+        non_ascii += 1;
+        if c.is_control() || (!c.is_alphabetic() && letter(i.checked_sub(1)) && letter(Some(i + 1)))
+        {
+            bad += 1;
         }
     }
-    score
+    (non_ascii, bad)
 }
 
-fn check_controls(text: String) -> Result<String, BinaryReason> {
+fn check_controls(text: String) -> Result<String, DecodeError> {
     let total = text.chars().count();
     let controls = text
         .chars()
         .filter(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
         .count();
     if controls * 100 > total * MAX_CONTROL_PERCENT {
-        return Err("it is mostly control characters");
+        return Err(DecodeError::Binary("it is mostly control characters"));
     }
     Ok(text)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::DecodeError;
+
+    fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
+        super::decode(bytes, "test.txt")
+    }
 
     #[test]
     fn valid_utf8_is_kept() {
@@ -214,7 +206,10 @@ mod tests {
     #[test]
     fn control_character_soup_is_binary() {
         let bytes: Vec<u8> = (0..300u32).map(|i| (i % 31 + 1) as u8).collect();
-        assert_eq!(decode(&bytes), Err("it is mostly control characters"));
+        assert_eq!(
+            decode(&bytes),
+            Err(DecodeError::Binary("it is mostly control characters"))
+        );
     }
 
     /// Windows-1251 was refused as binary (Russian is nearly all non-ASCII) or read as
@@ -240,6 +235,25 @@ mod tests {
     fn high_bytes_without_spaces_are_undecidable_and_say_why() {
         let bytes: Vec<u8> = (0..400u32).map(|i| (i * 7 % 64 + 0xC0) as u8).collect();
         let e = decode(&bytes).unwrap_err();
-        assert!(e.contains("no encoding tried"), "{e}");
+        let DecodeError::Encoding(why) = e else {
+            panic!("{e:?}")
+        };
+        assert!(why.contains("no spaces between words"), "{why}");
+    }
+
+    #[test]
+    fn utf16_big_endian_with_bom_is_decoded() {
+        let mut bytes = vec![0xFE, 0xFF];
+        for unit in "Łódź и Київ".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_be_bytes());
+        }
+        assert_eq!(decode(&bytes), Ok("Łódź и Київ".into()));
+    }
+
+    /// Latin-2 read as Latin-1 puts symbols inside words: what makes a guess implausible.
+    #[test]
+    fn symbols_inside_words_are_implausible() {
+        assert_eq!(super::implausible("Wroc³aw, pi±tek «tak»"), (4, 2));
+        assert_eq!(super::implausible("Wrocław, piątek «tak»"), (4, 0));
     }
 }

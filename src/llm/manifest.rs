@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// What the model is for, which decides how it is prompted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instruction-tuned: prompted through its chat template.
@@ -30,6 +32,10 @@ pub struct Manifest {
     pub upstream: String,
     /// The Hugging Face repository that `hf-hub` downloads from.
     pub hub_repo: String,
+    /// The commit of `hub_repo` to download, so the hub serves what the sha256s describe;
+    /// unset, its `main` is asked for and the sha256 still decides what is kept.
+    #[serde(default)]
+    pub hub_revision: Option<String>,
     pub files: Vec<ModelFile>,
 }
 
@@ -124,6 +130,13 @@ impl Manifest {
         };
         if self.files.is_empty() {
             return Err(bad("no [[files]]".into()));
+        }
+        if let Some(rev) = &self.hub_revision {
+            if rev.len() != 40 || !rev.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad(format!(
+                    "hub_revision `{rev}` is not a commit (40 hex digits); a branch or tag can move"
+                )));
+            }
         }
         for f in &self.files {
             if f.sha256.len() != 64 || !f.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -235,6 +248,25 @@ mod tests {
         std::fs::write(dir.path().join("zz.toml"), "name = 3").unwrap();
         let err = all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("zz.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_hub_revision_must_be_a_commit() {
+        let with = |rev: &str| {
+            let text = BUILTIN[0].1.replacen(
+                "[[files]]",
+                &format!("hub_revision = \"{rev}\"\n\n[[files]]"),
+                1,
+            );
+            Manifest::parse("m.toml", &text)
+        };
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(with(commit).unwrap().hub_revision.as_deref(), Some(commit));
+        let err = with("main").unwrap_err().to_string();
+        assert!(
+            err.contains("m.toml") && err.contains("hub_revision"),
+            "{err}"
+        );
     }
 
     #[test]

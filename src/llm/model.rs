@@ -40,7 +40,9 @@ pub enum ModelError {
 }
 
 /// Where the model runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     Cpu,
@@ -70,7 +72,9 @@ pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
 }
 
 /// How the weights are held in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
     /// brief's own kernels on the file's quantized blocks (memory-mapped) for decode, dense

@@ -126,7 +126,7 @@ pub struct LoadedModel {
 }
 
 /// What identifies a loaded model in a run's record.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ModelInfo {
     pub name: String,
     pub path: String,

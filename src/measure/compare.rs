@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::briefing::pages::Pages;
 use crate::briefing::Style;
 use crate::briefing::{Source, SCHEMA_VERSION};
 use crate::ingest::{self, Article, Ingested};
@@ -84,7 +85,7 @@ pub struct Options {
 }
 
 /// `compare.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompareReport {
     /// [`SCHEMA_VERSION`]; files before it had the same number under `format`.
     #[serde(alias = "format")]
@@ -98,7 +99,7 @@ pub struct CompareReport {
     pub baseline: Option<BaselineInfo>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BaselineInfo {
     pub path: String,
     pub tolerance: f64,
@@ -107,7 +108,7 @@ pub struct BaselineInfo {
     pub unmatched: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InputInfo {
     /// "files" or "data".
     pub kind: String,
@@ -118,14 +119,14 @@ pub struct InputInfo {
     pub examples: Vec<ExampleInfo>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExampleInfo {
     pub id: String,
     pub documents: usize,
     pub references: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParamsInfo {
     pub summary: GenParams,
     pub briefing: GenParams,
@@ -136,7 +137,7 @@ pub struct ParamsInfo {
 }
 
 /// One model's outputs and figures.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelResult {
     /// The column heading: the model's name, unless two models share it.
     pub label: String,
@@ -151,7 +152,7 @@ pub struct ModelResult {
     pub outputs: Vec<Output>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Quality {
     /// Mean ROUGE F1 x100 against the references (data input only).
     pub rouge1: Option<f64>,
@@ -166,7 +167,7 @@ pub struct Quality {
     pub dropped: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Speed {
     pub load_secs: f64,
     pub prefill_tok_per_s: f64,
@@ -249,6 +250,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         check_model(m, &opts.config.models_dir)?;
     }
     let old = opts.baseline.as_deref().map(read_baseline).transpose()?;
+    let pages = Pages::locate(opts.config.templates_dir.as_deref())?;
     let (info, job_input) = prepare_input(&opts.input, &opts.config)?;
     let labels = labels(&opts.models);
 
@@ -290,7 +292,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         models,
         baseline,
     };
-    let written = write(&report, &opts.out)?;
+    let written = write(&report, &opts.out, &pages)?;
     Ok(Outcome { report, written })
 }
 
@@ -468,13 +470,13 @@ fn prepare_input(input: &Input, cfg: &RunConfig) -> anyhow::Result<(InputInfo, J
     }
 }
 
-fn write(report: &CompareReport, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+fn write(report: &CompareReport, dir: &Path, pages: &Pages) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     let mut json = serde_json::to_string_pretty(report)?;
     json.push('\n');
     let files = [
         ("compare.md", markdown::render(report)),
-        ("compare.html", html::render(report)),
+        ("compare.html", html::render_with(report, pages)?),
         ("compare.json", json),
     ];
     let mut written = Vec::new();

@@ -53,8 +53,11 @@ pub struct Prediction {
 }
 
 /// What an eval run measured.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvalReport {
+    /// [`crate::briefing::SCHEMA_VERSION`]; files before it had none.
+    #[serde(default)]
+    pub schema_version: u32,
     pub data: String,
     pub model: String,
     pub examples: usize,
@@ -148,7 +151,7 @@ pub fn articles_of(ex: &Example) -> Vec<Article> {
 }
 
 /// One example's output: what `eval` scores (its points, one per line) and `compare` shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Output {
     /// The example's id ("briefing" for `compare` on files).
     pub id: String,
@@ -310,6 +313,7 @@ pub fn run(
     }
     let scores = score(&examples, &predictions, &splitter);
     let report = EvalReport {
+        schema_version: crate::briefing::SCHEMA_VERSION,
         data: data.display().to_string(),
         model: loaded.info.name.clone(),
         examples: examples.len(),

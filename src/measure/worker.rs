@@ -217,6 +217,7 @@ mod tests {
             models_dir: "/m".into(),
             offline: true,
             prompts_dir: None,
+            templates_dir: None,
             summary_params: GenParams::default(),
             briefing_params: GenParams {
                 max_tokens: 240,

@@ -96,7 +96,7 @@ pub struct StoredSummary {
 }
 
 /// One row of `brief history`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunRow {
     pub id: i64,
     pub started: String,

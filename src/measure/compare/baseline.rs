@@ -7,7 +7,7 @@ use super::{CompareReport, ModelResult};
 
 /// Quality regressions fail `--fail-on-regression`; speed ones only `--fail-on-speed`, since
 /// timings on a shared machine are noisy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Quality,
@@ -167,7 +167,7 @@ pub fn present<'a>(figures: &'a [Figure], models: &[ModelResult]) -> Vec<&'a Fig
 }
 
 /// A figure that got worse than in the baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Regression {
     pub model: String,
     pub figure: String,
