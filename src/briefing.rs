@@ -128,7 +128,7 @@ pub struct Source {
 }
 
 /// One sentence of an article's summary, as checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SummarySentence {
     /// What the briefing prints: the model's sentence, or the article sentence that replaced
     /// it.
@@ -142,7 +142,7 @@ pub struct SummarySentence {
 }
 
 /// The checker's decision on one statement (`crate::check`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub supported: bool,
     /// Calibrated probability that the sources support the statement.
@@ -155,7 +155,7 @@ pub struct Verdict {
 
 /// Why a statement is or is not supported: the first failed requirement, in the order a
 /// reader would want to hear it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     Supported,
