@@ -28,21 +28,29 @@ pub struct Calibration {
     pub threshold: f32,
 }
 
-/// Fitted on `faith_dev` (docs/thresholds.md), without the judge: logistic regression with
-/// balanced class weights, so 0.5 is the threshold that weighs both kinds of error alike.
+/// Fitted on `faith_dev` (docs/thresholds.md), without the judge: L2-regularised logistic
+/// regression with balanced class weights (so 0.5 weighs both kinds of error alike), features
+/// whose weight came out with the wrong sign (a failure that would raise support) left out at
+/// zero. Cross-validated: balanced accuracy 0.72, ROC AUC 0.81 pooled.
 pub const LEXICAL: Calibration = Calibration {
-    bias: -2.6587,
+    bias: -1.9360,
     weights: &[
-        2.1051, -0.2891, 0.1205, 1.9566, -0.7081, 0.3066, -0.6676, 0.0000, 0.1049, 0.2629, -0.3116,
-        0.3138, -0.2963,
+        1.1912, 0.2589, 0.1377, 1.3535, -0.6246, 0.0000, -0.5388, 0.0000, 0.0000, 0.0000, -0.1884,
+        0.0000, -0.2688,
     ],
     threshold: 0.5,
 };
 
-/// Fitted on `faith_dev` with the judge's answer as one more feature.
+/// The judge these weights were fitted with: another model's answers are on another scale.
+pub const JUDGE_MODEL: &str = "qwen2.5-coder-0.5b";
+
+/// Fitted as [`LEXICAL`], with [`JUDGE_MODEL`]'s log-odds of "yes" as one more feature.
 pub const WITH_JUDGE: Calibration = Calibration {
-    bias: 0.0,
-    weights: &[],
+    bias: -2.3379,
+    weights: &[
+        0.9740, 0.0979, 0.1192, 1.0939, -0.6323, 0.0000, -0.5775, 0.0000, 0.0000, 0.0000, -0.2465,
+        0.0000, -0.2387, 1.2552,
+    ],
     threshold: 0.5,
 };
 

@@ -45,7 +45,7 @@ pub struct Features {
     pub subject_missing: f32,
     /// Quotations of the claim not found verbatim in the source.
     pub quotes_missing: f32,
-    /// The judge's probability of "yes", where one ran.
+    /// The judge's probability of "yes", where one ran (weighed as log-odds).
     pub judge: Option<f32>,
 }
 
@@ -86,7 +86,10 @@ impl Features {
             self.quotes_missing,
         ];
         if let Some(j) = self.judge {
-            v.push(j);
+            // Log-odds: a judge's probabilities bunch up near 0 and 1, where a linear weight
+            // on the probability itself cannot tell 0.9 from 0.999.
+            let j = j.clamp(1e-4, 1.0 - 1e-4);
+            v.push((j / (1.0 - j)).ln());
         }
         v
     }

@@ -74,6 +74,11 @@ pub const UNSUPPORTED_EXIT: u8 = 4;
 #[error("no text to check: give the sources and then the text (`brief check --sources DIR TEXT.md`), or --data FILE")]
 pub struct CheckUsage;
 
+/// A judge whose answers the calibration has never seen.
+#[derive(Debug, thiserror::Error)]
+#[error("no calibration for the judge `{0}`: the checker's weights were fitted with `{calibrated}` (or run with --judge none)", calibrated = brief::check::JUDGE_MODEL)]
+pub struct UncalibratedJudge(String);
+
 /// One sentence of the checked text and what the checker found.
 #[derive(Serialize)]
 struct CheckedSentence {
@@ -214,6 +219,9 @@ fn load_judge(args: &CheckArgs, global: &Global) -> anyhow::Result<Option<(Model
         &global.models_dir,
         global.offline,
     )?;
+    if resolved.name != brief::check::JUDGE_MODEL {
+        anyhow::bail!(UncalibratedJudge(resolved.name));
+    }
     let on = model::device(args.device)?;
     let m = Model::load(&resolved.path, resolved.role, &on, args.weights)?;
     Ok(Some((m, resolved.name)))
