@@ -13,5 +13,7 @@ pub mod exit;
 pub mod logging;
 pub mod models;
 pub mod progress;
+pub mod queue;
 pub mod report;
 pub mod run;
+pub mod worker;

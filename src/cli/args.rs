@@ -17,7 +17,7 @@ use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::RunConfig;
 
 use super::choice::choice;
-use super::{bench, compare, config, defaults, eval, models, report, run};
+use super::{bench, compare, config, defaults, eval, models, queue, report, run, worker as work};
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +69,11 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
+    /// Compute the summaries and vectors `brief report --workers-only` queued in a shared store.
+    #[command(name = "worker")]
+    QueueWorker(work::WorkerArgs),
+    /// The shared store's work queue: pending, leased, done and failed items.
+    Queue(queue::QueueArgs),
     /// The settings in effect: flags, environment, config file and defaults.
     #[command(subcommand)]
     Config(config::ConfigCommand),
