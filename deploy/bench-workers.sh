@@ -41,7 +41,7 @@ as=(); [[ "$(id -u)" == 0 ]] && { as=(runuser -u nobody --); chown nobody: "$wor
 "${as[@]}" initdb -D "$work/pg" -U brief --auth=trust --no-sync >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "${as[@]}" pg_ctl -D "$work/pg" -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" -l "$work/pg.log" -w start >/dev/null
-psql() { "${as[@]}" env psql -h 127.0.0.1 -p "$port" -U brief -d postgres -qAt -c "$1"; }
+psql() { "${as[@]}" env psql -h 127.0.0.1 -p "$port" -U brief -d "$1" -qAt -c "$2"; }
 
 secs() { python3 -c "import time; print(time.time())"; }
 t0=$(secs)
@@ -52,7 +52,7 @@ python3 -c "import sys; w=float(sys.argv[1]); n=int(sys.argv[2]); print(f'single
 
 for k in 1 2; do
   db="bench$k"
-  psql "CREATE DATABASE $db"
+  psql postgres "CREATE DATABASE $db"
   url="postgres://brief@127.0.0.1:$port/$db"
   t0=$(secs)
   "$bin" -q report "$work/articles.jsonl" --store "$url" "${gen[@]}" --workers-only --format json >"$work/w$k.json" &
@@ -66,8 +66,8 @@ for k in 1 2; do
   wait "$rp"
   t1=$(secs)
   wait "${pids[@]}"
-  span=$(psql "SELECT EXTRACT(EPOCH FROM MAX(finished::timestamptz) - MIN(enqueued::timestamptz)) FROM queue")
-  done_n=$(psql "SELECT COUNT(*) FROM queue WHERE state = 'done'")
+  span=$(psql "$db" "SELECT EXTRACT(EPOCH FROM MAX(finished::timestamptz) - MIN(enqueued::timestamptz)) FROM queue")
+  done_n=$(psql "$db" "SELECT COUNT(*) FROM queue WHERE state = 'done'")
   python3 - "$k" "$(python3 -c "print($t1-$t0)")" "$done_n" "$span" "$work/single.json" "$work/w$k.json" <<'PY'
 import json, sys
 k, wall, n, span = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
