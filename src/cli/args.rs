@@ -65,7 +65,8 @@ pub enum Command {
     /// Time each model: load, prefill, decode, the seeds end to end, and peak memory.
     Bench(bench::BenchArgs),
     /// The nightly job: group articles into stories, brief each, write a dated report.
-    /// Incremental (a SQLite store), atomic, one run at a time. Exit 75: another run holds the lock.
+    /// Incremental (a SQLite or PostgreSQL store), atomic, one run at a time. Exit 75: another run
+    /// holds the lock.
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
