@@ -14,6 +14,8 @@ pub mod exit;
 pub mod logging;
 pub mod models;
 pub mod progress;
+pub mod queue;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod worker;

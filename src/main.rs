@@ -70,6 +70,8 @@ fn dispatch(args: Cli, file: &FileConfig, matches: &ArgMatches) -> anyhow::Resul
         Command::Bench(a) => cli::bench::bench(&a.resolve(&global)),
         Command::Report(a) => cli::report::report(&a.resolve(&global)),
         Command::History(a) => cli::report::history(&a.resolve()),
+        Command::QueueWorker(a) => cli::worker::worker(&a.resolve(&global)?),
+        Command::Queue(a) => cli::queue::queue(a),
         Command::Models(ModelsCommand::List) => cli::models::list(&global.models_dir),
         Command::Models(ModelsCommand::Fetch { name, force }) => {
             cli::models::fetch(&global.models_dir, &name, force, global.offline)

@@ -10,12 +10,13 @@
 pub mod html;
 pub mod lock;
 pub mod markdown;
+pub mod queue;
 pub mod store;
 pub mod stories;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -29,7 +30,9 @@ use crate::llm::manifest;
 use crate::llm::prompts::Prompts;
 use crate::llm::registry::{self, LoadedModel};
 use crate::pipeline::{self, Progress, RunConfig, SummaryCache};
-use crate::report::store::{RunOutcome, RunStatus, Store, StoredSummary, SummaryKey};
+use crate::report::store::{
+    AdvisoryLock, RunOutcome, RunStatus, Store, StoreLocation, StoredSummary, SummaryKey,
+};
 use crate::summarize::ArticleSummary;
 
 /// Everything a report run depends on.
@@ -37,7 +40,9 @@ use crate::summarize::ArticleSummary;
 pub struct ReportConfig {
     /// Model, prompts, parameters and inputs, as for `brief run`.
     pub run: RunConfig,
-    pub store: PathBuf,
+    pub store: StoreLocation,
+    /// Who computes the per-article work the store lacks.
+    pub workers: Workers,
     /// Write `DIR/DATE/briefing.{md,json,html}` and `DIR/index.html`.
     pub out_dir: Option<PathBuf>,
     /// The report's date, `YYYY-MM-DD`.
@@ -45,6 +50,16 @@ pub struct ReportConfig {
     /// Wait for a running report instead of failing at once.
     pub wait: bool,
     pub same_story: f32,
+}
+
+/// Who computes a night's per-article vectors and summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    /// The report itself, as it briefs each story.
+    InProcess,
+    /// `brief worker`s: the report queues the work, checks every `poll` until the queue has
+    /// drained, then builds the stories (computing itself only what the workers parked).
+    Queue { poll: Duration },
 }
 
 /// The report as written to `briefing.json`.
@@ -120,7 +135,7 @@ fn hex_sha(bytes: &[u8]) -> String {
 }
 
 /// What every summary depends on besides its article.
-fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> SummaryKey {
+pub(crate) fn summary_key(cfg: &RunConfig, prompts: &Prompts, model_sha256: &str) -> SummaryKey {
     // The briefing templates do not shape per-article summaries; editing them must not
     // throw the summaries away.
     let prompt: Vec<(&String, &String)> = prompts
@@ -227,15 +242,33 @@ impl Progress for Quiet {
 }
 
 /// The embedding model's identity, for cached vectors.
-fn embedder_id(models_dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn embedder_id(models_dir: &Path) -> anyhow::Result<String> {
     let m = manifest::find(models_dir, manifest::EMBEDDING_MODEL)?;
     Ok(format!("{}:{}", m.name, m.main_file().sha256))
 }
 
+/// One report at a time per store: a file lock beside a SQLite store, an advisory lock on a
+/// PostgreSQL one (reports on different machines share it).
+enum RunLock {
+    File(#[allow(dead_code)] lock::RunLock),
+    Server(#[allow(dead_code)] Box<AdvisoryLock>),
+}
+
+impl RunLock {
+    fn acquire(at: &StoreLocation, wait: bool) -> Result<Self, lock::LockError> {
+        Ok(match at {
+            StoreLocation::Sqlite(path) => Self::File(lock::acquire(&lock::path_for(path), wait)?),
+            StoreLocation::Postgres(url) => {
+                Self::Server(Box::new(AdvisoryLock::acquire(url, &at.to_string(), wait)?))
+            }
+        })
+    }
+}
+
 /// Runs the whole report under the store's lock and records the run.
 pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
-    let _lock = lock::acquire(&lock::path_for(&cfg.store), cfg.wait)?;
-    let store = Store::open(&cfg.store)?;
+    let _lock = RunLock::acquire(&cfg.store, cfg.wait)?;
+    let store = Store::connect(&cfg.store)?;
     let dead = store.close_dead_runs()?;
     if dead > 0 {
         tracing::warn!(
@@ -296,14 +329,14 @@ pub fn run(cfg: &ReportConfig) -> anyhow::Result<Written> {
 }
 
 /// The models a report needs, loaded the first time something is not in the store.
-struct Lazy<'a> {
-    cfg: &'a RunConfig,
-    embedder: Option<Embedder>,
-    loaded: Option<LoadedModel>,
+pub(crate) struct Lazy<'a> {
+    pub(crate) cfg: &'a RunConfig,
+    pub(crate) embedder: Option<Embedder>,
+    pub(crate) loaded: Option<LoadedModel>,
 }
 
 impl Lazy<'_> {
-    fn embedder(&mut self) -> anyhow::Result<&Embedder> {
+    pub(crate) fn embedder(&mut self) -> anyhow::Result<&Embedder> {
         if let Some(m) = &self.loaded {
             return Ok(&m.embedder);
         }
@@ -316,7 +349,7 @@ impl Lazy<'_> {
         Ok(self.embedder.as_ref().expect("just loaded"))
     }
 
-    fn model(&mut self) -> anyhow::Result<&mut LoadedModel> {
+    pub(crate) fn model(&mut self) -> anyhow::Result<&mut LoadedModel> {
         if self.loaded.is_none() {
             let e = match self.embedder.take() {
                 Some(e) => e,
@@ -455,6 +488,25 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let resolved = registry::resolve_model(&run_cfg.model, &run_cfg.models_dir, run_cfg.offline)?;
     let (model_name, model_sha) = (resolved.name, resolved.sha256);
     let embedder_key = embedder_id(&run_cfg.models_dir)?;
+    let skey = summary_key(run_cfg, &prompts, &model_sha);
+    if let Workers::Queue { poll } = cfg.workers {
+        let need_summaries = run_cfg.summaries || run_cfg.mode != crate::briefing::Mode::Extractive;
+        let queued = queue::enqueue_missing(
+            store,
+            &articles,
+            &embedder_key,
+            need_summaries.then_some(&skey),
+        )?;
+        tracing::info!("queued {} new item(s) for the workers", queued.new_items);
+        let c = queue::wait_for_drain(store, &queued.keys, poll)?;
+        if c.failed > 0 {
+            tracing::warn!(
+                "{} item(s) failed {} times in the workers (see `brief queue`); computing them here",
+                c.failed,
+                queue::MAX_FAILURES
+            );
+        }
+    }
     let mut models = Lazy {
         cfg: run_cfg,
         embedder: None,
@@ -480,7 +532,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
         cfg: run_cfg,
         prompts: &prompts,
         store,
-        summary_key: summary_key(run_cfg, &prompts, &model_sha),
+        summary_key: skey,
         model_sha: &model_sha,
         embedder_key: &embedder_key,
     };

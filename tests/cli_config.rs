@@ -256,7 +256,8 @@ fn the_man_page_is_roff_with_every_subcommand() {
     let page = stdout(&o);
     assert!(page.contains(".TH brief 1"), "{page}");
     for sub in [
-        "run", "models", "eval", "compare", "bench", "report", "history", "config",
+        "run", "models", "eval", "compare", "bench", "report", "history", "worker", "queue",
+        "config",
     ] {
         assert!(
             page.contains(&format!("brief\\-{sub}(1)")),
@@ -264,8 +265,8 @@ fn the_man_page_is_roff_with_every_subcommand() {
         );
     }
     assert!(
-        !page.contains("brief\\-worker"),
-        "the hidden worker is listed"
+        !page.contains("brief\\-model\\-worker"),
+        "the hidden model worker is listed"
     );
 }
 

@@ -17,7 +17,9 @@ use brief::measure::worker::{self, Kind, LogFlags};
 use brief::pipeline::RunConfig;
 
 use super::choice::choice;
-use super::{bench, check, compare, config, defaults, eval, models, report, run};
+use super::{
+    bench, check, compare, config, defaults, eval, models, queue, report, run, worker as work,
+};
 
 #[derive(Parser)]
 #[command(
@@ -68,10 +70,16 @@ pub enum Command {
     /// Time each model: load, prefill, decode, the seeds end to end, and peak memory.
     Bench(bench::BenchArgs),
     /// The nightly job: group articles into stories, brief each, write a dated report.
-    /// Incremental (a SQLite store), atomic, one run at a time. Exit 75: another run holds the lock.
+    /// Incremental (a SQLite or PostgreSQL store), atomic, one run at a time. Exit 75: another run
+    /// holds the lock.
     Report(report::ReportArgs),
     /// Past report runs from the store, newest first.
     History(report::HistoryArgs),
+    /// Compute the summaries and vectors `brief report --workers-only` queued in a shared store.
+    #[command(name = "worker")]
+    QueueWorker(work::WorkerArgs),
+    /// The shared store's work queue: pending, leased, done and failed items.
+    Queue(queue::QueueArgs),
     /// The settings in effect: flags, environment, config file and defaults.
     #[command(subcommand)]
     Config(config::ConfigCommand),

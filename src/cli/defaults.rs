@@ -62,6 +62,15 @@ pub const REPORT_FORMAT: ReportFormat = ReportFormat::Markdown;
 pub const SAME_STORY: f32 = brief::report::stories::SAME_STORY;
 pub const HISTORY_LIMIT: usize = 20;
 
+/// How often `brief report --workers-only` looks at the queue, and an idle worker for work.
+pub const QUEUE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long a worker's claim holds without a heartbeat (it beats every third of this): long
+/// enough that a busy store does not steal work from live workers, short enough that a killed
+/// worker's items wait little.
+pub const WORKER_LEASE_SECS: u64 = 60;
+/// Items `brief queue` lists beside the counts.
+pub const QUEUE_ROWS: usize = 20;
+
 /// Relative change past which a worse figure is a regression.
 pub const TOLERANCE: f64 = 0.05;
 

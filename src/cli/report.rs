@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use brief::briefing::Style;
-use brief::report::store::{self, Store};
-use brief::report::{self, ReportConfig};
+use brief::report::store::{self, Store, StoreLocation};
+use brief::report::{self, ReportConfig, Workers};
 
 use super::args::{BriefingArgs, GenArgs, Global, IngestArgs};
 use super::defaults;
@@ -25,9 +25,14 @@ pub struct ReportArgs {
     /// Without --out-dir: the format to print.
     #[arg(long, value_enum, default_value_t = defaults::REPORT_FORMAT)]
     format: ReportFormat,
-    /// The SQLite store of articles, summaries, runs and reports (default: the XDG data dir).
-    #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
-    store: Option<PathBuf>,
+    /// The store of articles, summaries, runs and reports: a SQLite file (default: the XDG
+    /// data dir) or a PostgreSQL URL, postgres://user@host/db, that workers share.
+    #[arg(long, value_name = "PATH|URL", env = "BRIEF_STORE", value_parser = parse_store)]
+    store: Option<StoreLocation>,
+    /// Leave the per-article summaries and vectors to `brief worker`s: queue what the store
+    /// lacks, wait until the queue has drained, then build the stories and the report.
+    #[arg(long)]
+    workers_only: bool,
     /// The report's date (default: today, local time).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     date: Option<String>,
@@ -54,15 +59,29 @@ pub enum ReportFormat {
 
 #[derive(Args)]
 pub struct HistoryArgs {
-    /// The SQLite store `brief report` wrote (default: the XDG data dir).
-    #[arg(long, value_name = "PATH", env = "BRIEF_STORE")]
-    store: Option<PathBuf>,
+    /// The store `brief report` wrote: a SQLite file (default: the XDG data dir) or a
+    /// PostgreSQL URL.
+    #[arg(long, value_name = "PATH|URL", env = "BRIEF_STORE", value_parser = parse_store)]
+    store: Option<StoreLocation>,
     /// How many runs, newest first.
     #[arg(long, default_value_t = defaults::HISTORY_LIMIT)]
     limit: usize,
     /// JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// A SQLite path or a `postgres://` URL.
+pub fn parse_store(s: &str) -> Result<StoreLocation, String> {
+    if s.is_empty() {
+        return Err("the store is empty: give a file path or a postgres:// URL".into());
+    }
+    Ok(StoreLocation::parse(s))
+}
+
+/// The store a subcommand was given, else the default SQLite file.
+pub fn store_or_default(given: Option<StoreLocation>) -> StoreLocation {
+    given.unwrap_or_else(|| StoreLocation::Sqlite(store::default_path()))
 }
 
 fn parse_date(s: &str) -> Result<String, String> {
@@ -89,7 +108,14 @@ impl ReportArgs {
         run.inputs = self.inputs;
         let config = ReportConfig {
             run,
-            store: self.store.unwrap_or_else(store::default_path),
+            store: store_or_default(self.store),
+            workers: if self.workers_only {
+                Workers::Queue {
+                    poll: defaults::QUEUE_POLL,
+                }
+            } else {
+                Workers::InProcess
+            },
             out_dir: self.out_dir,
             date: self
                 .date
@@ -151,7 +177,7 @@ pub fn report(args: &Report) -> anyhow::Result<()> {
 
 /// What `brief history` shows, decided.
 pub struct History {
-    pub store: PathBuf,
+    pub store: StoreLocation,
     pub limit: usize,
     pub json: bool,
 }
@@ -159,7 +185,7 @@ pub struct History {
 impl HistoryArgs {
     pub fn resolve(self) -> History {
         History {
-            store: self.store.unwrap_or_else(store::default_path),
+            store: store_or_default(self.store),
             limit: self.limit,
             json: self.json,
         }
@@ -167,14 +193,7 @@ impl HistoryArgs {
 }
 
 pub fn history(args: &History) -> anyhow::Result<()> {
-    let path = &args.store;
-    if !path.is_file() {
-        anyhow::bail!(
-            "{}: no store yet (run `brief report` first)",
-            path.display()
-        );
-    }
-    let runs = Store::open(path)?.runs(args.limit)?;
+    let runs = open_existing(&args.store)?.runs(args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(());
@@ -197,4 +216,18 @@ pub fn history(args: &History) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A store that a report has written; a SQLite file that is not there is an error, not a
+/// fresh empty store.
+pub fn open_existing(at: &StoreLocation) -> anyhow::Result<Store> {
+    if let StoreLocation::Sqlite(path) = at {
+        if !path.is_file() {
+            anyhow::bail!(
+                "{}: no store yet (run `brief report` first)",
+                path.display()
+            );
+        }
+    }
+    Ok(Store::connect(at)?)
 }

@@ -17,7 +17,7 @@ use crate::llm::registry::ModelSpec;
 use crate::pipeline::RunConfig;
 
 /// The hidden subcommand a worker runs as; its one argument is the [`Kind`]'s name.
-pub const SUBCOMMAND: &str = "worker";
+pub const SUBCOMMAND: &str = "model-worker";
 
 /// The measuring commands that hand work to workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

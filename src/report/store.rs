@@ -1,82 +1,197 @@
-//! The nightly job's memory: one SQLite file with the articles seen (by content hash), their
-//! story vectors, the model's summaries, finished story briefings, runs and reports.
+//! The nightly job's memory: the articles seen (by content hash), their story vectors, the
+//! model's summaries, finished story briefings, runs, reports and the work queue that
+//! `brief worker`s share (see [`queue`](crate::report::queue)).
 //!
-//! Every write commits on its own, in WAL mode: a run killed at any moment keeps everything it
-//! finished, and the rerun picks up from there. Summaries are keyed by everything that shapes
-//! them (article, model sha256, prompt hash, generation parameters), so changing one of those
-//! recomputes exactly what depends on it.
+//! Two backends behind one set of methods: an embedded SQLite file (the default) and a
+//! PostgreSQL server (`postgres://…`), so that workers on many machines share one store. Both
+//! hold the same tables under the same versioned migrations (`migrations`), and every
+//! statement is written once for both: `$1…` parameters and the SQL the two agree on.
+//!
+//! Every write commits on its own (SQLite in WAL mode): a run killed at any moment keeps
+//! everything it finished, and the rerun picks up from there. Summaries are keyed by everything
+//! that shapes them (article, model sha256, prompt hash, generation parameters and weight
+//! format), so changing one of those recomputes exactly what depends on it.
 
+mod migrations;
+mod postgres;
+mod sqlite;
+
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::ingest::Article;
+
+pub use self::postgres::AdvisoryLock;
+
+/// Where a store lives: a SQLite file, or a PostgreSQL server by its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// `postgres://…` or `postgresql://…` is a server; anything else a SQLite file's path.
+    pub fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Self::Postgres(s.to_string())
+        } else {
+            Self::Sqlite(PathBuf::from(s))
+        }
+    }
+}
+
+/// Shown in messages and logs without the password a URL may carry.
+impl fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "{}", p.display()),
+            Self::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((auth, host)) => {
+            let user = auth.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// What went wrong underneath, from either backend.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", postgres::describe(.0))]
+    Postgres(#[from] ::postgres::Error),
+    #[error("{0}")]
+    Schema(String),
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("store {path}: {source}")]
 pub struct StoreError {
     pub path: String,
     #[source]
-    pub source: rusqlite::Error,
+    pub source: DbError,
 }
 
-/// The schema's version, in SQLite's `user_version`; a store written by a newer brief is
-/// refused instead of misread.
-const SCHEMA_VERSION: i64 = 1;
+/// A parameter or a column value; the two backends agree on these three types.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS articles (
-    hash TEXT PRIMARY KEY,
-    title TEXT,
-    url TEXT,
-    published TEXT,
-    path TEXT NOT NULL,
-    text TEXT NOT NULL,
-    first_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS vectors (
-    article TEXT NOT NULL,
-    embedder TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (article, embedder)
-);
-CREATE TABLE IF NOT EXISTS summaries (
-    article TEXT NOT NULL,
-    model TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    params TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    chunks INTEGER NOT NULL,
-    prompt_tokens INTEGER NOT NULL,
-    generated_tokens INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    PRIMARY KEY (article, model, prompt, params)
-);
-CREATE TABLE IF NOT EXISTS stories (
-    key TEXT PRIMARY KEY,
-    briefing TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started TEXT NOT NULL,
-    ended TEXT,
-    status TEXT NOT NULL,
-    params TEXT NOT NULL,
-    articles INTEGER,
-    stories INTEGER,
-    model_calls INTEGER,
-    report TEXT,
-    error TEXT
-);
-CREATE TABLE IF NOT EXISTS reports (
-    run INTEGER PRIMARY KEY REFERENCES runs(id),
-    date TEXT NOT NULL,
-    dir TEXT,
-    json TEXT NOT NULL
-);
-";
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Self::Text(Some(s.to_string()))
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Self::Text(Some(s))
+    }
+}
+impl From<&String> for Value {
+    fn from(s: &String) -> Self {
+        Self::Text(Some(s.clone()))
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(s: Option<&str>) -> Self {
+        Self::Text(s.map(str::to_string))
+    }
+}
+impl From<&Option<String>> for Value {
+    fn from(s: &Option<String>) -> Self {
+        Self::Text(s.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Self::Int(Some(n))
+    }
+}
+impl From<usize> for Value {
+    fn from(n: usize) -> Self {
+        Self::Int(Some(n as i64))
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Self {
+        Self::Blob(Some(b))
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub(crate) struct Row(pub Vec<Value>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> Option<String> {
+        match &self.0[i] {
+            Value::Text(t) => t.clone(),
+            Value::Int(n) => n.map(|n| n.to_string()),
+            // Text that PostgreSQL keeps as bytes (see `postgres::coerce`).
+            Value::Blob(b) => b
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        }
+    }
+    pub fn int(&self, i: usize) -> Option<i64> {
+        match &self.0[i] {
+            Value::Int(n) => *n,
+            Value::Text(t) => t.as_deref().and_then(|t| t.parse().ok()),
+            Value::Blob(_) => None,
+        }
+    }
+    pub fn blob(&self, i: usize) -> Option<Vec<u8>> {
+        match &self.0[i] {
+            Value::Blob(b) => b.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Which SQL dialect a statement is for, where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Milliseconds since the epoch by the store's clock: leases compare against one clock,
+    /// the server's, not each worker machine's.
+    pub fn now_ms(self) -> &'static str {
+        match self {
+            Self::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            Self::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+}
+
+/// A connection to one backend.
+pub(crate) trait Backend: Send {
+    fn dialect(&self) -> Dialect;
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+    /// Several statements without parameters (schema, BEGIN, COMMIT).
+    fn batch(&mut self, sql: &str) -> Result<(), DbError>;
+}
 
 /// What a summary depends on besides the article.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +256,8 @@ pub struct RunOutcome {
 }
 
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    db: Mutex<Box<dyn Backend>>,
+    location: StoreLocation,
 }
 
 /// The default store: `$XDG_DATA_HOME/brief/store.sqlite`.
@@ -153,91 +268,143 @@ pub fn default_path() -> PathBuf {
         .join("store.sqlite")
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Store {
+    /// A SQLite store.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::connect(&StoreLocation::Sqlite(path.to_path_buf()))
+    }
+
+    /// Opens (creating where needed) and migrates the store at `location`.
+    pub fn connect(location: &StoreLocation) -> Result<Self, StoreError> {
         let err = |source| StoreError {
-            path: path.display().to_string(),
+            path: location.to_string(),
             source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // A missing directory surfaces as SQLite's "unable to open" below, with the path.
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(path).map_err(err)?;
-        // Another process (a second run waiting for the lock, `brief history`) may read while
-        // a run writes; WAL keeps both safe and a crash leaves the last commit intact.
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
-        if version > SCHEMA_VERSION {
-            return Err(err(rusqlite::Error::InvalidParameterName(format!(
-                "written by a newer brief (schema {version}, this one knows {SCHEMA_VERSION})"
-            ))));
-        }
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(err)?;
+        let mut db: Box<dyn Backend> = match location {
+            StoreLocation::Sqlite(path) => Box::new(sqlite::Sqlite::open(path).map_err(err)?),
+            StoreLocation::Postgres(url) => {
+                Box::new(postgres::Postgres::connect(url).map_err(err)?)
+            }
+        };
+        migrations::apply(db.as_mut()).map_err(err)?;
         Ok(Self {
-            conn,
-            path: path.to_path_buf(),
+            db: Mutex::new(db),
+            location: location.clone(),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.db().dialect()
+    }
+
+    fn db(&self) -> MutexGuard<'_, Box<dyn Backend>> {
+        // A panic while holding it leaves the connection as usable as before.
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn err(&self, source: DbError) -> StoreError {
         StoreError {
-            path: self.path.display().to_string(),
+            path: self.location.to_string(),
             source,
+        }
+    }
+
+    pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.db().execute(sql, params).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.db().query(sql, params).map_err(|e| self.err(e))
+    }
+
+    fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Runs `f` in one transaction: all of its writes commit together, or none does.
+    pub(crate) fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let begin = match self.dialect() {
+            // Take the write lock up front, so two writers never deadlock upgrading.
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        };
+        self.db().batch(begin).map_err(|e| self.err(e))?;
+        match f(self) {
+            Ok(v) => {
+                self.db().batch("COMMIT").map_err(|e| self.err(e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.db().batch("ROLLBACK");
+                Err(e)
+            }
         }
     }
 
     /// Records an article the first time it is seen; later sightings change nothing.
     pub fn put_article(&self, a: &Article) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO articles (hash, title, url, published, path, text, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![a.content_hash, a.title, a.url, a.published, a.path, a.text, now()],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO articles (hash, title, url, published, path, text, first_seen)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING",
+            &[
+                (&a.content_hash).into(),
+                (&a.title).into(),
+                (&a.url).into(),
+                (&a.published).into(),
+                (&a.path).into(),
+                (&a.text).into(),
+                now().into(),
+            ],
+        )?;
         Ok(())
+    }
+
+    /// An article as first stored, for a worker that never saw the input files.
+    pub fn article(&self, hash: &str) -> Result<Option<Article>, StoreError> {
+        let row = self.query_one(
+            "SELECT title, url, published, path, text FROM articles WHERE hash = $1",
+            &[hash.into()],
+        )?;
+        Ok(row.map(|r| Article {
+            id: crate::ingest::ArticleId(1),
+            path: r.text(3).unwrap_or_default(),
+            title: r.text(0),
+            text: r.text(4).unwrap_or_default(),
+            content_hash: hash.to_string(),
+            url: r.text(1),
+            published: r.text(2),
+            teaser: false,
+        }))
     }
 
     /// When the article was first seen, if ever.
     pub fn first_seen(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT first_seen FROM articles WHERE hash = ?1",
-                [hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        Ok(self
+            .query_one(
+                "SELECT first_seen FROM articles WHERE hash = $1",
+                &[hash.into()],
+            )?
+            .and_then(|r| r.text(0)))
     }
 
     pub fn vector(&self, article: &str, embedder: &str) -> Result<Option<Vec<f32>>, StoreError> {
-        let blob: Option<Vec<u8>> = self
-            .conn
-            .query_row(
-                "SELECT vector FROM vectors WHERE article = ?1 AND embedder = ?2",
-                [article, embedder],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let blob = self
+            .query_one(
+                "SELECT vector FROM vectors WHERE article = $1 AND embedder = $2",
+                &[article.into(), embedder.into()],
+            )?
+            .and_then(|r| r.blob(0));
         Ok(blob.map(|b| {
             b.chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -247,12 +414,11 @@ impl Store {
 
     pub fn put_vector(&self, article: &str, embedder: &str, v: &[f32]) -> Result<(), StoreError> {
         let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO vectors (article, embedder, vector) VALUES (?1, ?2, ?3)",
-                params![article, embedder, blob],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO vectors (article, embedder, vector) VALUES ($1, $2, $3)
+             ON CONFLICT (article, embedder) DO UPDATE SET vector = excluded.vector",
+            &[article.into(), embedder.into(), blob.into()],
+        )?;
         Ok(())
     }
 
@@ -261,27 +427,22 @@ impl Store {
         article: &str,
         key: &SummaryKey,
     ) -> Result<Option<StoredSummary>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT summary, chunks, prompt_tokens, generated_tokens FROM summaries
-                 WHERE article = ?1 AND model = ?2 AND prompt = ?3 AND params = ?4",
-                [
-                    article,
-                    &key.model_sha256,
-                    &key.prompt_hash,
-                    &key.params_hash,
-                ],
-                |r| {
-                    Ok(StoredSummary {
-                        summary: r.get(0)?,
-                        chunks: r.get::<_, i64>(1)? as usize,
-                        prompt_tokens: r.get::<_, i64>(2)? as usize,
-                        generated_tokens: r.get::<_, i64>(3)? as usize,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        let row = self.query_one(
+            "SELECT summary, chunks, prompt_tokens, generated_tokens FROM summaries
+             WHERE article = $1 AND model = $2 AND prompt = $3 AND params = $4",
+            &[
+                article.into(),
+                (&key.model_sha256).into(),
+                (&key.prompt_hash).into(),
+                (&key.params_hash).into(),
+            ],
+        )?;
+        Ok(row.map(|r| StoredSummary {
+            summary: r.text(0).unwrap_or_default(),
+            chunks: r.int(1).unwrap_or(0) as usize,
+            prompt_tokens: r.int(2).unwrap_or(0) as usize,
+            generated_tokens: r.int(3).unwrap_or(0) as usize,
+        }))
     }
 
     pub fn put_summary(
@@ -290,98 +451,95 @@ impl Store {
         key: &SummaryKey,
         s: &StoredSummary,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO summaries
-                 (article, model, prompt, params, summary, chunks, prompt_tokens, generated_tokens, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    article,
-                    key.model_sha256,
-                    key.prompt_hash,
-                    key.params_hash,
-                    s.summary,
-                    s.chunks as i64,
-                    s.prompt_tokens as i64,
-                    s.generated_tokens as i64,
-                    now()
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO summaries
+             (article, model, prompt, params, summary, chunks, prompt_tokens, generated_tokens, created)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (article, model, prompt, params) DO UPDATE SET
+             summary = excluded.summary, chunks = excluded.chunks,
+             prompt_tokens = excluded.prompt_tokens, generated_tokens = excluded.generated_tokens,
+             created = excluded.created",
+            &[
+                article.into(),
+                (&key.model_sha256).into(),
+                (&key.prompt_hash).into(),
+                (&key.params_hash).into(),
+                (&s.summary).into(),
+                s.chunks.into(),
+                s.prompt_tokens.into(),
+                s.generated_tokens.into(),
+                now().into(),
+            ],
+        )?;
         Ok(())
     }
 
     /// How many summaries the store holds (all models and prompts).
     pub fn summaries_count(&self) -> Result<usize, StoreError> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM summaries", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as usize)
-            .map_err(|e| self.err(e))
+        Ok(self
+            .query_one("SELECT COUNT(*) FROM summaries", &[])?
+            .and_then(|r| r.int(0))
+            .unwrap_or(0) as usize)
     }
 
     /// A finished story briefing (JSON), by the key of everything it was made from.
     pub fn story(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row("SELECT briefing FROM stories WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.err(e))
+        Ok(self
+            .query_one("SELECT briefing FROM stories WHERE key = $1", &[key.into()])?
+            .and_then(|r| r.text(0)))
     }
 
     pub fn put_story(&self, key: &str, briefing_json: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO stories (key, briefing, created) VALUES (?1, ?2, ?3)",
-                params![key, briefing_json, now()],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO stories (key, briefing, created) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET briefing = excluded.briefing, created = excluded.created",
+            &[key.into(), briefing_json.into(), now().into()],
+        )?;
         Ok(())
     }
 
     /// Marks runs left "running" by a process that died. Call only while holding the run lock:
     /// then no other run can be alive.
     pub fn close_dead_runs(&self) -> Result<usize, StoreError> {
-        self.conn
-            .execute(
-                "UPDATE runs SET status = ?1, ended = ?2, error = 'the process died before finishing'
-                 WHERE status = ?3",
-                params![
-                    RunStatus::Killed.as_str(),
-                    now(),
-                    RunStatus::Running.as_str()
-                ],
-            )
-            .map_err(|e| self.err(e))
+        Ok(self.execute(
+            "UPDATE runs SET status = $1, ended = $2, error = 'the process died before finishing'
+             WHERE status = $3",
+            &[
+                RunStatus::Killed.as_str().into(),
+                now().into(),
+                RunStatus::Running.as_str().into(),
+            ],
+        )? as usize)
     }
 
     pub fn begin_run(&self, params_json: &str) -> Result<i64, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO runs (started, status, params) VALUES (?1, ?2, ?3)",
-                params![now(), RunStatus::Running.as_str(), params_json],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        let row = self.query_one(
+            "INSERT INTO runs (started, status, params) VALUES ($1, $2, $3) RETURNING id",
+            &[
+                now().into(),
+                RunStatus::Running.as_str().into(),
+                params_json.into(),
+            ],
+        )?;
+        row.and_then(|r| r.int(0))
+            .ok_or_else(|| self.err(DbError::Schema("no id for the new run".into())))
     }
 
     pub fn end_run(&self, id: i64, status: RunStatus, o: &RunOutcome) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE runs SET ended = ?1, status = ?2, articles = ?3, stories = ?4,
-                 model_calls = ?5, report = ?6, error = ?7 WHERE id = ?8",
-                params![
-                    now(),
-                    status.as_str(),
-                    o.articles as i64,
-                    o.stories as i64,
-                    o.model_calls as i64,
-                    o.report,
-                    o.error,
-                    id
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "UPDATE runs SET ended = $1, status = $2, articles = $3, stories = $4,
+             model_calls = $5, report = $6, error = $7 WHERE id = $8",
+            &[
+                now().into(),
+                status.as_str().into(),
+                o.articles.into(),
+                o.stories.into(),
+                o.model_calls.into(),
+                (&o.report).into(),
+                (&o.error).into(),
+                id.into(),
+            ],
+        )?;
         Ok(())
     }
 
@@ -392,71 +550,69 @@ impl Store {
         dir: Option<&str>,
         json: &str,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO reports (run, date, dir, json) VALUES (?1, ?2, ?3, ?4)",
-                params![run, date, dir, json],
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO reports (run, date, dir, json) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (run) DO UPDATE SET date = excluded.date, dir = excluded.dir,
+             json = excluded.json",
+            &[run.into(), date.into(), dir.into(), json.into()],
+        )?;
         Ok(())
     }
 
     /// The newest report of a finished run dated before `date` (the one "new since" compares
     /// with), as (date, JSON).
     pub fn previous_report(&self, date: &str) -> Result<Option<(String, String)>, StoreError> {
-        self.conn
-            .query_row(
+        Ok(self
+            .query_one(
                 "SELECT reports.date, reports.json FROM reports JOIN runs ON runs.id = reports.run
-                 WHERE runs.status = 'ok' AND reports.date < ?1
+                 WHERE runs.status = 'ok' AND reports.date < $1
                  ORDER BY reports.date DESC, reports.run DESC LIMIT 1",
-                [date],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+                &[date.into()],
+            )?
+            .map(|r| (r.text(0).unwrap_or_default(), r.text(1).unwrap_or_default())))
     }
 
     /// Past runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, started, ended, status, articles, stories, model_calls, report, error
-                 FROM runs ORDER BY id DESC LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(RunRow {
-                    id: r.get(0)?,
-                    started: r.get(1)?,
-                    ended: r.get(2)?,
-                    status: r.get(3)?,
-                    articles: r.get(4)?,
-                    stories: r.get(5)?,
-                    model_calls: r.get(6)?,
-                    report: r.get(7)?,
-                    error: r.get(8)?,
-                })
+        let rows = self.query(
+            "SELECT id, started, ended, status, articles, stories, model_calls, report, error
+             FROM runs ORDER BY id DESC LIMIT $1",
+            &[limit.into()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RunRow {
+                id: r.int(0).unwrap_or(0),
+                started: r.text(1).unwrap_or_default(),
+                ended: r.text(2),
+                status: r.text(3).unwrap_or_default(),
+                articles: r.int(4),
+                stories: r.int(5),
+                model_calls: r.int(6),
+                report: r.text(7),
+                error: r.text(8),
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+            .collect())
     }
 
     /// Dated reports of finished runs, newest first, for the index page: (date, dir, JSON).
     pub fn reports(&self) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT reports.date, reports.dir, reports.json FROM reports
-                 JOIN runs ON runs.id = reports.run WHERE runs.status = 'ok'
-                 ORDER BY reports.date DESC, reports.run DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let rows = self.query(
+            "SELECT reports.date, reports.dir, reports.json FROM reports
+             JOIN runs ON runs.id = reports.run WHERE runs.status = 'ok'
+             ORDER BY reports.date DESC, reports.run DESC",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.text(0).unwrap_or_default(),
+                    r.text(1),
+                    r.text(2).unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 }
 
