@@ -165,7 +165,7 @@ pub struct GenArgs {
     /// Where the model runs (cuda needs a build with `--features cuda`).
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = defaults::DEVICE.name())]
     pub device: DeviceChoice,
-    /// How weights are held: fast (own kernels + dense prefill), lean (own kernels only), candle (the reference), q8, or as-file.
+    /// How weights are held: fast (own kernels on the file's blocks), lean (the same, kept for old settings), candle (the reference), q8, or as-file.
     #[arg(long, value_parser = choice::<WeightFormat>(), default_value = defaults::WEIGHTS.name())]
     pub weights: WeightFormat,
 }

@@ -77,12 +77,12 @@ pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
-    /// brief's own kernels on the file's quantized blocks (memory-mapped) for decode, dense
-    /// f32 copies for prefill: the fastest on CPU, and the default (4 bytes per parameter more
-    /// memory). llama and qwen2 on CPU; other models and CUDA use `candle`.
+    /// brief's own kernels on the file's quantized blocks (memory-mapped, nothing copied) for
+    /// decode and prefill alike: the fastest on CPU and the leanest, and the default. llama and
+    /// qwen2 on CPU; other models and CUDA use `candle`.
     Fast,
-    /// brief's own kernels for decode and prefill alike: the least memory (the file is mapped,
-    /// nothing copied), slower prompts.
+    /// The same as `fast` since prefill stopped keeping f32 copies; kept so that settings
+    /// naming it still work.
     Lean,
     /// candle's tensors: Q8_0 weights for decode plus dense f32 for prefill. The reference the
     /// kernels are tested against.

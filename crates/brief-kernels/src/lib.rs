@@ -9,6 +9,8 @@ pub mod act;
 pub mod blocks;
 pub mod pool;
 #[cfg(target_arch = "x86_64")]
+mod wide;
+#[cfg(target_arch = "x86_64")]
 mod x86;
 
 use std::ops::Range;
@@ -535,6 +537,150 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                         r += 1;
                     }
                     i += if batch { 4 } else { 1 };
+                }
+                r0 = r1;
+            }
+        }
+    });
+}
+
+/// A prompt tile: `wide::R` weight rows against `C` activation rows.
+#[cfg(target_arch = "x86_64")]
+type WideTile<const C: usize> =
+    unsafe fn(*const u8, usize, usize, &wide::Acts<'_>, usize) -> [[f32; C]; wide::R];
+
+/// The prompt tiles of one format on this CPU: a full tile and one for leftover input rows.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Wide {
+    full: WideTile<{ wide::C }>,
+    one: WideTile<1>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Wide {
+    fn of(qtype: QType) -> Option<Self> {
+        if !has_vnni() || std::env::var_os("BRIEF_NO_WIDE").is_some() {
+            return None;
+        }
+        let (full, one): (WideTile<{ wide::C }>, WideTile<1>) = match qtype {
+            QType::Q8_0 => (wide::q8_0, wide::q8_0_one),
+            QType::Q4_1 => (wide::q4_1, wide::q4_1_one),
+            QType::Q5_0 => (wide::q5_0, wide::q5_0_one),
+            QType::Q4K => (wide::q4_k, wide::q4_k_one),
+            QType::Q6K => (wide::q6_k, wide::q6_k_one),
+            QType::F32 => return None,
+        };
+        Some(Self { full, one })
+    }
+
+    /// Runs `kernel` on weight rows `r..r + R` and input rows `row..row + C`.
+    fn run<const C: usize>(
+        kernel: WideTile<C>,
+        w: &QMatrix,
+        r: usize,
+        input: &Input,
+        row: usize,
+    ) -> [[f32; C]; wide::R] {
+        assert!(r + wide::R <= w.rows && row + C <= input.rows && w.cols == input.cols);
+        let acts = match w.qtype.block_len() {
+            256 => wide::Acts::A256(&input.q256),
+            _ => wide::Acts::A32(&input.q32),
+        };
+        // SAFETY: `Wide::of` chose the kernel for this type by the CPU's features; rows
+        // r..r+R of w and row..row+C of the input exist (just checked), and the input was
+        // quantized (`Input::prepare`) for this type's block length with the same row length.
+        unsafe {
+            kernel(
+                w.row(r).as_ptr(),
+                w.row_bytes(),
+                w.cols / w.qtype.block_len(),
+                &acts,
+                row,
+            )
+        }
+    }
+}
+
+/// As [`matmul`], for a prompt: many input rows, on the wide tiles where the CPU has them
+/// (AVX-512 VNNI), so that each weight block is unpacked once per several input rows. The
+/// sums are the same integers as `matmul`'s, added in another order, so a row's result may
+/// differ from a decode step's in the last bits; decode batches therefore keep `matmul`.
+pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
+    #[cfg(target_arch = "x86_64")]
+    if jobs.iter().all(|j| Wide::of(j.w.qtype).is_some()) {
+        return wide_matmul(pool, jobs);
+    }
+    matmul(pool, jobs)
+}
+
+#[cfg(target_arch = "x86_64")]
+fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
+    let plan: Vec<(&QMatrix, &Input, SendPtr, usize, Wide)> = jobs
+        .iter_mut()
+        .filter_map(|j| {
+            assert_eq!(j.w.cols, j.input.cols, "matmul: inner dimensions");
+            assert!(
+                j.out.len() >= j.input.rows * j.w.rows,
+                "matmul: output size"
+            );
+            let t = Wide::of(j.w.qtype)?;
+            Some((j.w, j.input, SendPtr(j.out.as_mut_ptr()), j.w.rows, t))
+        })
+        .collect();
+    let total: usize = plan.iter().map(|p| p.3).sum();
+    const R: usize = wide::R;
+    const C: usize = wide::C;
+    pool.run(&|t, n| {
+        // Bands in whole tiles of weight rows.
+        let cut = |i: usize| (total * i / n).div_ceil(R) * R;
+        let (lo, hi) = (cut(t).min(total), cut(t + 1).min(total));
+        let mut base = 0;
+        for &(w, input, out, rows, tiles) in &plan {
+            let (a, b) = (
+                lo.max(base) - base,
+                hi.min(base + rows).saturating_sub(base),
+            );
+            base += rows;
+            // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay
+            // in L1/L2 while every input row goes by.
+            let step = (32 * 1024 / w.row_bytes().max(1)).clamp(R, 64) / R * R;
+            let mut r0 = a;
+            while r0 < b {
+                let r1 = (r0 + step).min(b);
+                let mut i = 0;
+                while i < input.rows {
+                    let full = input.rows - i >= C;
+                    let mut r = r0;
+                    while r < r1 {
+                        // SAFETY (each write below): (i.., r..) lies inside `out` (checked
+                        // above) and only this thread owns these weight rows.
+                        if r + R <= r1 {
+                            if full {
+                                let v = Wide::run(tiles.full, w, r, input, i);
+                                for (k, vk) in v.iter().enumerate() {
+                                    for (c, x) in vk.iter().enumerate() {
+                                        unsafe { *out.get().add((i + c) * rows + r + k) = *x };
+                                    }
+                                }
+                            } else {
+                                let v = Wide::run(tiles.one, w, r, input, i);
+                                for (k, vk) in v.iter().enumerate() {
+                                    unsafe { *out.get().add(i * rows + r + k) = vk[0] };
+                                }
+                            }
+                            r += R;
+                        } else {
+                            let span = if full { C } else { 1 };
+                            for c in 0..span {
+                                unsafe {
+                                    *out.get().add((i + c) * rows + r) = dot(w, r, input, i + c)
+                                };
+                            }
+                            r += 1;
+                        }
+                    }
+                    i += if full { C } else { 1 };
                 }
                 r0 = r1;
             }

@@ -1,10 +1,14 @@
 //! A fixed team of threads for the forward pass. One decode step is a few hundred small
 //! parallel jobs of microseconds each, so handing out work must cost far less than waking a
 //! thread: idle workers spin briefly on a generation counter (as ggml's threadpool does), then
-//! sleep on a condition variable so that an idle `brief` costs no CPU.
+//! yield, then sleep on a condition variable so that an idle `brief` costs no CPU.
+//!
+//! On a shared machine a worker may be descheduled for a whole time slice (milliseconds) while
+//! the caller waits for it, which is what made a spinning team collapse under one other busy
+//! process. So a job is cut into parts that whoever is free claims: the calling thread claims
+//! every part no worker has started, and waits only for parts already running.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,13 +16,19 @@ use std::time::{Duration, Instant};
 /// How long an idle worker spins before it sleeps: longer than the gap between two jobs of
 /// one decode step (sampling, a norm), far shorter than anything a user would notice.
 const SPIN: Duration = Duration::from_micros(300);
+/// How much of that it spins hard before it starts yielding its core between looks.
+const HARD_SPIN: Duration = Duration::from_micros(30);
 
 type Job = dyn Fn(usize, usize) + Sync;
 
 struct Shared {
-    generation: AtomicU64,
-    job: UnsafeCell<*const Job>,
-    pending: AtomicUsize,
+    /// The job's generation (high 32 bits) and the next unclaimed part (low 32): one word, so
+    /// that a claim names the job it is for and can never take a part of a later one.
+    state: AtomicU64,
+    /// Points at the caller's `&Job` while its generation runs.
+    job: AtomicPtr<&'static Job>,
+    parts: AtomicUsize,
+    done: AtomicUsize,
     sleepers: AtomicUsize,
     nap: AtomicBool,
     panicked: AtomicBool,
@@ -27,24 +37,59 @@ struct Shared {
     wake: Condvar,
 }
 
-// SAFETY: `job` is written only by the thread inside `Pool::run` (which holds the pool's
-// mutex) before it publishes a new generation, and read by workers only after they observe that
-// generation; `run` does not return until every worker has finished with it.
-unsafe impl Sync for Shared {}
-unsafe impl Send for Shared {}
-
 pub struct Pool {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
+}
+
+const fn generation(state: u64) -> u64 {
+    state >> 32
+}
+
+impl Shared {
+    /// Claims the next part of generation `gen`, if it is still that job and a part is left.
+    fn claim(&self, gen: u64) -> Option<usize> {
+        let parts = self.parts.load(Ordering::Acquire) as u64;
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let next = cur & 0xFFFF_FFFF;
+            if generation(cur) != gen || next >= parts {
+                return None;
+            }
+            match self.state.compare_exchange_weak(
+                cur,
+                cur + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(next as usize),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Runs every part of generation `gen` this thread can claim.
+    fn work(&self, gen: u64, job: &Job) {
+        let parts = self.parts.load(Ordering::Acquire);
+        while let Some(part) = self.claim(gen) {
+            // A panic must still count the part as done, or `run` would wait forever.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(part, parts)));
+            if r.is_err() {
+                self.panicked.store(true, Ordering::SeqCst);
+            }
+            self.done.fetch_add(1, Ordering::AcqRel);
+        }
+    }
 }
 
 impl Pool {
     /// A team of `threads` (the calling thread is one of them).
     pub fn new(threads: usize) -> Self {
         let shared = Arc::new(Shared {
-            generation: AtomicU64::new(0),
-            job: UnsafeCell::new(std::ptr::null::<fn(usize, usize)>() as *const Job),
-            pending: AtomicUsize::new(0),
+            state: AtomicU64::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            parts: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),
             nap: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
@@ -54,11 +99,11 @@ impl Pool {
         });
         let n = threads.max(1);
         let workers = (1..n)
-            .map(|i| {
+            .map(|_| {
                 let s = shared.clone();
                 std::thread::Builder::new()
-                    .name(format!("brief-kernel-{i}"))
-                    .spawn(move || worker(&s, i, n))
+                    .name("brief-kernel".into())
+                    .spawn(move || worker(&s))
                     .expect("spawning a kernel thread")
             })
             .collect();
@@ -69,7 +114,9 @@ impl Pool {
         self.workers.len() + 1
     }
 
-    /// Runs `f(thread, threads)` on every thread of the team and returns when all are done.
+    /// Runs `f(part, parts)` once for every part in `0..parts` (as many parts as the team has
+    /// threads), each on whichever thread claims it first, and returns when all are done. A
+    /// part must therefore not assume which thread runs it, nor that parts run at once.
     pub fn run(&self, f: &(dyn Fn(usize, usize) + Sync)) {
         let n = self.threads();
         if n == 1 {
@@ -77,24 +124,39 @@ impl Pool {
             return;
         }
         let s = &*self.shared;
-        // SAFETY: erasing the lifetime is sound because we wait below until no worker can
-        // still be using `f`.
-        unsafe {
-            let short: *const (dyn Fn(usize, usize) + Sync + '_) = f;
-            *s.job.get() =
-                std::mem::transmute::<*const (dyn Fn(usize, usize) + Sync + '_), *const Job>(short);
-        }
+        // SAFETY: erasing the lifetime is sound because a worker calls the job only after
+        // claiming a part of this generation, and we return only once every part is done; a
+        // worker that reads the pointer later fails its claim (the generation moved on) and
+        // never calls it.
+        let short: &(dyn Fn(usize, usize) + Sync + '_) = f;
+        let erased: &'static Job = unsafe {
+            std::mem::transmute::<&(dyn Fn(usize, usize) + Sync + '_), &'static Job>(short)
+        };
+        let slot = erased;
+        s.job.store(
+            &slot as *const &'static Job as *mut &'static Job,
+            Ordering::Release,
+        );
         s.nap.store(false, Ordering::Relaxed);
-        s.pending.store(n - 1, Ordering::SeqCst);
-        s.generation.fetch_add(1, Ordering::SeqCst);
+        s.parts.store(n, Ordering::Release);
+        s.done.store(0, Ordering::Release);
+        let gen = generation(s.state.load(Ordering::Acquire)) + 1;
+        s.state.store(gen << 32, Ordering::Release);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
             s.wake.notify_all();
         }
-        f(0, n);
-        while s.pending.load(Ordering::Acquire) != 0 {
-            std::hint::spin_loop();
+        s.work(gen, erased);
+        // Only parts a worker has started remain; give it our core if it shares it.
+        let start = Instant::now();
+        while s.done.load(Ordering::Acquire) != n {
+            if start.elapsed() < HARD_SPIN {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
+        s.job.store(std::ptr::null_mut(), Ordering::Release);
         if s.panicked.swap(false, Ordering::SeqCst) {
             panic!("a kernel thread panicked");
         }
@@ -111,7 +173,7 @@ impl Drop for Pool {
     fn drop(&mut self) {
         let s = &*self.shared;
         s.shutdown.store(true, Ordering::SeqCst);
-        s.generation.fetch_add(1, Ordering::SeqCst);
+        s.state.fetch_add(1 << 32, Ordering::SeqCst);
         {
             let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
             s.wake.notify_all();
@@ -122,7 +184,7 @@ impl Drop for Pool {
     }
 }
 
-fn worker(s: &Shared, index: usize, n: usize) {
+fn worker(s: &Shared) {
     // Generation 0 is the pool's birth: a job published before this thread got going must
     // still be seen as new.
     let mut seen = 0;
@@ -130,34 +192,51 @@ fn worker(s: &Shared, index: usize, n: usize) {
         let start = Instant::now();
         let mut spins = 0u32;
         loop {
-            if s.generation.load(Ordering::Acquire) != seen {
+            if generation(s.state.load(Ordering::Acquire)) != seen {
                 break;
             }
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(64) && (s.nap.load(Ordering::Relaxed) || start.elapsed() > SPIN)
-            {
-                let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
-                s.sleepers.fetch_add(1, Ordering::SeqCst);
-                while s.generation.load(Ordering::SeqCst) == seen {
-                    g = s.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+            if spins.is_multiple_of(64) {
+                let idle = start.elapsed();
+                if s.nap.load(Ordering::Relaxed) || idle > SPIN {
+                    let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+                    s.sleepers.fetch_add(1, Ordering::SeqCst);
+                    while generation(s.state.load(Ordering::SeqCst)) == seen {
+                        g = s.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+                    }
+                    s.sleepers.fetch_sub(1, Ordering::SeqCst);
+                    break;
                 }
-                s.sleepers.fetch_sub(1, Ordering::SeqCst);
-                break;
+                if idle > HARD_SPIN {
+                    // Another process may want this core more than we do.
+                    std::thread::yield_now();
+                }
             }
             std::hint::spin_loop();
         }
-        seen = s.generation.load(Ordering::Acquire);
+        seen = generation(s.state.load(Ordering::Acquire));
         if s.shutdown.load(Ordering::SeqCst) {
             return;
         }
-        // SAFETY: see `Shared`; the job pointer was published before the generation we saw.
-        let job = unsafe { &**s.job.get() };
-        // A panic must still count the job as done, or `run` would wait forever.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(index, n)));
+        let p = s.job.load(Ordering::Acquire);
+        if p.is_null() {
+            continue;
+        }
+        let Some(part) = s.claim(seen) else {
+            continue;
+        };
+        // SAFETY: the pointer was published before the generation we saw, and our claim of a
+        // part of that generation succeeded, so its `run` is still waiting for that part: the
+        // slot `p` points at (in `run`'s frame) and the job are alive until we count it done.
+        let job: &Job = unsafe { *p };
+        let parts = s.parts.load(Ordering::Acquire);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(part, parts)));
         if r.is_err() {
             s.panicked.store(true, Ordering::SeqCst);
         }
-        s.pending.fetch_sub(1, Ordering::Release);
+        s.done.fetch_add(1, Ordering::AcqRel);
+        // Each further part is again claimed before the job is called.
+        s.work(seen, job);
     }
 }
 
@@ -195,11 +274,51 @@ impl<'a, T> Parts<'a, T> {
     }
 }
 
-/// The process-wide team, sized like candle's (`RAYON_NUM_THREADS`, else every core). Callers
-/// take turns: a forward pass holds it for one `run` at a time.
+/// The process-wide team: `RAYON_NUM_THREADS` threads when it is set (what `--threads`
+/// sets), else as many as there are cores free now (see [`free_cores`]). Callers take turns: a
+/// forward pass holds it for one `run` at a time.
 pub fn global() -> &'static Mutex<Pool> {
     static POOL: OnceLock<Mutex<Pool>> = OnceLock::new();
-    POOL.get_or_init(|| Mutex::new(Pool::new(candle_core::utils::get_num_threads())))
+    POOL.get_or_init(|| {
+        let all = candle_core::utils::get_num_threads();
+        let n = if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+            all
+        } else {
+            free_cores(all)
+        };
+        Mutex::new(Pool::new(n))
+    })
+}
+
+/// The cores of `all` that other processes leave idle, from the kernel's idle counters over a
+/// twentieth of a second (at least one; all of them where /proc/stat cannot be read). A team
+/// larger than the free cores waits on descheduled threads; smaller leaves cores unused.
+pub fn free_cores(all: usize) -> usize {
+    fn idle_total() -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu = text.lines().next()?.strip_prefix("cpu ")?;
+        let v: Vec<u64> = cpu
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal: idle + iowait is idle.
+        let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+        Some((idle, v.iter().take(8).sum()))
+    }
+    let Some((i0, t0)) = idle_total() else {
+        return all;
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let Some((i1, t1)) = idle_total() else {
+        return all;
+    };
+    if t1 <= t0 {
+        return all;
+    }
+    let cores = std::thread::available_parallelism().map_or(all, |n| n.get());
+    let free = (i1 - i0) as f64 / (t1 - t0) as f64 * cores as f64;
+    // Half a core free counts: the claimed parts keep a partly busy core from stalling us.
+    (free + 0.5).floor().clamp(1.0, all as f64) as usize
 }
 
 #[cfg(test)]

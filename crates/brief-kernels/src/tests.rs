@@ -210,3 +210,106 @@ fn attention_matches_a_plain_softmax() {
         }
     }
 }
+
+/// The portable one-row dot product: the reference every tile must agree with, since both sum
+/// the same integers per block.
+fn portable(m: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
+    let wr = m.row(r);
+    match m.qtype {
+        QType::F32 => wr
+            .chunks_exact(4)
+            .zip(&input.x[row * input.cols..][..m.cols])
+            .map(|(b, x)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * x)
+            .sum(),
+        QType::Q8_0 => blocks::dot_q8_0(wr, &input.q32, row),
+        QType::Q4_1 => blocks::dot_q4_1(wr, &input.q32, row),
+        QType::Q5_0 => blocks::dot_q5_0(wr, &input.q32, row),
+        QType::Q4K => blocks::dot_q4_k(wr, &input.q256, row),
+        QType::Q6K => blocks::dot_q6_k(wr, &input.q256, row),
+    }
+}
+
+#[test]
+fn prompt_tiles_agree_with_the_portable_rows() {
+    let pool = Pool::new(3);
+    // Odd weight-row counts leave rows outside a whole tile; 11 input rows leave three
+    // outside a whole tile; 544 columns are an odd number of 32-blocks (one unpaired).
+    for (rows, cols) in [(37usize, 576usize), (9, 544), (6, 1536), (5, 768)] {
+        for &t in TYPES {
+            if !cols.is_multiple_of(QType::from_ggml(t).unwrap().block_len()) {
+                continue;
+            }
+            let (_, m) = matrix(t, rows, cols, 5 + rows as u64);
+            let in_rows = 11;
+            let x = lcg(17, in_rows * cols, 2.0);
+            let mut input = Input::default();
+            input.set(&x, in_rows, cols);
+            input.prepare(m.qtype);
+            let mut out = vec![0f32; in_rows * rows];
+            matmul_prompt(
+                &pool,
+                &mut [MatMul {
+                    w: &m,
+                    input: &input,
+                    out: &mut out,
+                }],
+            );
+            for i in 0..in_rows {
+                for r in 0..rows {
+                    let want = portable(&m, r, &input, i);
+                    let magnitude: f32 = m
+                        .dequantize()
+                        .chunks_exact(cols)
+                        .nth(r)
+                        .unwrap()
+                        .iter()
+                        .zip(&x[i * cols..(i + 1) * cols])
+                        .map(|(a, b)| (a * b).abs())
+                        .sum();
+                    let got = out[i * rows + r];
+                    assert!(
+                        (got - want).abs() <= 1e-5 * magnitude + 1e-6,
+                        "{t:?} {rows}x{cols} input row {i} weight row {r}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn prompt_tiles_run_several_products_in_one_job() {
+    let pool = Pool::new(2);
+    let (_, a) = matrix(GgmlDType::Q4K, 10, 512, 1);
+    let (_, b) = matrix(GgmlDType::Q6K, 6, 512, 2);
+    let x = lcg(3, 8 * 512, 1.0);
+    let mut input = Input::default();
+    input.set(&x, 8, 512);
+    input.prepare(QType::Q4K);
+    let (mut oa, mut ob) = (vec![0f32; 80], vec![0f32; 48]);
+    matmul_prompt(
+        &pool,
+        &mut [
+            MatMul {
+                w: &a,
+                input: &input,
+                out: &mut oa,
+            },
+            MatMul {
+                w: &b,
+                input: &input,
+                out: &mut ob,
+            },
+        ],
+    );
+    for i in 0..8 {
+        for r in 0..10 {
+            let want = portable(&a, r, &input, i);
+            assert!((oa[i * 10 + r] - want).abs() <= 1e-3 * want.abs().max(1.0));
+        }
+        for r in 0..6 {
+            let want = portable(&b, r, &input, i);
+            assert!((ob[i * 6 + r] - want).abs() <= 1e-3 * want.abs().max(1.0));
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! Prompt tiles on AVX-512 (VNNI, BW): several weight rows × several activation rows per inner
+//! loop, on 512-bit registers, straight on the file's blocks. A prompt is compute-bound, so
+//! what matters is arithmetic per instruction: each weight block is unpacked once for `C`
+//! activation rows, each activation block loaded once for `R` weight rows, and the `R·C`
+//! accumulators are independent chains. Only prompts use these: a decode batch keeps the
+//! narrower kernels of `x86`, whose sums per row are exactly those of a step on its own.
+//!
+//! 32-element blocks go two to a register (their scales blended per half); every format is
+//! made unsigned (Q8_0 by +128, Q5_0 and Q4_1 as stored) for `vpdpbusd`, the offsets folded
+//! into one correction per block against the activation block's integer sum. K-quant
+//! super-blocks go 64 elements to a register: bytes × bytes into 16-bit pairs (`vpmaddubsw`,
+//! which cannot saturate at these magnitudes: at most 63·127·2), then × the sub-block scales
+//! into 32-bit sums (`vpdpwssd`).
+
+// Tile loops index parallel arrays (rows, accumulators) by position.
+#![allow(clippy::needless_range_loop)]
+
+use std::arch::x86_64::*;
+
+use super::act::{Act256, Act32};
+use super::blocks::{q4k_scale_min, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
+
+#[inline(always)]
+unsafe fn f16_at(p: *const u8) -> f32 {
+    let bits = std::ptr::read_unaligned(p as *const u16);
+    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+}
+
+/// 16 floats: `a` in the low eight lanes, `b` in the high eight.
+#[inline(always)]
+unsafe fn halves(a: f32, b: f32) -> __m512 {
+    _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b))
+}
+
+#[inline(always)]
+unsafe fn join(lo: __m256i, hi: __m256i) -> __m512i {
+    _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+}
+
+/// A 32-element block format as unsigned bytes `u` with scale `d` and offset `c`: the block's
+/// values are d·u + c.
+trait Wide32 {
+    const BYTES: usize;
+    unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32);
+    /// Blocks `blk` and the next as one register, with both scales and offsets.
+    #[inline(always)]
+    unsafe fn unpack2(blk: *const u8) -> (__m512i, [f32; 2], [f32; 2]) {
+        let (u0, d0, c0) = Self::unpack(blk);
+        let (u1, d1, c1) = Self::unpack(blk.add(Self::BYTES));
+        (join(u0, u1), [d0, d1], [c0, c1])
+    }
+}
+
+/// Two blocks' 16 bytes of nibbles → 64 bytes: per block, low nibbles then high ones.
+#[inline(always)]
+unsafe fn nibbles64(p0: *const u8, p1: *const u8) -> __m512i {
+    let t = join(
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(p0 as *const __m128i)),
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(p1 as *const __m128i)),
+    );
+    let shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
+    _mm512_and_si512(_mm512_srlv_epi64(t, shift), _mm512_set1_epi8(0x0F))
+}
+
+struct W8_0;
+struct W4_1;
+struct W5_0;
+
+#[inline(always)]
+unsafe fn nibbles32(p: *const u8) -> __m256i {
+    let t = _mm_loadu_si128(p as *const __m128i);
+    let both = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    _mm256_and_si256(both, _mm256_set1_epi8(0x0F))
+}
+
+impl Wide32 for W8_0 {
+    const BYTES: usize = Q8_0_BYTES;
+    #[inline(always)]
+    unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32) {
+        // q + 128 as unsigned: the offset comes back as -128·d·Σy.
+        let q = _mm256_loadu_si256(blk.add(2) as *const __m256i);
+        let d = f16_at(blk);
+        (
+            _mm256_xor_si256(q, _mm256_set1_epi8(0x80u8 as i8)),
+            d,
+            -128.0 * d,
+        )
+    }
+}
+
+impl Wide32 for W4_1 {
+    const BYTES: usize = Q4_1_BYTES;
+    #[inline(always)]
+    unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32) {
+        (nibbles32(blk.add(4)), f16_at(blk), f16_at(blk.add(2)))
+    }
+    #[inline(always)]
+    unsafe fn unpack2(blk: *const u8) -> (__m512i, [f32; 2], [f32; 2]) {
+        let next = blk.add(Self::BYTES);
+        (
+            nibbles64(blk.add(4), next.add(4)),
+            [f16_at(blk), f16_at(next)],
+            [f16_at(blk.add(2)), f16_at(next.add(2))],
+        )
+    }
+}
+
+impl Wide32 for W5_0 {
+    const BYTES: usize = Q5_0_BYTES;
+    #[inline(always)]
+    unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32) {
+        let n = nibbles32(blk.add(6));
+        let k = std::ptr::read_unaligned(blk.add(2) as *const u32);
+        let d = f16_at(blk);
+        (
+            _mm256_mask_add_epi8(n, k, n, _mm256_set1_epi8(0x10)),
+            d,
+            -16.0 * d,
+        )
+    }
+    #[inline(always)]
+    unsafe fn unpack2(blk: *const u8) -> (__m512i, [f32; 2], [f32; 2]) {
+        let next = blk.add(Self::BYTES);
+        let n = nibbles64(blk.add(6), next.add(6));
+        let k = std::ptr::read_unaligned(blk.add(2) as *const u32) as u64
+            | (std::ptr::read_unaligned(next.add(2) as *const u32) as u64) << 32;
+        let (d0, d1) = (f16_at(blk), f16_at(next));
+        (
+            _mm512_mask_add_epi8(n, k, n, _mm512_set1_epi8(0x10)),
+            [d0, d1],
+            [-16.0 * d0, -16.0 * d1],
+        )
+    }
+}
+
+/// `R` weight rows (`stride` bytes apart, `nb` blocks each) × activation rows `row..row + C`.
+#[inline(always)]
+unsafe fn tile32<B: Wide32, const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32,
+    row: usize,
+) -> [[f32; C]; R] {
+    let mut acc = [[_mm512_setzero_ps(); C]; R];
+    let mut b = 0;
+    while b < nb {
+        // Two blocks per register; an odd last block pairs with zeros.
+        let two = b + 1 < nb;
+        let mut u = [_mm512_setzero_si512(); R];
+        let mut dk = [_mm512_setzero_ps(); R];
+        let mut ck = [_mm_setzero_ps(); R];
+        for k in 0..R {
+            let p = w.add(k * stride + B::BYTES * b);
+            let (uk, [d0, d1], [c0, c1]) = if two {
+                B::unpack2(p)
+            } else {
+                let (u0, d0, c0) = B::unpack(p);
+                (join(u0, _mm256_setzero_si256()), [d0, 0.0], [c0, 0.0])
+            };
+            u[k] = uk;
+            dk[k] = halves(d0, d1);
+            ck[k] = _mm_set_ps(0.0, 0.0, c1, c0);
+        }
+        for c in 0..C {
+            let base = (row + c) * a.blocks + b;
+            let yp = a.qs.as_ptr().add(32 * base);
+            let y = if two {
+                _mm512_loadu_si512(yp as *const __m512i)
+            } else {
+                _mm512_maskz_loadu_epi8(0xFFFF_FFFF, yp)
+            };
+            let dy0 = *a.d.get_unchecked(base);
+            let dy1 = if two {
+                *a.d.get_unchecked(base + 1)
+            } else {
+                0.0
+            };
+            let sy0 = dy0 * *a.sum.get_unchecked(base) as f32;
+            let sy1 = if two {
+                dy1 * *a.sum.get_unchecked(base + 1) as f32
+            } else {
+                0.0
+            };
+            let dy = halves(dy0, dy1);
+            let sy = _mm512_zextps128_ps512(_mm_set_ps(0.0, 0.0, sy1, sy0));
+            for k in 0..R {
+                let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u[k], y));
+                let s = _mm512_mul_ps(dk[k], dy);
+                acc[k][c] = _mm512_fmadd_ps(q, s, acc[k][c]);
+                acc[k][c] = _mm512_fmadd_ps(_mm512_zextps128_ps512(ck[k]), sy, acc[k][c]);
+            }
+        }
+        b += 2;
+    }
+    let mut out = [[0f32; C]; R];
+    for k in 0..R {
+        for c in 0..C {
+            out[k][c] = _mm512_reduce_add_ps(acc[k][c]);
+        }
+    }
+    out
+}
+
+/// i16 lane → the scale index it takes (Q4_K: 32 lanes per sub-block, two sub-blocks per
+/// register; Q6_K: 8 lanes per 16-element group, four groups per register).
+const fn scale_index(q6: bool, reg: usize) -> [i16; 32] {
+    let mut idx = [0i16; 32];
+    let mut l = 0;
+    while l < 32 {
+        idx[l] = if q6 {
+            (4 * reg + l / 8) as i16
+        } else {
+            (2 * reg + l / 16) as i16
+        };
+        l += 1;
+    }
+    idx
+}
+
+const Q4K_IDX: [[i16; 32]; 4] = [
+    scale_index(false, 0),
+    scale_index(false, 1),
+    scale_index(false, 2),
+    scale_index(false, 3),
+];
+const Q6K_IDX: [[i16; 32]; 4] = [
+    scale_index(true, 0),
+    scale_index(true, 1),
+    scale_index(true, 2),
+    scale_index(true, 3),
+];
+
+#[inline(always)]
+unsafe fn idx(v: &[i16; 32]) -> __m512i {
+    _mm512_loadu_si512(v.as_ptr() as *const __m512i)
+}
+
+/// Q4_K: `R` weight rows × activation rows `row..row + C` (see `tile32`).
+#[inline(always)]
+unsafe fn tile_q4k<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
+    let low = _mm256_set1_epi8(0x0F);
+    let mut acc = [[_mm512_setzero_ps(); C]; R];
+    for b in 0..nb {
+        let mut d = [0f32; R];
+        let mut dmin = [0f32; R];
+        let mut sc = [_mm512_setzero_si512(); R];
+        let mut mn = [_mm_setzero_si128(); R];
+        let mut qs = [std::ptr::null::<u8>(); R];
+        for k in 0..R {
+            let blk = w.add(k * stride + Q4_K_BYTES * b);
+            d[k] = f16_at(blk);
+            dmin[k] = f16_at(blk.add(2));
+            let scales = std::slice::from_raw_parts(blk.add(4), 12);
+            let (mut s8, mut m8) = ([0i16; 8], [0i16; 8]);
+            for j in 0..8 {
+                let (s, m) = q4k_scale_min(j, scales);
+                s8[j] = s as i16;
+                m8[j] = m as i16;
+            }
+            sc[k] = _mm512_castsi128_si512(_mm_loadu_si128(s8.as_ptr() as *const __m128i));
+            mn[k] = _mm_loadu_si128(m8.as_ptr() as *const __m128i);
+            qs[k] = blk.add(16);
+        }
+        let mut dy = [0f32; C];
+        let mut bp = [_mm_setzero_si128(); C];
+        let mut yq = [std::ptr::null::<i8>(); C];
+        for c in 0..C {
+            let i = (row + c) * a.blocks + b;
+            dy[c] = *a.d.get_unchecked(i);
+            let bs = a.bsums.as_ptr().add(16 * i);
+            // Sums per 32 (a sub-block) from the sums per 16.
+            bp[c] = _mm_hadd_epi16(
+                _mm_loadu_si128(bs as *const __m128i),
+                _mm_loadu_si128(bs.add(8) as *const __m128i),
+            );
+            yq[c] = a.qs.as_ptr().add(256 * i);
+        }
+        let mut sumi = [[_mm512_setzero_si512(); C]; R];
+        for i in 0..4 {
+            let mut u = [_mm512_setzero_si512(); R];
+            let mut s = [_mm512_setzero_si512(); R];
+            for k in 0..R {
+                let bits = _mm256_loadu_si256(qs[k].add(32 * i) as *const __m256i);
+                u[k] = join(
+                    _mm256_and_si256(bits, low),
+                    _mm256_and_si256(_mm256_srli_epi16(bits, 4), low),
+                );
+                s[k] = _mm512_permutexvar_epi16(idx(&Q4K_IDX[i]), sc[k]);
+            }
+            for c in 0..C {
+                let y = _mm512_loadu_si512(yq[c].add(64 * i) as *const __m512i);
+                for k in 0..R {
+                    let p = _mm512_maddubs_epi16(u[k], y);
+                    sumi[k][c] = _mm512_dpwssd_epi32(sumi[k][c], p, s[k]);
+                }
+            }
+        }
+        for k in 0..R {
+            for c in 0..C {
+                let m = _mm512_zextps128_ps512(_mm_cvtepi32_ps(_mm_madd_epi16(mn[k], bp[c])));
+                acc[k][c] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(sumi[k][c]),
+                    _mm512_set1_ps(d[k] * dy[c]),
+                    acc[k][c],
+                );
+                acc[k][c] = _mm512_fmadd_ps(m, _mm512_set1_ps(-dmin[k] * dy[c]), acc[k][c]);
+            }
+        }
+    }
+    let mut out = [[0f32; C]; R];
+    for k in 0..R {
+        for c in 0..C {
+            out[k][c] = _mm512_reduce_add_ps(acc[k][c]);
+        }
+    }
+    out
+}
+
+/// Q6_K: `R` weight rows × activation rows `row..row + C` (see `tile32`). Stored as 0..63
+/// with an offset of 32, taken off as 32·Σ scale·(sum per 16).
+#[inline(always)]
+unsafe fn tile_q6k<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
+    let low = _mm512_set1_epi8(0x0F);
+    // Per half of a register: which high bits (`qh`) go with the low ones, and the shift.
+    let m0 = join(_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0C));
+    let s0 = join(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
+    let m1 = join(_mm256_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8));
+    let s1 = join(_mm256_set1_epi16(0), _mm256_set1_epi16(2));
+    let mut acc = [[_mm512_setzero_ps(); C]; R];
+    for b in 0..nb {
+        let mut d = [0f32; R];
+        let mut sc16 = [_mm256_setzero_si256(); R];
+        let mut blk = [std::ptr::null::<u8>(); R];
+        for k in 0..R {
+            blk[k] = w.add(k * stride + Q6_K_BYTES * b);
+            d[k] = f16_at(blk[k].add(208));
+            sc16[k] = _mm256_cvtepi8_epi16(_mm_loadu_si128(blk[k].add(192) as *const __m128i));
+        }
+        let mut dy = [0f32; C];
+        let mut bs = [_mm256_setzero_si256(); C];
+        let mut yq = [std::ptr::null::<i8>(); C];
+        for c in 0..C {
+            let i = (row + c) * a.blocks + b;
+            dy[c] = *a.d.get_unchecked(i);
+            bs[c] = _mm256_loadu_si256(a.bsums.as_ptr().add(16 * i) as *const __m256i);
+            yq[c] = a.qs.as_ptr().add(256 * i);
+        }
+        let mut sumi = [[_mm512_setzero_si512(); C]; R];
+        for j in 0..4 {
+            let (h, m) = (j / 2, j % 2);
+            let mut u = [_mm512_setzero_si512(); R];
+            let mut s = [_mm512_setzero_si512(); R];
+            for k in 0..R {
+                let ql = _mm512_loadu_si512(blk[k].add(64 * h) as *const __m512i);
+                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    blk[k].add(128 + 32 * h) as *const __m256i
+                ));
+                u[k] = if m == 0 {
+                    _mm512_or_si512(
+                        _mm512_and_si512(ql, low),
+                        _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
+                    )
+                } else {
+                    _mm512_or_si512(
+                        _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                        _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
+                    )
+                };
+                s[k] = _mm512_permutexvar_epi16(idx(&Q6K_IDX[j]), _mm512_castsi256_si512(sc16[k]));
+            }
+            for c in 0..C {
+                let y = _mm512_loadu_si512(yq[c].add(64 * j) as *const __m512i);
+                for k in 0..R {
+                    let p = _mm512_maddubs_epi16(u[k], y);
+                    sumi[k][c] = _mm512_dpwssd_epi32(sumi[k][c], p, s[k]);
+                }
+            }
+        }
+        for k in 0..R {
+            for c in 0..C {
+                let off = _mm256_slli_epi32(_mm256_madd_epi16(sc16[k], bs[c]), 5);
+                let t = _mm512_sub_epi32(sumi[k][c], _mm512_zextsi256_si512(off));
+                acc[k][c] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(t),
+                    _mm512_set1_ps(d[k] * dy[c]),
+                    acc[k][c],
+                );
+            }
+        }
+    }
+    let mut out = [[0f32; C]; R];
+    for k in 0..R {
+        for c in 0..C {
+            out[k][c] = _mm512_reduce_add_ps(acc[k][c]);
+        }
+    }
+    out
+}
+
+/// The activations a tile reads: blocks of 32 or super-blocks of 256.
+pub enum Acts<'a> {
+    A32(&'a Act32),
+    A256(&'a Act256),
+}
+
+/// Weight rows per tile and activation rows per tile.
+pub const R: usize = 2;
+pub const C: usize = 8;
+
+/// The K-quant tiles hold twice the accumulators (integer sums per super-block as well as
+/// the float totals), so they run a full tile as two of half the height.
+#[inline(always)]
+unsafe fn halves_of<const H: usize>(
+    f: impl Fn(usize) -> [[f32; H]; R],
+    row: usize,
+) -> [[f32; C]; R] {
+    let mut out = [[0f32; C]; R];
+    for part in 0..C / H {
+        let v = f(row + part * H);
+        for k in 0..R {
+            out[k][part * H..(part + 1) * H].copy_from_slice(&v[k]);
+        }
+    }
+    out
+}
+
+macro_rules! wide {
+    ($($name:ident, $one:ident => $act:ident, $full:expr, $single:expr;)*) => {$(
+        /// An `R` × `C` prompt tile (see the module's note).
+        ///
+        /// # Safety
+        /// The CPU has AVX-512 F, BW, VL and VNNI (and F16C); `w` starts `R` whole rows of
+        /// this type's blocks laid `stride` bytes apart; `a` is the matching activation form
+        /// with rows `row..row + C`, quantized with `nb` blocks per row.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $name(w: *const u8, stride: usize, nb: usize, a: &Acts<'_>, row: usize) -> [[f32; C]; R] {
+            let Acts::$act(a) = a else { unreachable!("activation form checked by the caller") };
+            $full(w, stride, nb, a, row)
+        }
+
+        /// An `R` × 1 tile, for the activation rows left over after the last whole tile.
+        ///
+        /// # Safety
+        /// As the full tile, with one activation row.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $one(w: *const u8, stride: usize, nb: usize, a: &Acts<'_>, row: usize) -> [[f32; 1]; R] {
+            let Acts::$act(a) = a else { unreachable!("activation form checked by the caller") };
+            $single(w, stride, nb, a, row)
+        }
+    )*};
+}
+
+wide! {
+    q8_0, q8_0_one => A32, tile32::<W8_0, R, C>, tile32::<W8_0, R, 1>;
+    q4_1, q4_1_one => A32, tile32::<W4_1, R, C>, tile32::<W4_1, R, 1>;
+    q5_0, q5_0_one => A32, tile32::<W5_0, R, C>, tile32::<W5_0, R, 1>;
+    q4_k, q4_k_one => A256,
+        |w, stride, nb, a, row| halves_of::<4>(|r| tile_q4k::<R, 4>(w, stride, nb, a, r), row),
+        tile_q4k::<R, 1>;
+    q6_k, q6_k_one => A256,
+        |w, stride, nb, a, row| halves_of::<4>(|r| tile_q6k::<R, 4>(w, stride, nb, a, r), row),
+        tile_q6k::<R, 1>;
+}
