@@ -110,8 +110,9 @@ impl Checker<'_> {
     }
 }
 
-/// The verdict from features: the calibrated probability decides, the reason names the first
-/// requirement the window fails (or the weakest part when none fails outright).
+/// The verdict from features: the calibrated probability decides, unless a hard requirement
+/// fails ([`Findings::vetoed`]); the reason names the first requirement the window fails (or
+/// the weakest part when none fails outright).
 pub fn decide(
     f: &Features,
     findings: &Findings,
@@ -119,7 +120,7 @@ pub fn decide(
     calibration: &Calibration,
 ) -> Verdict {
     let score = calibration.probability(f);
-    let supported = score >= calibration.threshold;
+    let supported = score >= calibration.threshold && !findings.vetoed();
     let reason = if supported {
         Reason::Supported
     } else {

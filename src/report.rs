@@ -768,6 +768,7 @@ mod tests {
                     published: None,
                     teaser: false,
                     summary: String::new(),
+                    sentences: Vec::new(),
                     chunks: 1,
                     content_hash: h.to_string(),
                     new: false,

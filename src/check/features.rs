@@ -114,6 +114,18 @@ pub struct Findings {
     pub polarity: bool,
     pub hedge: bool,
     pub new_words: Vec<String>,
+    /// The claim's speaker is not named in or just before the window.
+    pub speaker_missing: bool,
+}
+
+impl Findings {
+    /// A failure that rules the claim out whatever the rest scores: a quotation that is not
+    /// in the source, a figure that belongs to another sentence, a statement given to someone
+    /// the evidence does not name. On `faith_dev` these cost 0.002 of balanced accuracy
+    /// (docs/thresholds.md); they are what a reader must never see.
+    pub fn vetoed(&self) -> bool {
+        self.missing_quote.is_some() || self.misplaced_figure.is_some() || self.speaker_missing
+    }
 }
 
 impl Findings {
@@ -600,6 +612,7 @@ pub fn extract(
         }
         if !who.iter().any(|w| around.contains(w.as_str())) {
             f.speaker_missing = 1.0;
+            findings.speaker_missing = true;
             findings.actor = Some(who.into_iter().rev().collect::<Vec<_>>().join(" "));
         }
     }

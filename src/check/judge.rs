@@ -59,7 +59,7 @@ impl<'m> Judge<'m> {
             self.model,
             self.prompts,
             "check",
-            context! { passage => passage, statement => statement }.into(),
+            context! { passage => passage, statement => statement },
         )
         .map_err(|e| ModelError::inference(e.to_string()))?;
         let ids = encode(self.model, &prompt)?;
