@@ -1,7 +1,7 @@
 //! brief: local, attributed news briefings with small open models through candle.
 //!
 //! Data flows one way, and the modules follow it:
-//! [`ingest`] → [`summarize`] → [`consolidate`] → [`attribute`] (with [`disagree`]) → [`briefing`]
+//! [`ingest`] → [`summarize`] → [`consolidate`] → [`check`] + [`attribute`] (with [`disagree`]) → [`briefing`]
 //! (the one data model of a briefing and its renderers). [`pipeline`] runs those stages over a
 //! loaded runtime; [`report`] (the nightly job) and [`measure`] (eval, compare, bench) sit on top;
 //! [`llm`] (models, tokenizers, generation, embeddings) sits below, on the `brief-kernels` crate.
