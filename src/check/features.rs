@@ -388,25 +388,53 @@ fn hedged(ts: &[&Token]) -> bool {
 /// ("Watson said", "said Watson", "according to the ministry").
 fn speaker(ts: &[Token]) -> Option<Vec<String>> {
     let i = ts.iter().position(|t| SPEECH.contains(&t.word.as_str()))?;
-    let before: Vec<String> = ts[..i]
-        .iter()
-        .rev()
-        .take(2)
-        .take_while(|t| t.content)
-        .map(|t| t.stem.clone())
-        .collect();
-    if !before.is_empty() {
-        return Some(before);
+    // The word next to the verb names the speaker ("…, Rama said", "said Rama", "according
+    // to the ministry"); the words further off belong to the statement.
+    if let Some(t) = i.checked_sub(1).map(|p| &ts[p]).filter(|t| t.content) {
+        return Some(vec![t.stem.clone()]);
     }
-    let after: Vec<String> = ts[i + 1..]
+    ts[i + 1..]
         .iter()
-        .skip_while(|t| !t.content && t.word != "to")
-        .filter(|t| t.word != "to")
-        .take(2)
-        .take_while(|t| t.content)
-        .map(|t| t.stem.clone())
-        .collect();
-    (!after.is_empty()).then_some(after)
+        .find(|t| t.content)
+        .map(|t| vec![t.stem.clone()])
+}
+
+/// Words that open a sentence leaning on the one before it ("He said…", "But the ministry…"):
+/// only then is the pair one piece of evidence. Two unrelated adjacent sentences would let a
+/// claim borrow a date or a name from the next event.
+const CONTINUES: &[&str] = &[
+    "he",
+    "she",
+    "they",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "his",
+    "her",
+    "their",
+    "its",
+    "but",
+    "and",
+    "also",
+    "however",
+    "both",
+    "there",
+    "such",
+    "then",
+    "meanwhile",
+    "still",
+];
+
+fn continues(text: &str) -> bool {
+    text.split_whitespace()
+        .next()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .is_some_and(|w| CONTINUES.contains(&w.as_str()))
 }
 
 fn squash(s: &str) -> String {
@@ -483,7 +511,8 @@ pub fn extract(
         }
         if let Some(j) = (i + 1 < sentences.len()).then_some(i + 1) {
             let adjacent = sentences[j].source == sentences[i].source
-                && sentences[j].position == sentences[i].position + 1;
+                && sentences[j].position == sentences[i].position + 1
+                && continues(&sentences[j].text);
             if adjacent {
                 let pair = 0.5 * cos[i].max(cos[j]) + 0.5 * recall_of(&[i, j]) - 0.05;
                 if pair > best.0 {
@@ -603,10 +632,12 @@ pub fn extract(
     }
 
     if let Some(who) = speaker(&ct) {
-        // The speaker may be named in the sentence before a quotation: look one back too.
+        // The speaker may be named in the sentence before a quotation or a "she added":
+        // look one back too, but only when the window leans on it.
         let mut around: BTreeSet<&str> = wstems.clone();
+        let leans_back = |t: &str| continues(t) || t.starts_with(['"', '“', '‘', '`', '\'']);
         if let Some(prev) = idx.first().and_then(|&i| i.checked_sub(1)) {
-            if sentences[prev].source == source {
+            if sentences[prev].source == source && leans_back(&sentences[idx[0]].text) {
                 around.extend(toks[prev].iter().map(|t| t.stem.as_str()));
             }
         }

@@ -213,7 +213,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_manifests_parse_and_name_the_four_models() {
+    fn builtin_manifests_parse_and_name_the_five_models() {
         let dir = tempfile::tempdir().unwrap();
         let names: Vec<String> = all(dir.path())
             .unwrap()
@@ -225,6 +225,7 @@ mod tests {
             [
                 "smollm2-135m",
                 "qwen2.5-coder-0.5b",
+                "qwen2.5-coder-1.5b",
                 "gemma3-270m",
                 "minilm-l6-v2"
             ]
