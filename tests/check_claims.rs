@@ -92,7 +92,7 @@ fn a_briefing_covers_the_story_once_and_every_summary_sentence_has_evidence() {
         .iter()
         .filter(|t| {
             let t = t.to_lowercase();
-            (t.contains("closed") || t.contains("shut")) && t.contains("crossing")
+            (t.contains("closed") || t.contains("shut")) && t.contains("tuesday")
         })
         .count();
     assert_eq!(about_closure, 1, "{texts:?}");
