@@ -171,8 +171,10 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
         args.extend(gen);
         spawn(&args, logs, name)
     };
+    // w1 starts alone so that it is sure to claim a summary (with three racing, the other two
+    // sometimes took every summary and w1 went idle); the other two start the moment it holds
+    // one, and w1 is killed with all three running.
     let mut victim = worker("w1");
-    let mut others = [worker("w2"), worker("w3")];
 
     // Kill w1 while it holds a summary: mid-generation, its result not committed.
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -191,6 +193,7 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
         );
         std::thread::sleep(Duration::from_millis(2));
     }
+    let mut others = [worker("w2"), worker("w3")];
     victim.kill().unwrap(); // SIGKILL
     assert!(!victim.wait().unwrap().success());
     let orphans: BTreeSet<i64> = store
