@@ -71,14 +71,24 @@ const NEW_FACTS: f32 = 0.4;
 /// The share of the points kept for facts that one source alone reports.
 const SINGLE_SHARE: f32 = 0.3;
 
-/// Builds the briefing's checked points from the model's draft and the sources.
+/// What [`attribute`] makes of a draft: the lede, the other points, what was dropped, and the
+/// figures `eval` reports (counting the lede as a point: it is checked like one).
+#[derive(Debug, Default)]
+pub struct Attributed {
+    pub lede: Option<Point>,
+    pub points: Vec<Point>,
+    pub dropped: Vec<Dropped>,
+    pub stats: Stats,
+}
+
+/// Builds the briefing's lede and checked points from the model's draft and the sources.
 pub fn attribute(
     draft_points: &[String],
     articles: &[Article],
     index: &Index,
     checker: &mut Checker,
     opts: &Options,
-) -> Result<(Vec<Point>, Vec<Dropped>, Stats), CheckError> {
+) -> Result<Attributed, CheckError> {
     let mut stats = Stats::default();
     let mut dropped = Vec::new();
     let mut candidates: Vec<Point> = Vec::new();
@@ -132,7 +142,19 @@ pub fn attribute(
         stats.figures += figs.len();
         stats.figures_grounded += figs.len() - evidence::ungrounded(&figs.join(" "), &cited).len();
     }
-    Ok((points, dropped, stats))
+    // The points are in reading order (most sources, then earliest), so the first one the
+    // checker supports is what the story is about; an unsupported one (kept only when asked)
+    // never leads.
+    let lede = points
+        .iter()
+        .position(|p| p.verdict.as_ref().is_some_and(|v| v.supported))
+        .map(|i| points.remove(i));
+    Ok(Attributed {
+        lede,
+        points,
+        dropped,
+        stats,
+    })
 }
 
 /// Small models often start a point with a source's title or "The article is:" before the
@@ -609,18 +631,24 @@ pub fn check_summary(
 
 /// The briefing's headline: the model's, without citation markers (a headline is not a claim
 /// that needs a source); else the title of the article behind the best-supported point, else
-/// the first title; else the best point's opening words.
-pub fn headline(drafted: &str, points: &[Point], articles: &[Article]) -> String {
+/// the first title; else the best point's opening words. `points` are in reading order, the
+/// lede first.
+pub fn headline<'a>(
+    drafted: &str,
+    points: impl IntoIterator<Item = &'a Point>,
+    articles: &[Article],
+) -> String {
     if !drafted.is_empty() {
         return parse_citations(drafted).0;
     }
-    let lead = points.first().and_then(|p| p.sources.first()).copied();
+    let first = points.into_iter().next();
+    let lead = first.and_then(|p| p.sources.first()).copied();
     articles
         .iter()
         .filter(|a| Some(a.id) == lead)
         .chain(articles.iter())
         .find_map(|a| a.title.clone())
-        .or_else(|| points.first().map(|p| headline_from(&p.text)))
+        .or_else(|| first.map(|p| headline_from(&p.text)))
         .unwrap_or_else(|| "Briefing".to_string())
 }
 

@@ -23,6 +23,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Briefing {
     pub headline: String,
     pub sources: Vec<Source>,
+    /// One checked sentence that says what happened, read before the points: the
+    /// best-supported consensus statement (the first of the chosen points, taken out of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lede: Option<Point>,
     pub points: Vec<Point>,
     #[serde(default)]
     pub dropped: Vec<Dropped>,
@@ -33,10 +37,14 @@ pub struct Briefing {
 }
 
 impl Briefing {
-    /// The text `eval` scores: the points, one per line.
+    /// The lede, then the points.
+    pub fn statements(&self) -> impl Iterator<Item = &Point> {
+        self.lede.iter().chain(&self.points)
+    }
+
+    /// The text `eval` scores: the lede and the points, one per line.
     pub fn text(&self) -> String {
-        self.points
-            .iter()
+        self.statements()
             .map(|p| p.text.as_str())
             .collect::<Vec<_>>()
             .join("\n")
@@ -411,6 +419,8 @@ struct DocumentWire {
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct BriefingWire {
     headline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lede: Option<Point>,
     points: Vec<Point>,
     #[serde(default)]
     dropped: Vec<Dropped>,
@@ -441,6 +451,7 @@ impl Serialize for Document {
             rejected: self.rejected.clone(),
             briefing: BriefingWire {
                 headline: b.headline.clone(),
+                lede: b.lede.clone(),
                 points: b.points.clone(),
                 dropped: b.dropped.clone(),
                 disagreements: b.disagreements.clone(),
@@ -459,6 +470,7 @@ impl<'de> Deserialize<'de> for Document {
             briefing: Briefing {
                 headline: w.briefing.headline,
                 sources: w.sources,
+                lede: w.briefing.lede,
                 points: w.briefing.points,
                 dropped: w.briefing.dropped,
                 disagreements: w.briefing.disagreements,

@@ -175,8 +175,12 @@ pub fn brief(
         embedder: &loaded.embedder,
         judge: None,
     };
-    let (points, dropped, mut stats) =
-        attribute::attribute(&draft.points, &articles, &index, &mut checker, &opts)?;
+    let attribute::Attributed {
+        lede,
+        points,
+        dropped,
+        mut stats,
+    } = attribute::attribute(&draft.points, &articles, &index, &mut checker, &opts)?;
     let disagreements = disagree::find(&index);
     let mut checked: Vec<Vec<SummarySentence>> = vec![Vec::new(); summaries.len()];
     if need_summaries {
@@ -198,7 +202,7 @@ pub fn brief(
     let briefing_secs = t.elapsed().as_secs_f64();
     progress.finish();
 
-    let headline = attribute::headline(&draft.headline, &points, &articles);
+    let headline = attribute::headline(&draft.headline, lede.iter().chain(&points), &articles);
     let sources = articles
         .iter()
         .zip(summaries.into_iter().zip(checked))
@@ -229,6 +233,7 @@ pub fn brief(
         briefing: Briefing {
             headline,
             sources,
+            lede,
             points,
             dropped,
             disagreements,

@@ -545,7 +545,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
             n + 1,
             groups.len(),
             members.len(),
-            c.points.len()
+            c.statements().count()
         );
         built.push(c);
     }
@@ -659,7 +659,7 @@ fn mark_new(stories: &mut [Story], previous: Option<&NightlyReport>) {
                 .collect(),
             p.stories
                 .iter()
-                .flat_map(|s| s.briefing.points.iter().map(|x| normalise(&x.text)))
+                .flat_map(|s| s.briefing.statements().map(|x| normalise(&x.text)))
                 .collect(),
         ),
     };
@@ -669,7 +669,7 @@ fn mark_new(stories: &mut [Story], previous: Option<&NightlyReport>) {
             src.new = !seen_articles.contains(src.content_hash.as_str());
         }
         s.new = b.sources.iter().all(|x| x.new);
-        for p in &mut b.points {
+        for p in b.lede.iter_mut().chain(&mut b.points) {
             p.new = !seen_points.contains(&normalise(&p.text));
         }
     }

@@ -78,15 +78,22 @@ fn a_briefing_covers_the_story_once_and_every_summary_sentence_has_evidence() {
     args.extend(files.iter().map(|f| f.to_str().unwrap()));
     let doc = run_json(&args);
     let b = &doc["briefing"];
-    let points = b["points"].as_array().unwrap();
+    // The lede is a statement like the points: one checked sentence, read first.
+    let lede = &b["lede"];
+    assert!(lede["text"].is_string(), "no lede: {b}");
+    let points: Vec<&Value> = std::iter::once(lede)
+        .chain(b["points"].as_array().unwrap())
+        .collect();
     assert!(points.len() >= 4, "{points:?}");
     let texts: Vec<&str> = points.iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(!b["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["text"] == lede["text"]));
 
-    // The shared fact comes first, citing every source; no other point restates it.
-    assert!(
-        points[0]["sources"].as_array().unwrap().len() >= 2,
-        "{texts:?}"
-    );
+    // The shared fact leads, citing every source; no other point restates it.
+    assert!(lede["sources"].as_array().unwrap().len() >= 2, "{texts:?}");
     assert_eq!(b["stats"]["redundant_pairs"], 0, "{texts:?}");
     let about_closure = texts
         .iter()
@@ -98,7 +105,7 @@ fn a_briefing_covers_the_story_once_and_every_summary_sentence_has_evidence() {
     assert_eq!(about_closure, 1, "{texts:?}");
 
     // Facts only one outlet reports appear, each citing that one outlet.
-    let single: Vec<&Value> = points
+    let single: Vec<&&Value> = points
         .iter()
         .filter(|p| p["sources"].as_array().unwrap().len() == 1)
         .collect();
@@ -111,7 +118,7 @@ fn a_briefing_covers_the_story_once_and_every_summary_sentence_has_evidence() {
             assert!(t.contains("Lena Marsh said"), "{t}");
         }
     }
-    for p in points {
+    for p in &points {
         assert_eq!(p["verdict"]["supported"], true, "{p}");
     }
 

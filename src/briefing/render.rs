@@ -139,6 +139,16 @@ pub fn title_link(s: &Source) -> String {
 /// One point as a list item: its "new" mark, text, citations and, when it failed its checks,
 /// why; with `evidence`, each supporting sentence below it.
 pub fn point(out: &mut String, p: &Point, evidence: bool) {
+    statement(out, "- ", p, evidence);
+}
+
+/// The lede: a paragraph of its own, cited like a point.
+pub fn lede(out: &mut String, p: &Point, evidence: bool) {
+    statement(out, "", p, evidence);
+    out.push('\n');
+}
+
+fn statement(out: &mut String, bullet: &str, p: &Point, evidence: bool) {
     let new = if p.new { "**new** " } else { "" };
     let unsupported = match &p.unsupported {
         Some(why) => format!(" **(unsupported: {})**", escape(why)),
@@ -146,7 +156,7 @@ pub fn point(out: &mut String, p: &Point, evidence: bool) {
     };
     let _ = writeln!(
         out,
-        "- {new}{} {}{unsupported}",
+        "{bullet}{new}{} {}{unsupported}",
         escape(&p.text),
         cites(&p.sources)
     );
@@ -213,6 +223,9 @@ pub fn source_entry(s: &Source) -> String {
 /// A briefing's points and disagreements (under a heading of `level`), without its headline
 /// or sources.
 pub fn body(out: &mut String, b: &Briefing, level: usize, evidence: bool) {
+    if let Some(p) = &b.lede {
+        lede(out, p, evidence);
+    }
     for p in &b.points {
         point(out, p, evidence);
     }
@@ -236,7 +249,7 @@ pub fn markdown(doc: &Document, evidence: bool) -> String {
             code(&doc.run.model.name)
         );
     }
-    if b.points.is_empty() {
+    if b.statements().next().is_none() {
         let _ = writeln!(
             out,
             "_No point of the model's briefing could be traced to a source; see the summaries below._\n"

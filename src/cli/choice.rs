@@ -81,13 +81,12 @@ impl Choice for WeightFormat {
     fn help(self) -> Option<&'static str> {
         Some(match self {
             WeightFormat::Fast => {
-                "brief's own kernels on the file's quantized blocks (memory-mapped) for decode, \
-                 dense f32 copies for prefill: the fastest on CPU, and the default (4 bytes per \
-                 parameter more memory). llama and qwen2 on CPU; other models and CUDA use `candle`"
+                "brief's own kernels straight on the file's quantized blocks (memory-mapped) for \
+                 decode and prompts alike: the fastest on CPU, the leanest, and the default. llama \
+                 and qwen2 on CPU; other models and CUDA use `candle`"
             }
             WeightFormat::Lean => {
-                "brief's own kernels for decode and prefill alike: the least memory (the file is \
-                 mapped, nothing copied), slower prompts"
+                "The same as `fast` (kept so scripts that asked for the least memory still run)"
             }
             WeightFormat::Candle => {
                 "candle's tensors: Q8_0 weights for decode plus dense f32 for prefill. The \

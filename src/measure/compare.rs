@@ -568,10 +568,13 @@ pub fn run_one(job: &Job) -> anyhow::Result<ModelResult> {
 }
 
 fn quality_of(outputs: &[Output]) -> Quality {
-    let points: usize = outputs.iter().map(|o| o.briefing.points.len()).sum();
+    let points: usize = outputs
+        .iter()
+        .map(|o| o.briefing.statements().count())
+        .sum();
     let citations: usize = outputs
         .iter()
-        .flat_map(|o| &o.briefing.points)
+        .flat_map(|o| o.briefing.statements())
         .map(|p| p.sources.len())
         .sum();
     let words: usize = outputs

@@ -212,7 +212,7 @@ fn story(n: usize, s: &Story) -> StoryView<'_> {
         headline: &b.headline,
         new: s.new,
         latest: s.latest.as_deref(),
-        points: b.points.iter().map(|p| point(n, p)).collect(),
+        points: b.statements().map(|p| point(n, p)).collect(),
         disagreements: b
             .disagreements
             .iter()

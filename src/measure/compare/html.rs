@@ -213,8 +213,7 @@ fn output<'a>(o: &'a Output, sources: &[Source], summaries: bool) -> OutputView<
     OutputView {
         headline: &b.headline,
         points: b
-            .points
-            .iter()
+            .statements()
             .map(|p| PointView {
                 text: &p.text,
                 cites: p.sources.iter().map(|id| cite(*id, sources)).collect(),

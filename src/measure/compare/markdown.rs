@@ -119,8 +119,11 @@ fn output(out: &mut String, o: &Output) {
     if !o.briefing.headline.is_empty() {
         let _ = writeln!(out, "**{}**\n", one_line(&o.briefing.headline));
     }
-    if o.briefing.points.is_empty() {
+    if o.briefing.statements().next().is_none() {
         let _ = writeln!(out, "_(no point could be traced to a source)_\n");
+    }
+    if let Some(p) = &o.briefing.lede {
+        render::lede(out, p, false);
     }
     for p in &o.briefing.points {
         render::point(out, p, false);
