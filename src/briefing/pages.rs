@@ -172,6 +172,8 @@ impl Pages {
             Value::from_safe_string(escape_markdown(&text).replace('|', "\\|"))
         });
         for env in [&mut html, &mut md] {
+            // Spans in errors even in a release build, so an error can quote what failed.
+            env.set_debug(true);
             env.set_undefined_behavior(UndefinedBehavior::Strict);
             env.set_fuel(Some(FUEL));
         }
@@ -274,7 +276,19 @@ impl Pages {
             });
         }
         for sample in samples {
-            self.render(name, sample)?;
+            let ctx = minijinja::Value::from(minijinja::value::Serde(sample));
+            if let Err(e) = t.render(ctx) {
+                let mut why = describe(&e);
+                // Name what was undefined, from the template's own text, when the engine
+                // has not (an attribute of a loop variable, say).
+                if e.kind() == minijinja::ErrorKind::UndefinedError && !why.contains("is undefined")
+                {
+                    if let Some(expr) = e.range().and_then(|r| t.source().get(r)) {
+                        why.push_str(&format!(": `{expr}` is undefined"));
+                    }
+                }
+                return Err(PageError::Template { path, why });
+            }
         }
         Ok(())
     }
