@@ -470,8 +470,11 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let start = Instant::now();
     let run_cfg = &cfg.run;
     let prompts = Prompts::locate(run_cfg.prompts_dir.as_deref())?;
-    // Read and compiled before any work, so a broken template costs no model time.
+    // Read, compiled and rendered against sample reports before any work, so a broken
+    // template costs no model time.
     let pages = Pages::locate(run_cfg.templates_dir.as_deref())?;
+    markdown::check(&pages)?;
+    html::check(&pages)?;
     let ingested = ingest::ingest(&run_cfg.inputs, &run_cfg.ingest)?;
     let rejected: Vec<Rejected> = ingested
         .rejected
@@ -630,7 +633,7 @@ fn write_day(
     let mut files = Vec::new();
     for (name, text) in [
         ("briefing.json", json.to_string()),
-        ("briefing.md", markdown::render(report)),
+        ("briefing.md", markdown::render_with(report, pages)?),
         ("briefing.html", html::render_with(report, pages)?),
     ] {
         let p = day.join(name);

@@ -1,7 +1,9 @@
 //! The HTML pages as a browser sees them, and as a user restyles them: `brief report` and
 //! `brief compare` on a tiny random-weight GGUF over an input full of hostile strings (script
 //! in a title, `javascript:` links), each page loaded in headless Chromium and its DOM
-//! checked; then a `--templates` directory that replaces one page, and one that is broken.
+//! checked, and the Markdown of `run`, `report` and `compare` over the same input; then a
+//! `--templates` directory that replaces one page, one that is broken, and templates that use
+//! a variable no page is given.
 //!
 //! Chromium: `chromium`, `chromium-browser` or `google-chrome` on PATH. Without one the DOM
 //! test says so and passes, except under CI (`CI` set), where it fails: `scripts/test`
@@ -40,7 +42,8 @@ fn tiny_model(dir: &Path) -> PathBuf {
     p
 }
 
-const SCRIPT_TITLE: &str = "<script>alert(1)</script> Storm hits the coast";
+const SCRIPT_TITLE: &str =
+    "<script>alert(1)</script> Storm hits the coast [more](javascript:alert(6)) `code`";
 const IMG_TITLE: &str = "Floods <img src=x onerror=alert(2)> \"quoted\" & more";
 
 /// Two articles with hostile titles and links, as JSON Lines, and one plain file whose first
@@ -273,4 +276,147 @@ fn a_templates_directory_replaces_a_page_and_a_broken_one_is_refused_before_work
     // A directory that is not there is a usage error too, not the default look.
     let o = run(&dir.path().join("nope"), &out2);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// What the inputs tried to add is not live in a Markdown output: no raw HTML, no link to a
+/// `javascript:` url, no code span opened by a title; the titles are there, escaped.
+fn assert_inert_markdown(what: &str, md: &str) {
+    for bad in ["<script", "<img", "<iframe", "<javascript", " `code`"] {
+        assert!(!md.contains(bad), "{what}: `{bad}` in the Markdown:\n{md}");
+    }
+    // A link text may end before `(javascript:` only when its `]` is escaped.
+    let lower = md.to_lowercase();
+    for (at, _) in lower.match_indices("](") {
+        let target = lower[at + 2..].trim_start();
+        assert!(
+            !target.starts_with("javascript") || lower[..at].ends_with('\\'),
+            "{what}: a javascript: link in the Markdown:\n{md}"
+        );
+    }
+    for escaped in [
+        "&lt;script&gt;alert(1)&lt;/script&gt; Storm hits the coast [more\\](javascript:alert(6)) \\`code\\`",
+        "Floods &lt;img src=x onerror=alert(2)&gt;",
+    ] {
+        assert!(
+            md.contains(escaped),
+            "{what}: `{escaped}` is not in the Markdown:\n{md}"
+        );
+    }
+}
+
+#[test]
+fn hostile_strings_stay_text_in_the_markdown_of_run_report_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let inputs = hostile_inputs(dir.path());
+    let mut args = vec!["run"];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend(["--model", s(&model), "--max-tokens", "8", "--evidence"]);
+    let o = ok(&args);
+    assert_inert_markdown("run", &String::from_utf8_lossy(&o.stdout));
+
+    let out = dir.path().join("out");
+    let store = dir.path().join("store.sqlite");
+    let mut args = vec!["report"];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend([
+        "--model",
+        s(&model),
+        "--max-tokens",
+        "8",
+        "--store",
+        s(&store),
+        "--out-dir",
+        s(&out),
+        "--date",
+        "2026-01-02",
+    ]);
+    ok(&args);
+    let md = std::fs::read_to_string(out.join("2026-01-02/briefing.md")).unwrap();
+    assert_inert_markdown("report", &md);
+
+    let cmp = dir.path().join("cmp");
+    let mut args = vec!["compare", "--models", s(&model)];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend(["--out", s(&cmp), "--max-tokens", "8"]);
+    ok(&args);
+    let md = std::fs::read_to_string(cmp.join("compare.md")).unwrap();
+    assert_inert_markdown("compare", &md);
+}
+
+/// The last line of a failed command, after asserting it is a usage error (exit 2).
+fn usage_error(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    err.trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A variable no page is given, in a page template and in a Markdown one, even inside a loop
+/// or a branch: exit 2 naming the file and the variable before any model work (the model
+/// given does not exist, so reaching it would fail differently).
+#[test]
+fn a_template_with_an_unknown_variable_is_exit_2_naming_it_before_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let no_model = dir.path().join("no-such.gguf");
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    let page = templates.join("report.html");
+    std::fs::write(
+        &page,
+        "<h1>{{ date }}</h1>{% for s in stories %}<h2>{{ s.headlinez }}</h2>{% endfor %}\n",
+    )
+    .unwrap();
+    let report = |templates: &Path| {
+        brief(&[
+            "report",
+            s(&seed),
+            "--model",
+            s(&no_model),
+            "--store",
+            s(&dir.path().join("store.sqlite")),
+            "--out-dir",
+            s(&dir.path().join("out")),
+            "--templates",
+            s(templates),
+        ])
+    };
+    let last = usage_error(&report(&templates));
+    assert!(
+        last.contains(s(&page)) && last.contains("s.headlinez"),
+        "{last}"
+    );
+    assert!(!dir.path().join("out").exists());
+
+    // A Markdown template: the report's, then the run's, with the variable in a branch that
+    // no sample takes.
+    std::fs::remove_file(&page).unwrap();
+    let md = templates.join("report.md");
+    std::fs::write(
+        &md,
+        "# {{ date }}\n{% if false %}{{ storiez }}{% endif %}\n",
+    )
+    .unwrap();
+    let last = usage_error(&report(&templates));
+    assert!(last.contains(s(&md)) && last.contains("storiez"), "{last}");
+    std::fs::remove_file(&md).unwrap();
+    let md = templates.join("briefing.md");
+    std::fs::write(
+        &md,
+        "# {{ headline }}\n{% for p in body.points %}{{ p.textz }}{% endfor %}\n",
+    )
+    .unwrap();
+    let last = usage_error(&brief(&[
+        "run",
+        s(&seed),
+        "--model",
+        s(&no_model),
+        "--templates",
+        s(&templates),
+    ]));
+    assert!(last.contains(s(&md)) && last.contains("p.textz"), "{last}");
 }

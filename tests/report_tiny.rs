@@ -318,8 +318,8 @@ fn kill_9_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
         .output()
         .unwrap();
     assert!(h.status.success(), "{}", stderr(&h));
-    let runs: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
-    let statuses: Vec<&str> = runs
+    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let statuses: Vec<&str> = history["runs"]
         .as_array()
         .unwrap()
         .iter()
@@ -434,8 +434,8 @@ fn a_feed_that_crashes_its_parser_fails_the_run_cleanly_and_history_says_failed(
     let h = command(&["history", "--store", s(&store), "--json"])
         .output()
         .unwrap();
-    let runs: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
-    assert_eq!(runs[0]["status"], "failed", "{runs}");
+    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(history["runs"][0]["status"], "failed", "{history}");
 
     let inputs = dir.path().join("in");
     std::fs::create_dir(&inputs).unwrap();

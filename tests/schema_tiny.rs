@@ -108,9 +108,15 @@ fn report_and_history_match_their_schemas() {
         d["stories"][0]["points"] = Value::from("none")
     });
     let o = ok(&["history", "--store", s(&store), "--json"]);
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 1);
-    check("history", &rows, |d| d[0]["id"] = Value::from("one"));
+    let history: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(history["schema_version"], 1);
+    assert_eq!(history["runs"].as_array().unwrap().len(), 1);
+    check("history", &history, |d| {
+        d["runs"][0]["id"] = Value::from("one")
+    });
+    check("history", &history, |d| {
+        d.as_object_mut().unwrap().remove("schema_version");
+    });
 }
 
 #[test]

@@ -1,12 +1,19 @@
-//! Briefings → Markdown for people or JSON for programs. Every command's Markdown (`run`, the
-//! nightly report, `compare`) is built from the pieces here, so citations, links and marks are
-//! written (and escaped) one way.
+//! Briefings → Markdown for people or JSON for programs. The Markdown of every command (`run`,
+//! the nightly report, `compare`) comes from a template in `templates/` (see
+//! [`super::pages`], which escapes every value); this module lays out what those templates are
+//! given, every figure formatted, with the views of points, differences and sources that all
+//! three share, and the sample briefings the start-up check renders them with.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use super::{Briefing, Disagreement, Document, Point, Source};
-use crate::ingest::ArticleId;
+use super::pages::{PageError, Pages};
+use super::{
+    Briefing, Disagreement, Document, Dropped, Evidence, Params, Point, PromptsRecord, Rejected,
+    RunRecord, Side, Source,
+};
+use crate::ingest::{ArticleId, Skipped};
 use crate::llm::manifest::Role;
+use crate::llm::registry::ModelInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -26,10 +33,21 @@ impl Format {
     }
 }
 
+/// `doc` in `format`, Markdown from the built-in `briefing.md`.
 pub fn render(doc: &Document, format: Format, evidence: bool) -> String {
+    render_with(doc, format, evidence, &Pages::builtin()).expect("the built-in briefing.md renders")
+}
+
+/// `doc` in `format`, Markdown from `pages`' `briefing.md`.
+pub fn render_with(
+    doc: &Document,
+    format: Format,
+    evidence: bool,
+    pages: &Pages,
+) -> Result<String, PageError> {
     match format {
-        Format::Markdown => markdown(doc, evidence),
-        Format::Json => json(doc),
+        Format::Markdown => markdown(doc, evidence, pages),
+        Format::Json => Ok(json(doc)),
     }
 }
 
@@ -43,245 +61,311 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     s
 }
 
-/// Citation markers, `[S1][S2]`.
-pub fn cites(ids: &[ArticleId]) -> String {
-    ids.iter().map(|id| format!("[{id}]")).collect()
+/// A briefing's points and disagreements as every Markdown template shows them (the macros
+/// of `templates/parts.md` take these).
+#[derive(Serialize)]
+pub struct BodyView<'a> {
+    /// The lede, a paragraph of its own before the points.
+    pub lede: Option<PointView<'a>>,
+    pub points: Vec<PointView<'a>>,
+    pub disagreements: Vec<DisagreementView<'a>>,
 }
 
-/// The one escape for text from a feed, a file or a model going into Markdown: on one line (a
-/// newline could start a heading, a quote or a link definition), no raw HTML (`<` and `>` as
-/// entities), and no `]` that could close a link text or start a definition. Brackets that
-/// cannot make a link stay as they are, so `[update]` in a title reads as written.
-pub fn escape(text: &str) -> String {
-    markdown_escape(text, false)
+#[derive(Serialize)]
+pub struct PointView<'a> {
+    pub text: &'a str,
+    pub new: bool,
+    pub sources: &'a [ArticleId],
+    /// Why the point failed its checks (kept with `keep_unsupported`).
+    pub unsupported: Option<&'a str>,
+    pub evidence: Vec<EvidenceView<'a>>,
 }
 
-/// [`escape`] for the text of a link, where any bracket would end it early.
-pub fn escape_link_text(text: &str) -> String {
-    markdown_escape(text, true)
+#[derive(Serialize)]
+pub struct EvidenceView<'a> {
+    pub source: ArticleId,
+    /// Two decimals, as a string: a template holds no arithmetic.
+    pub score: String,
+    pub sentence: &'a str,
 }
 
-fn markdown_escape(text: &str, in_link: bool) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out = String::with_capacity(flat.len());
-    let mut chars = flat.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '[' if in_link => out.push_str("\\["),
-            ']' if in_link || matches!(chars.peek(), Some('(' | ':' | '[')) => out.push_str("\\]"),
-            c => out.push(c),
-        }
-    }
-    out
+#[derive(Serialize)]
+pub struct DisagreementView<'a> {
+    pub about: &'a str,
+    pub sides: &'a [Side],
 }
 
-/// The one escape for text and (double- or single-quoted) attribute values in HTML.
-pub fn escape_html(text: &str) -> String {
-    html_escape::encode_quoted_attribute(text).into_owned()
+/// A source as the Markdown lists show it; the title is "(untitled)" when it has none, and the
+/// url is as the source gives it (the `link` filter keeps only http(s)).
+#[derive(Serialize)]
+pub struct SourceView<'a> {
+    pub id: ArticleId,
+    pub title: &'a str,
+    pub url: Option<&'a str>,
+    pub path: &'a str,
+    pub published: Option<&'a str>,
+    pub summary: &'a str,
+    pub chunks: usize,
+    pub teaser: bool,
+    pub new: bool,
 }
 
-/// The url, trimmed, when it is one a reader may follow: http or https only, so a feed's
-/// `javascript:` or `data:` link is never written as a link.
-pub fn web_url(url: &str) -> Option<&str> {
-    let u = url.trim();
-    let scheme = u.split_once("://").map(|(s, _)| s)?;
-    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(u)
-}
-
-/// Text inside a code span: the fence is one backtick longer than any run inside it, so a
-/// path with backticks cannot end the span early and let the rest be read as Markdown.
-pub fn code(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    if longest == 0 {
-        format!("{fence}{flat}{fence}")
-    } else {
-        format!("{fence} {flat} {fence}")
-    }
-}
-
-/// A url usable both as `[text](url)` and `<url>`: the characters that would end either
-/// early are percent-encoded, which browsers read the same.
-pub fn link_target(url: &str) -> String {
-    url.trim()
-        .chars()
-        .map(|c| match c {
-            ' ' => "%20".to_string(),
-            '(' => "%28".to_string(),
-            ')' => "%29".to_string(),
-            '<' => "%3C".to_string(),
-            '>' => "%3E".to_string(),
-            c if c.is_whitespace() || c.is_control() => {
-                let mut buf = [0; 4];
-                c.encode_utf8(&mut buf)
-                    .bytes()
-                    .map(|b| format!("%{b:02X}"))
-                    .collect()
-            }
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// A source's title, a link when it has a url a reader may follow.
-pub fn title_link(s: &Source) -> String {
-    let title = s.title.as_deref().unwrap_or("(untitled)");
-    match s.url.as_deref().and_then(web_url).map(link_target) {
-        Some(url) => format!("[{}]({url})", escape_link_text(title)),
-        None => escape(title),
-    }
-}
-
-/// One point as a list item: its "new" mark, text, citations and, when it failed its checks,
-/// why; with `evidence`, each supporting sentence below it.
-pub fn point(out: &mut String, p: &Point, evidence: bool) {
-    statement(out, "- ", p, evidence);
-}
-
-/// The lede: a paragraph of its own, cited like a point.
-pub fn lede(out: &mut String, p: &Point, evidence: bool) {
-    statement(out, "", p, evidence);
-    out.push('\n');
-}
-
-fn statement(out: &mut String, bullet: &str, p: &Point, evidence: bool) {
-    let new = if p.new { "**new** " } else { "" };
-    let unsupported = match &p.unsupported {
-        Some(why) => format!(" **(unsupported: {})**", escape(why)),
-        None => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "{bullet}{new}{} {}{unsupported}",
-        escape(&p.text),
-        cites(&p.sources)
-    );
-    if evidence {
-        for e in &p.evidence {
-            let _ = writeln!(
-                out,
-                "  - [{}] {:.2}: \"{}\"",
-                e.source,
-                e.score,
-                escape(&e.sentence)
-            );
+impl<'a> BodyView<'a> {
+    pub fn of(b: &'a Briefing) -> Self {
+        BodyView {
+            lede: b.lede.as_ref().map(PointView::of),
+            points: b.points.iter().map(PointView::of).collect(),
+            disagreements: b
+                .disagreements
+                .iter()
+                .map(|d| DisagreementView {
+                    about: &d.about,
+                    sides: &d.sides,
+                })
+                .collect(),
         }
     }
 }
 
-/// One disagreement as a list item: each side's value and sources.
-pub fn disagreement(out: &mut String, d: &Disagreement, evidence: bool) {
-    let sides: Vec<String> = d
-        .sides
-        .iter()
-        .map(|s| format!("{} {}", escape(&s.value), cites(&s.sources)))
-        .collect();
-    let _ = writeln!(out, "- **{}**: {}", escape(&d.about), sides.join(" vs "));
-    if evidence {
-        for s in &d.sides {
-            let _ = writeln!(
-                out,
-                "  - {}: \"{}\"",
-                cites(&s.sources),
-                escape(&s.sentence)
-            );
+impl<'a> PointView<'a> {
+    pub fn of(p: &'a Point) -> Self {
+        PointView {
+            text: &p.text,
+            new: p.new,
+            sources: &p.sources,
+            unsupported: p.unsupported.as_deref(),
+            evidence: p
+                .evidence
+                .iter()
+                .map(|e| EvidenceView {
+                    source: e.source,
+                    score: format!("{:.2}", e.score),
+                    sentence: &e.sentence,
+                })
+                .collect(),
         }
     }
 }
 
-/// One source in the list: its title (a link when it has a url), where it came from, when it
-/// was published, and its summary, with a warning when only a teaser was read.
-pub fn source_entry(s: &Source) -> String {
-    let mut out = format!("**[{}] {}** — {}", s.id, title_link(s), code(&s.path));
-    if let Some(published) = &s.published {
-        let _ = write!(out, " · {}", escape(published));
-    }
-    if s.new {
-        out.push_str(" · **new**");
-    }
-    out.push('\n');
-    out.push_str(&escape(&s.summary));
-    if s.chunks > 1 {
-        let _ = write!(out, " _(long article: summarized in {} parts)_", s.chunks);
-    }
-    if s.teaser {
-        match s.url.as_deref().and_then(web_url).map(link_target) {
-            Some(url) => {
-                let _ = write!(out, " _(teaser only; full text at <{url}>)_");
-            }
-            None => out.push_str(" _(teaser only)_"),
-        }
-    }
-    out.push_str("\n\n");
-    out
-}
-
-/// A briefing's points and disagreements (under a heading of `level`), without its headline
-/// or sources.
-pub fn body(out: &mut String, b: &Briefing, level: usize, evidence: bool) {
-    if let Some(p) = &b.lede {
-        lede(out, p, evidence);
-    }
-    for p in &b.points {
-        point(out, p, evidence);
-    }
-    if !b.disagreements.is_empty() {
-        let _ = writeln!(out, "\n{} Where sources differ\n", "#".repeat(level));
-        for d in &b.disagreements {
-            disagreement(out, d, evidence);
+impl<'a> SourceView<'a> {
+    pub fn of(s: &'a Source) -> Self {
+        SourceView {
+            id: s.id,
+            title: s.title.as_deref().unwrap_or("(untitled)"),
+            url: s.url.as_deref(),
+            path: &s.path,
+            published: s.published.as_deref(),
+            summary: &s.summary,
+            chunks: s.chunks,
+            teaser: s.teaser,
+            new: s.new,
         }
     }
 }
 
-/// `brief run`'s Markdown.
-pub fn markdown(doc: &Document, evidence: bool) -> String {
-    let mut out = String::new();
+/// What `templates/briefing.md` is given.
+#[derive(Serialize)]
+struct RunPage<'a> {
+    headline: &'a str,
+    /// The model's name when it is a base model, whose text is rougher.
+    base_model: Option<&'a str>,
+    evidence: bool,
+    body: BodyView<'a>,
+    sources: Vec<SourceView<'a>>,
+    skipped: Vec<SkippedView<'a>>,
+    rejected: Vec<&'a str>,
+    run: RunFooter<'a>,
+}
+
+/// The names `briefing.md` may use.
+const RUN_PAGE: &[&str] = &[
+    "headline",
+    "base_model",
+    "evidence",
+    "body",
+    "sources",
+    "skipped",
+    "rejected",
+    "run",
+];
+
+#[derive(Serialize)]
+struct SkippedView<'a> {
+    path: &'a str,
+    duplicate_of: ArticleId,
+}
+
+/// The last line: model, weights and speed, each figure formatted.
+#[derive(Serialize)]
+struct RunFooter<'a> {
+    model: &'a str,
+    sha: &'a str,
+    secs: String,
+    prefill: String,
+    decode: String,
+}
+
+fn run_page(doc: &Document, evidence: bool) -> RunPage<'_> {
     let b = &doc.briefing;
-    let _ = writeln!(out, "# {}\n", escape(&b.headline));
-    if doc.run.model.role == Role::Base {
-        let _ = writeln!(
-            out,
-            "> Written by {}, a base model (not instruction-tuned): expect rougher text.\n",
-            code(&doc.run.model.name)
-        );
-    }
-    if b.statements().next().is_none() {
-        let _ = writeln!(
-            out,
-            "_No point of the model's briefing could be traced to a source; see the summaries below._\n"
-        );
-    }
-    body(&mut out, b, 2, evidence);
-    let _ = writeln!(out, "\n## Sources\n");
-    for s in &b.sources {
-        out.push_str(&source_entry(s));
-    }
-    for s in &doc.skipped {
-        let _ = writeln!(
-            out,
-            "_Skipped {}: same article as [{}]._",
-            code(&s.path),
-            s.duplicate_of
-        );
-    }
-    for r in &doc.rejected {
-        let _ = writeln!(out, "_Not used: {}._", escape(&r.reason));
-    }
     let r = &doc.run;
-    let _ = writeln!(
-        out,
-        "\n---\n_{} · {} · {:.1} s · prefill {:.0} tok/s · decode {:.0} tok/s_",
-        escape(&r.model.name),
-        r.model.sha256.get(..12).unwrap_or(""),
-        r.timings.total_secs,
-        r.timings.prefill_tok_per_s,
-        r.timings.decode_tok_per_s
-    );
-    out
+    RunPage {
+        headline: &b.headline,
+        base_model: (r.model.role == Role::Base).then_some(r.model.name.as_str()),
+        evidence,
+        body: BodyView::of(b),
+        sources: b.sources.iter().map(SourceView::of).collect(),
+        skipped: doc
+            .skipped
+            .iter()
+            .map(|s| SkippedView {
+                path: &s.path,
+                duplicate_of: s.duplicate_of,
+            })
+            .collect(),
+        rejected: doc.rejected.iter().map(|x| x.reason.as_str()).collect(),
+        run: RunFooter {
+            model: &r.model.name,
+            sha: r.model.sha256.get(..12).unwrap_or(""),
+            secs: format!("{:.1}", r.timings.total_secs),
+            prefill: format!("{:.0}", r.timings.prefill_tok_per_s),
+            decode: format!("{:.0}", r.timings.decode_tok_per_s),
+        },
+    }
+}
+
+/// `brief run`'s Markdown, from `pages`' `briefing.md`.
+pub fn markdown(doc: &Document, evidence: bool, pages: &Pages) -> Result<String, PageError> {
+    pages.render("briefing.md", run_page(doc, evidence))
+}
+
+/// `briefing.md` rendered once with everything a run can show and once with nothing, before
+/// the model loads (see [`Pages::check`]).
+pub fn check(pages: &Pages) -> Result<(), PageError> {
+    let full = sample_document(true);
+    let empty = sample_document(false);
+    pages.check(
+        "briefing.md",
+        RUN_PAGE,
+        &[run_page(&full, true), run_page(&empty, false)],
+    )
+}
+
+/// A briefing with every optional part present (`full`), or with none: what the template
+/// checks render, so each branch of a template meets a value.
+pub fn sample_briefing(full: bool) -> Briefing {
+    if !full {
+        return Briefing::default();
+    }
+    let source = Source {
+        id: ArticleId(1),
+        path: "sample.rss#1".into(),
+        title: Some("A title".into()),
+        summary: "A summary.".into(),
+        sentences: Vec::new(),
+        chunks: 2,
+        content_hash: String::new(),
+        url: Some("https://example.org/a".into()),
+        published: Some("2026-01-02T08:00:00Z".into()),
+        teaser: true,
+        new: true,
+    };
+    let evidence = Evidence {
+        source: ArticleId(1),
+        sentence: "A sentence.".into(),
+        score: 0.9,
+    };
+    let side = |value: &str| Side {
+        value: value.into(),
+        sources: vec![ArticleId(1)],
+        sentence: "A sentence.".into(),
+    };
+    Briefing {
+        headline: "A headline".into(),
+        lede: Some(Point {
+            sources: vec![ArticleId(1), ArticleId(2)],
+            evidence: vec![evidence.clone()],
+            grounded: true,
+            new: true,
+            ..Point::unchecked("A lede.".into())
+        }),
+        sources: vec![
+            source.clone(),
+            Source {
+                id: ArticleId(2),
+                title: None,
+                url: None,
+                published: None,
+                teaser: false,
+                new: false,
+                chunks: 1,
+                ..source
+            },
+        ],
+        points: vec![Point {
+            sources: vec![ArticleId(1)],
+            evidence: vec![evidence],
+            grounded: true,
+            unsupported: Some("a reason".into()),
+            new: true,
+            ..Point::unchecked("A point.".into())
+        }],
+        dropped: vec![Dropped {
+            text: "A dropped point.".into(),
+            reason: "a reason".into(),
+        }],
+        disagreements: vec![Disagreement {
+            kind: super::DisagreementKind::Count,
+            about: "people".into(),
+            sides: vec![side("3"), side("4")],
+        }],
+        stats: Default::default(),
+    }
+}
+
+fn sample_document(full: bool) -> Document {
+    let mut doc = Document {
+        briefing: sample_briefing(full),
+        skipped: Vec::new(),
+        rejected: Vec::new(),
+        run: RunRecord {
+            version: String::new(),
+            model: ModelInfo {
+                name: "sample".into(),
+                path: "sample.gguf".into(),
+                sha256: "0".repeat(64),
+                architecture: "llama".into(),
+                role: if full { Role::Base } else { Role::Chat },
+                weights: crate::llm::model::WeightFormat::Fast,
+                device: crate::llm::model::DeviceChoice::Cpu,
+                load_secs: 0.0,
+            },
+            prompts: PromptsRecord {
+                origin: String::new(),
+                hashes: Default::default(),
+            },
+            params: Params {
+                summary: Default::default(),
+                briefing: Default::default(),
+                points: 1,
+                words: None,
+                mode: super::Mode::Hybrid,
+                style: super::Style::Briefing,
+            },
+            tokens: Default::default(),
+            timings: Default::default(),
+        },
+    };
+    if full {
+        doc.skipped.push(Skipped {
+            path: "copy.txt".into(),
+            duplicate_of: ArticleId(1),
+        });
+        doc.rejected.push(Rejected {
+            path: "b.bin".into(),
+            reason: "b.bin: binary".into(),
+        });
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -304,12 +388,18 @@ mod tests {
         }
     }
 
+    /// The Markdown of a run whose one source is `s`.
+    fn run_with(s: Source) -> String {
+        let mut doc = sample_document(false);
+        doc.briefing.sources = vec![s];
+        markdown(&doc, false, &Pages::builtin()).unwrap()
+    }
+
     #[test]
     fn a_plain_source_is_listed_as_before() {
-        assert_eq!(
-            source_entry(&source()),
-            "**[S2] Talks [update] resume** — `news.rss#2`\nTalks resumed on Monday.\n\n"
-        );
+        assert!(run_with(source()).contains(
+            "\n## Sources\n\n**[S2] Talks [update] resume** — `news.rss#2`\nTalks resumed on Monday.\n\n"
+        ));
     }
 
     #[test]
@@ -319,10 +409,9 @@ mod tests {
             published: Some("2024-03-05T09:30:00Z".into()),
             ..source()
         };
-        assert_eq!(
-            source_entry(&s),
+        assert!(run_with(s).contains(
             "**[S2] [Talks \\[update\\] resume](https://example.com/a%20%28b%29)** — `news.rss#2` · 2024-03-05T09:30:00Z\nTalks resumed on Monday.\n\n"
-        );
+        ));
     }
 
     #[test]
@@ -332,43 +421,68 @@ mod tests {
             teaser: true,
             ..source()
         };
-        assert!(source_entry(&s).contains(
+        assert!(run_with(s).contains(
             "Talks resumed on Monday. _(teaser only; full text at <https://example.com/a>)_"
         ));
         let no_url = Source {
             teaser: true,
-            ..source()
-        };
-        assert!(source_entry(&no_url).contains("Monday. _(teaser only)_"));
-    }
-
-    #[test]
-    fn only_http_and_https_urls_are_links() {
-        assert_eq!(
-            web_url(" https://a.example/x "),
-            Some("https://a.example/x")
-        );
-        assert_eq!(web_url("HTTP://a.example"), Some("HTTP://a.example"));
-        for bad in [
-            "javascript:alert(1)",
-            "data:text/html,x",
-            "java\tscript://x",
-            "//x",
-            "x",
-        ] {
-            assert_eq!(web_url(bad), None, "{bad}");
-        }
-        let s = Source {
             url: Some("javascript:alert(1)".into()),
-            title: Some("A [b](javascript:c) <i>".into()),
             ..source()
         };
-        assert_eq!(title_link(&s), "A [b\\](javascript:c) &lt;i&gt;");
+        let md = run_with(no_url);
+        assert!(md.contains("Monday. _(teaser only)_"), "{md}");
+        assert!(!md.contains("javascript"), "{md}");
+    }
+
+    /// Hostile text in every place `briefing.md` prints one stays text: no raw HTML, no link
+    /// but to http(s), no code span or link text opened by the input.
+    #[test]
+    fn hostile_text_in_a_run_stays_text() {
+        let mut doc = sample_document(true);
+        let b = &mut doc.briefing;
+        b.headline = "<script>alert(1)</script> `x` [a](javascript:b)".into();
+        b.points[0].text = "See [here](javascript:alert(5)) <b>now</b>".into();
+        b.sources[0].title = Some("<img src=x onerror=alert(2)> [x](javascript:x)".into());
+        b.sources[0].url = Some("  JavaScript:alert(1)".into());
+        b.sources[0].summary = "Line one.\n[r]: javascript:alert(3)\n<iframe src=x>".into();
+        let md = markdown(&doc, true, &Pages::builtin()).unwrap();
+        for bad in [
+            "<script",
+            "<img",
+            "<iframe",
+            "<b>",
+            "](javascript",
+            "\n[r]:",
+            " `x`",
+        ] {
+            assert!(!md.contains(bad), "{bad} in {md}");
+        }
+        assert!(
+            md.starts_with("# &lt;script&gt;alert(1)&lt;/script&gt; \\`x\\` [a\\](javascript:b)\n"),
+            "{md}"
+        );
     }
 
     #[test]
-    fn a_path_with_backticks_stays_inside_its_code_span() {
-        assert_eq!(code("a`<b>`c"), "`` a`<b>`c ``");
-        assert_eq!(code("plain"), "`plain`");
+    fn the_sample_briefings_pass_the_built_in_check() {
+        check(&Pages::builtin()).unwrap();
+        // Both samples render what they hold.
+        let full = markdown(&sample_document(true), true, &Pages::builtin()).unwrap();
+        for part in [
+            "> Written by `sample`",
+            "- **new** A point. [S1] **(unsupported: a reason)**",
+            "  - [S1] 0.90: \"A sentence.\"",
+            "## Where sources differ",
+            "- **people**: 3 [S1] vs 4 [S1]",
+            "_Skipped `copy.txt`: same article as [S1]._",
+            "_Not used: b.bin: binary._",
+        ] {
+            assert!(full.contains(part), "{part} not in {full}");
+        }
+        let empty = markdown(&sample_document(false), false, &Pages::builtin()).unwrap();
+        assert!(
+            empty.contains("_No point of the model's briefing"),
+            "{empty}"
+        );
     }
 }

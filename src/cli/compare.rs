@@ -106,7 +106,8 @@ impl CompareArgs {
 
 pub fn compare(opts: &compare::Options) -> anyhow::Result<()> {
     let outcome = compare::run(opts)?;
-    print!("{}", compare::markdown::tables(&outcome.report));
+    let pages = brief::briefing::pages::Pages::locate(opts.config.templates_dir.as_deref())?;
+    print!("{}", compare::markdown::tables(&outcome.report, &pages)?);
     for p in &outcome.written {
         println!("wrote {}", p.display());
     }

@@ -159,13 +159,11 @@ pub fn report(args: &Report) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    let pages = brief::briefing::pages::Pages::locate(cfg.run.templates_dir.as_deref())?;
     let text = match args.format {
-        ReportFormat::Markdown => report::markdown::render(r),
+        ReportFormat::Markdown => report::markdown::render_with(r, &pages)?,
         ReportFormat::Json => serde_json::to_string_pretty(r)? + "\n",
-        ReportFormat::Html => report::html::render_with(
-            r,
-            &brief::briefing::pages::Pages::locate(cfg.run.templates_dir.as_deref())?,
-        )?,
+        ReportFormat::Html => report::html::render_with(r, &pages)?,
     };
     match &args.output {
         Some(path) => brief::atomic::write(path, text.as_bytes())
@@ -192,10 +190,22 @@ impl HistoryArgs {
     }
 }
 
+/// `brief history --json`: the runs, newest first, under the schema version every JSON
+/// output carries (a bare list could not carry it).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct HistoryDoc {
+    pub schema_version: u32,
+    pub runs: Vec<brief::report::store::RunRow>,
+}
+
 pub fn history(args: &History) -> anyhow::Result<()> {
     let runs = open_existing(&args.store)?.runs(args.limit)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        let doc = HistoryDoc {
+            schema_version: brief::briefing::SCHEMA_VERSION,
+            runs,
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     println!(

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use brief::briefing::pages::Pages;
 use brief::briefing::render::{self, Format};
 use brief::briefing::Style;
 use brief::pipeline::{self, RunConfig};
@@ -67,9 +68,12 @@ pub fn run(run: &Run) -> anyhow::Result<()> {
     if let Some(path) = &run.output {
         brief::atomic::check_destination(path, false, &run.config.inputs)?;
     }
+    // The Markdown template is read and tried on a sample briefing before the model loads.
+    let pages = Pages::locate(run.config.templates_dir.as_deref())?;
+    render::check(&pages)?;
     let progress = CliProgress::new(run.quiet);
     let report = pipeline::run(&run.config, &progress)?;
-    let text = render::render(&report, run.format, run.evidence);
+    let text = render::render_with(&report, run.format, run.evidence, &pages)?;
     match &run.output {
         Some(path) => brief::atomic::write(path, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,

@@ -14,7 +14,7 @@ pub enum SchemaKind {
     Eval,
     /// `compare.json`.
     Compare,
-    /// `brief history --json` (a list of runs, newest first).
+    /// `brief history --json` (the runs, newest first).
     History,
 }
 
@@ -25,7 +25,7 @@ pub fn schema(kind: SchemaKind) -> serde_json::Value {
         SchemaKind::Report => schemars::schema_for!(brief::report::NightlyReport),
         SchemaKind::Eval => schemars::schema_for!(brief::measure::eval::EvalReport),
         SchemaKind::Compare => schemars::schema_for!(brief::measure::compare::CompareReport),
-        SchemaKind::History => schemars::schema_for!(Vec<brief::report::store::RunRow>),
+        SchemaKind::History => schemars::schema_for!(super::report::HistoryDoc),
     };
     s.to_value()
 }

@@ -251,6 +251,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     }
     let old = opts.baseline.as_deref().map(read_baseline).transpose()?;
     let pages = Pages::locate(opts.config.templates_dir.as_deref())?;
+    markdown::check(&pages)?;
     let (info, job_input) = prepare_input(&opts.input, &opts.config)?;
     let labels = labels(&opts.models);
 
@@ -299,12 +300,97 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
 /// "`seeds/` · 5 articles": what the models were run on, in words.
 pub fn describe_input(i: &InputInfo) -> String {
     let paths: Vec<String> = i.paths.iter().map(|p| format!("`{p}`")).collect();
-    let what = if i.kind == "data" {
+    format!("{} · {}", paths.join(", "), input_size(i))
+}
+
+/// "5 articles", "2 examples".
+pub fn input_size(i: &InputInfo) -> String {
+    if i.kind == "data" {
         format!("{} examples", i.examples.len())
     } else {
         format!("{} articles", i.sources.len())
+    }
+}
+
+/// A comparison for the start-up check of the templates: `full` is a dev set with every
+/// optional part (a baseline with a regression and an unmatched model, a reference, a model
+/// with no output for an example); otherwise files, one empty briefing, no baseline.
+pub fn sample_report(full: bool) -> CompareReport {
+    use crate::briefing::render::sample_briefing;
+    let briefing = sample_briefing(full);
+    let model = |label: &str| ModelResult {
+        label: label.into(),
+        spec: label.into(),
+        name: label.into(),
+        sha256: "0".repeat(64),
+        architecture: "llama".into(),
+        role: "chat".into(),
+        quality: Quality {
+            rouge1: full.then_some(30.0),
+            rouge2: full.then_some(10.0),
+            rouge_lsum: full.then_some(25.0),
+            ..Quality::default()
+        },
+        speed: Speed {
+            peak_rss_mib: full.then_some(100.0),
+            ..Speed::default()
+        },
+        outputs: vec![Output {
+            id: "e1".into(),
+            briefing: briefing.clone(),
+        }],
     };
-    format!("{} · {what}", paths.join(", "))
+    let mut models = vec![model("a")];
+    if full {
+        models.push(ModelResult {
+            outputs: Vec::new(),
+            ..model("b")
+        });
+    }
+    CompareReport {
+        schema_version: SCHEMA_VERSION,
+        input: InputInfo {
+            kind: if full { "data" } else { "files" }.into(),
+            paths: vec!["input".into()],
+            sources: sample_briefing(true).sources,
+            examples: if full {
+                vec![ExampleInfo {
+                    id: "e1".into(),
+                    documents: 2,
+                    references: vec!["A reference.".into()],
+                }]
+            } else {
+                Vec::new()
+            },
+        },
+        params: ParamsInfo {
+            summary: GenParams::default(),
+            briefing: GenParams::default(),
+            points: 5,
+            style: Style::Briefing,
+            weights: "fast".into(),
+            device: "cpu".into(),
+        },
+        machine: Machine {
+            cpu: String::new(),
+            cores: 1,
+            threads: 1,
+        },
+        models,
+        baseline: full.then(|| BaselineInfo {
+            path: "old.json".into(),
+            tolerance: 0.05,
+            regressions: vec![Regression {
+                model: "a".into(),
+                figure: "rouge1".into(),
+                kind: baseline::Kind::Quality,
+                old: 2.0,
+                new: 1.0,
+                change: Some(0.5),
+            }],
+            unmatched: vec!["b".into()],
+        }),
+    }
 }
 
 /// "1 document", "3 documents".
@@ -475,7 +561,7 @@ fn write(report: &CompareReport, dir: &Path, pages: &Pages) -> anyhow::Result<Ve
     let mut json = serde_json::to_string_pretty(report)?;
     json.push('\n');
     let files = [
-        ("compare.md", markdown::render(report)),
+        ("compare.md", markdown::render_with(report, pages)?),
         ("compare.html", html::render_with(report, pages)?),
         ("compare.json", json),
     ];

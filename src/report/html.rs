@@ -66,6 +66,8 @@ struct StoryView<'a> {
     headline: &'a str,
     new: bool,
     latest: Option<&'a str>,
+    /// The lede, a paragraph before the numbered points.
+    lede: Option<PointView<'a>>,
     points: Vec<PointView<'a>>,
     disagreements: Vec<DisagreementView<'a>>,
     sources: Vec<SourceView<'a>>,
@@ -131,7 +133,56 @@ pub fn render(r: &NightlyReport) -> String {
 
 /// The report page with `pages`' `report.html`.
 pub fn render_with(r: &NightlyReport, pages: &Pages) -> Result<String, PageError> {
-    let page = ReportPage {
+    pages.render("report.html", page(r))
+}
+
+/// The names `report.html` may use.
+const REPORT_PAGE: &[&str] = &[
+    "date",
+    "generated",
+    "model",
+    "since",
+    "new_stories",
+    "articles",
+    "chart",
+    "stories",
+    "rejected",
+    "run",
+];
+
+/// `report.html` and `index.html` rendered against sample reports (one with every optional
+/// part, one with none), before any model work (see [`Pages::check`]).
+pub fn check(pages: &Pages) -> Result<(), PageError> {
+    let (full, empty) = (
+        super::markdown::sample_report(true),
+        super::markdown::sample_report(false),
+    );
+    pages.check("report.html", REPORT_PAGE, &[page(&full), page(&empty)])?;
+    let past = vec![
+        PastReport {
+            date: "2026-01-02".into(),
+            stories: 1,
+            articles: 2,
+            new_stories: Some(1),
+            headlines: vec!["A headline".into()],
+        },
+        PastReport {
+            date: "2026-01-01".into(),
+            stories: 0,
+            articles: 0,
+            new_stories: None,
+            headlines: Vec::new(),
+        },
+    ];
+    pages.check(
+        "index.html",
+        INDEX_PAGE,
+        &[IndexPage { reports: &past }, IndexPage { reports: &[] }],
+    )
+}
+
+fn page(r: &NightlyReport) -> ReportPage<'_> {
+    ReportPage {
         date: &r.date,
         generated: &r.generated,
         model: &r.model,
@@ -153,8 +204,7 @@ pub fn render_with(r: &NightlyReport, pages: &Pages) -> Result<String, PageError
             stories_reused: r.run.stories_reused,
             secs: format!("{:.1}", r.run.secs),
         },
-    };
-    pages.render("report.html", page)
+    }
 }
 
 fn chart(stories: &[Story]) -> Option<Chart> {
@@ -212,7 +262,8 @@ fn story(n: usize, s: &Story) -> StoryView<'_> {
         headline: &b.headline,
         new: s.new,
         latest: s.latest.as_deref(),
-        points: b.statements().map(|p| point(n, p)).collect(),
+        lede: b.lede.as_ref().map(|p| point(n, p)),
+        points: b.points.iter().map(|p| point(n, p)).collect(),
         disagreements: b
             .disagreements
             .iter()
@@ -290,11 +341,15 @@ pub fn index(reports: &[PastReport]) -> String {
     index_with(reports, &Pages::builtin()).expect("the built-in index template renders")
 }
 
+#[derive(Serialize)]
+struct IndexPage<'a> {
+    reports: &'a [PastReport],
+}
+
+/// The names `index.html` may use.
+const INDEX_PAGE: &[&str] = &["reports"];
+
 /// `index.html`: every dated report in the output directory, newest first.
 pub fn index_with(reports: &[PastReport], pages: &Pages) -> Result<String, PageError> {
-    #[derive(Serialize)]
-    struct IndexPage<'a> {
-        reports: &'a [PastReport],
-    }
     pages.render("index.html", IndexPage { reports })
 }

@@ -1,80 +1,109 @@
-//! `briefing.md`: the report as Markdown, one section per story.
+//! `briefing.md`: the report as Markdown, one section per story, from `templates/report.md`
+//! (see [`crate::briefing::pages`]); this module lays out what the template is given.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use super::{NightlyReport, Story};
-use crate::briefing::render;
+use super::{NightlyReport, RunFigures, Story};
+use crate::briefing::pages::{PageError, Pages};
+use crate::briefing::render::{sample_briefing, BodyView, SourceView};
 
-pub fn render(r: &NightlyReport) -> String {
-    let mut out = String::new();
-    let articles: usize = r.stories.iter().map(|s| s.briefing.sources.len()).sum();
-    let _ = writeln!(out, "# Briefing — {}\n", r.date);
-    let _ = writeln!(
-        out,
-        "{} from {} · model {} · {}",
-        plural(r.stories.len(), "story", "stories"),
-        plural(articles, "article", "articles"),
-        render::escape(&r.model),
-        match &r.since {
-            Some(d) => format!("**new** marks what was not in the report of {d}"),
-            None => "first report".to_string(),
-        }
-    );
-    for (i, s) in r.stories.iter().enumerate() {
-        story(&mut out, i + 1, s);
-    }
-    if !r.rejected.is_empty() {
-        let _ = writeln!(out, "\n## Inputs not used\n");
-        for x in &r.rejected {
-            let _ = writeln!(out, "- {}", render::escape(&x.reason));
-        }
-    }
-    out
+#[derive(Serialize)]
+struct ReportPage<'a> {
+    date: &'a str,
+    model: &'a str,
+    /// The date of the report whose stories are not "new".
+    since: Option<&'a str>,
+    articles: usize,
+    stories: Vec<StoryView<'a>>,
+    rejected: Vec<&'a str>,
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// The names `report.md` may use.
+const REPORT_PAGE: &[&str] = &["date", "model", "since", "articles", "stories", "rejected"];
+
+#[derive(Serialize)]
+struct StoryView<'a> {
+    n: usize,
+    headline: &'a str,
+    new: bool,
+    latest: Option<&'a str>,
+    body: BodyView<'a>,
+    sources: Vec<SourceView<'a>>,
 }
 
-fn story(out: &mut String, n: usize, s: &Story) {
+fn page(r: &NightlyReport) -> ReportPage<'_> {
+    ReportPage {
+        date: &r.date,
+        model: &r.model,
+        since: r.since.as_deref(),
+        articles: r.stories.iter().map(|s| s.briefing.sources.len()).sum(),
+        stories: r
+            .stories
+            .iter()
+            .enumerate()
+            .map(|(i, s)| story(i + 1, s))
+            .collect(),
+        rejected: r.rejected.iter().map(|x| x.reason.as_str()).collect(),
+    }
+}
+
+fn story(n: usize, s: &Story) -> StoryView<'_> {
     let b = &s.briefing;
-    let new = if s.new { " (new)" } else { "" };
-    let _ = writeln!(out, "\n## {n}. {}{new}\n", render::escape(&b.headline));
-    let _ = writeln!(
-        out,
-        "{}{}\n",
-        plural(b.sources.len(), "source", "sources"),
-        s.latest
-            .as_ref()
-            .map(|d| format!(" · latest {}", render::escape(d)))
-            .unwrap_or_default()
-    );
-    render::body(out, b, 3, false);
-    let _ = writeln!(out, "\nSources:\n");
-    for src in &b.sources {
-        let mut extra = Vec::new();
-        if let Some(p) = &src.published {
-            extra.push(render::escape(p));
-        }
-        if src.teaser {
-            extra.push("teaser only; full text at the link".into());
-        }
-        if src.new {
-            extra.push("new".into());
-        }
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", extra.join(", "))
-        };
-        let _ = writeln!(
-            out,
-            "- {} {} — {}{extra}",
-            src.id,
-            render::title_link(src),
-            render::code(&src.path)
-        );
+    StoryView {
+        n,
+        headline: &b.headline,
+        new: s.new,
+        latest: s.latest.as_deref(),
+        body: BodyView::of(b),
+        sources: b.sources.iter().map(SourceView::of).collect(),
     }
+}
+
+/// The report with the built-in `report.md`.
+pub fn render(r: &NightlyReport) -> String {
+    render_with(r, &Pages::builtin()).expect("the built-in report.md renders")
+}
+
+/// The report with `pages`' `report.md`.
+pub fn render_with(r: &NightlyReport, pages: &Pages) -> Result<String, PageError> {
+    pages.render("report.md", page(r))
+}
+
+/// A report with every optional part present (`full`), or an empty one: what the start-up
+/// check renders the report's templates with.
+pub fn sample_report(full: bool) -> NightlyReport {
+    NightlyReport {
+        schema_version: crate::briefing::SCHEMA_VERSION,
+        date: "2026-01-02".into(),
+        generated: "2026-01-02T06:00:00Z".into(),
+        model: "sample".into(),
+        model_sha256: "0".repeat(64),
+        since: full.then(|| "2026-01-01".into()),
+        stories: if full {
+            vec![Story {
+                briefing: sample_briefing(true),
+                new: true,
+                latest: Some("2026-01-02T08:00:00Z".into()),
+            }]
+        } else {
+            Vec::new()
+        },
+        rejected: if full {
+            vec![crate::briefing::Rejected {
+                path: "b.bin".into(),
+                reason: "b.bin: binary".into(),
+            }]
+        } else {
+            Vec::new()
+        },
+        run: RunFigures::default(),
+    }
+}
+
+/// `report.md` rendered against both sample reports, before any model work.
+pub fn check(pages: &Pages) -> Result<(), PageError> {
+    let (full, empty) = (sample_report(true), sample_report(false));
+    pages.check("report.md", REPORT_PAGE, &[page(&full), page(&empty)])
 }
 
 #[cfg(test)]
@@ -209,12 +238,5 @@ mod tests {
         assert!(!lower.contains("href=\"  javascript"), "{html}");
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(!html.contains("<img src=x"), "{html}");
-        // The run's Markdown goes through the same pieces.
-        let entry = crate::briefing::render::source_entry(&r.stories[0].briefing.sources[0]);
-        assert!(
-            !entry.to_lowercase().contains("javascript:alert(1)"),
-            "{entry}"
-        );
-        assert!(!entry.contains("<script"), "{entry}");
     }
 }

@@ -86,8 +86,9 @@ struct SourceView<'a> {
     path: &'a str,
 }
 
+/// A table of figures, one row per model: the HTML page's and `compare.md`'s.
 #[derive(Serialize)]
-struct Table {
+pub(super) struct Table {
     heads: Vec<&'static str>,
     rows: Vec<Row>,
 }
@@ -126,6 +127,31 @@ pub fn render(r: &CompareReport) -> String {
 
 /// The page with `pages`' `compare.html`.
 pub fn render_with(r: &CompareReport, pages: &Pages) -> Result<String, PageError> {
+    pages.render("compare.html", page(r))
+}
+
+/// The names `compare.html` may use.
+const COMPARE_PAGE: &[&str] = &[
+    "title",
+    "input",
+    "settings",
+    "models",
+    "examples",
+    "sources",
+    "quality",
+    "speed",
+    "machine",
+    "baseline",
+    "schema_version",
+];
+
+/// `compare.html` rendered against `samples`, before any model runs.
+pub(super) fn check(pages: &Pages, samples: &[CompareReport]) -> Result<(), PageError> {
+    let views: Vec<ComparePage> = samples.iter().map(page).collect();
+    pages.check("compare.html", COMPARE_PAGE, &views)
+}
+
+fn page(r: &CompareReport) -> ComparePage<'_> {
     let names: Vec<&str> = r.models.iter().map(|m| m.label.as_str()).collect();
     let data = r.input.kind == "data";
     let sources: &[Source] = if data { &[] } else { &r.input.sources };
@@ -168,7 +194,7 @@ pub fn render_with(r: &CompareReport, pages: &Pages) -> Result<String, PageError
         .baseline
         .as_ref()
         .map_or(&[][..], |b| b.regressions.as_slice());
-    let page = ComparePage {
+    ComparePage {
         title: names.join(" vs "),
         input: describe_input(&r.input).replace('`', ""),
         settings: describe_params(&r.params),
@@ -204,8 +230,7 @@ pub fn render_with(r: &CompareReport, pages: &Pages) -> Result<String, PageError
             unmatched: &b.unmatched,
         }),
         schema_version: r.schema_version,
-    };
-    pages.render("compare.html", page)
+    }
 }
 
 fn output<'a>(o: &'a Output, sources: &[Source], summaries: bool) -> OutputView<'a> {
@@ -257,7 +282,11 @@ fn cite(id: ArticleId, sources: &[Source]) -> Cite {
     Cite { id, hint }
 }
 
-fn table(models: &[ModelResult], figures: &[Figure], regs: &[super::Regression]) -> Table {
+pub(super) fn table(
+    models: &[ModelResult],
+    figures: &[Figure],
+    regs: &[super::Regression],
+) -> Table {
     let figures = baseline::present(figures, models);
     Table {
         heads: figures.iter().map(|f| f.title).collect(),

@@ -1,173 +1,179 @@
-//! `compare.md`: the briefings first, then the figures. Timings sit in their own section at the
-//! end, so a diff of two comparisons shows changed briefings without timing noise around them.
+//! `compare.md`: the briefings first, then the figures, from `templates/compare.md` (the
+//! tables from `templates/compare-tables.md`, which is also what `brief compare` prints when
+//! it is done). This module lays out what the templates are given, every figure formatted.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use super::baseline::{self, Figure};
-use super::{describe_input, describe_params, documents, CompareReport, ModelResult, Output};
-use crate::briefing::render;
+use super::html::{table, Table};
+use super::{baseline, describe_params, documents, input_size, CompareReport, Output};
+use crate::briefing::pages::{PageError, Pages};
+use crate::briefing::render::{PointView, SourceView};
+use crate::briefing::Dropped;
 
-pub fn render(r: &CompareReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Model comparison\n");
-    let _ = writeln!(out, "- Input: {}", describe_input(&r.input));
-    let _ = writeln!(out, "- Settings: {}", describe_params(&r.params));
-    let models: Vec<String> = r
-        .models
-        .iter()
-        .map(|m| {
-            format!(
-                "{} (`{}`, {})",
-                m.label,
-                short_sha(&m.sha256),
-                m.architecture
-            )
-        })
-        .collect();
-    let _ = writeln!(out, "- Models: {}\n", models.join(", "));
-
-    if r.input.kind == "data" {
-        outputs_by_example(&mut out, r);
-    } else {
-        briefings(&mut out, r);
-    }
-
-    out.push_str(&tables(r));
-    if let Some(b) = &r.baseline {
-        let _ = writeln!(out, "\n## Against the baseline\n");
-        let _ = writeln!(
-            out,
-            "Baseline `{}`, tolerance {:.0}%: {} figure(s) worse.\n",
-            b.path,
-            b.tolerance * 100.0,
-            b.regressions.len()
-        );
-        for reg in &b.regressions {
-            let _ = writeln!(out, "- {} ({:?})", reg.describe(), reg.kind);
-        }
-        for u in &b.unmatched {
-            let _ = writeln!(out, "- {u}: not in the baseline");
-        }
-    }
-    out
+#[derive(Serialize)]
+struct ComparePage<'a> {
+    input: InputView<'a>,
+    settings: String,
+    models: Vec<ModelView<'a>>,
+    /// Data input: one section per example; `None` for files.
+    examples: Option<Vec<ExampleView<'a>>>,
+    sources: Vec<SourceView<'a>>,
+    quality: Table,
+    speed: Table,
+    machine: String,
+    baseline: Option<BaselineView<'a>>,
 }
 
-/// The Quality and Speed sections: what `brief compare` prints when it is done.
-pub fn tables(r: &CompareReport) -> String {
-    let mut out = String::new();
-    let regressions = r
+/// The names `compare.md` and `compare-tables.md` may use.
+const COMPARE_PAGE: &[&str] = &[
+    "input", "settings", "models", "examples", "sources", "quality", "speed", "machine", "baseline",
+];
+
+#[derive(Serialize)]
+struct InputView<'a> {
+    paths: &'a [String],
+    /// "5 articles", "2 examples".
+    size: String,
+}
+
+#[derive(Serialize)]
+struct ModelView<'a> {
+    label: &'a str,
+    sha: &'a str,
+    architecture: &'a str,
+    outputs: Vec<OutputView<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutputView<'a> {
+    headline: &'a str,
+    lede: Option<PointView<'a>>,
+    points: Vec<PointView<'a>>,
+    dropped: &'a [Dropped],
+}
+
+#[derive(Serialize)]
+struct ExampleView<'a> {
+    id: &'a str,
+    documents: String,
+    reference: Option<&'a str>,
+    /// One per model, in the models' order.
+    outputs: Vec<ExampleOutput<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExampleOutput<'a> {
+    label: &'a str,
+    output: Option<OutputView<'a>>,
+}
+
+#[derive(Serialize)]
+struct BaselineView<'a> {
+    path: &'a str,
+    /// Percent, no decimals.
+    tolerance: String,
+    regressions: Vec<RegressionView>,
+    unmatched: &'a [String],
+}
+
+#[derive(Serialize)]
+struct RegressionView {
+    text: String,
+    kind: String,
+}
+
+fn output(o: &Output) -> OutputView<'_> {
+    OutputView {
+        headline: &o.briefing.headline,
+        lede: o.briefing.lede.as_ref().map(PointView::of),
+        points: o.briefing.points.iter().map(PointView::of).collect(),
+        dropped: &o.briefing.dropped,
+    }
+}
+
+fn page(r: &CompareReport) -> ComparePage<'_> {
+    let regs = r
         .baseline
         .as_ref()
         .map_or(&[][..], |b| b.regressions.as_slice());
-    let _ = writeln!(out, "## Quality\n");
-    table(&mut out, &r.models, baseline::QUALITY, regressions);
-    let _ = writeln!(out, "\n## Speed\n");
-    let _ = writeln!(
-        out,
-        "_{}. Timings vary from run to run; compare them on one machine only._\n",
-        r.machine.line()
-    );
-    table(&mut out, &r.models, baseline::SPEED, regressions);
-    out
-}
-
-fn short_sha(s: &str) -> &str {
-    s.get(..12).unwrap_or(s)
-}
-
-fn briefings(out: &mut String, r: &CompareReport) {
-    let _ = writeln!(out, "## Briefings\n");
-    for m in &r.models {
-        let _ = writeln!(out, "### {}\n", render::escape(&m.label));
-        for o in &m.outputs {
-            output(out, o);
-        }
-    }
-    let _ = writeln!(out, "## Sources\n");
-    for s in &r.input.sources {
-        let _ = writeln!(
-            out,
-            "- **[{}] {}** — {}",
-            s.id,
-            render::title_link(s),
-            render::code(&s.path)
-        );
-    }
-    out.push('\n');
-}
-
-fn outputs_by_example(out: &mut String, r: &CompareReport) {
-    let _ = writeln!(out, "## Outputs\n");
-    for (i, ex) in r.input.examples.iter().enumerate() {
-        let _ = writeln!(out, "### {} ({})\n", ex.id, documents(ex.documents));
-        if let Some(reference) = ex.references.first() {
-            let _ = writeln!(out, "**Reference:** {}\n", one_line(reference));
-        }
-        for m in &r.models {
-            let _ = writeln!(out, "#### {}\n", render::escape(&m.label));
-            match m.outputs.get(i) {
-                Some(o) => output(out, o),
-                None => {
-                    let _ = writeln!(out, "_(no output)_\n");
-                }
-            }
-        }
-    }
-}
-
-fn output(out: &mut String, o: &Output) {
-    if !o.briefing.headline.is_empty() {
-        let _ = writeln!(out, "**{}**\n", one_line(&o.briefing.headline));
-    }
-    if o.briefing.statements().next().is_none() {
-        let _ = writeln!(out, "_(no point could be traced to a source)_\n");
-    }
-    if let Some(p) = &o.briefing.lede {
-        render::lede(out, p, false);
-    }
-    for p in &o.briefing.points {
-        render::point(out, p, false);
-    }
-    if !o.briefing.points.is_empty() {
-        out.push('\n');
-    }
-    if !o.briefing.dropped.is_empty() {
-        let _ = writeln!(out, "Dropped, no source supports them:\n");
-        for d in &o.briefing.dropped {
-            let _ = writeln!(
-                out,
-                "- ~~{}~~ — _{}_",
-                one_line(&d.text),
-                one_line(&d.reason)
-            );
-        }
-        out.push('\n');
-    }
-}
-
-fn table(out: &mut String, models: &[ModelResult], figures: &[Figure], regs: &[super::Regression]) {
-    let figures = baseline::present(figures, models);
-    let heads: Vec<&str> = figures.iter().map(|f| f.title).collect();
-    let _ = writeln!(out, "| model | {} |", heads.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(figures.len()));
-    for m in models {
-        let cells: Vec<String> = figures
+    let data = r.input.kind == "data";
+    ComparePage {
+        input: InputView {
+            paths: &r.input.paths,
+            size: input_size(&r.input),
+        },
+        settings: describe_params(&r.params),
+        models: r
+            .models
             .iter()
-            .map(|f| match baseline::find(regs, &m.label, f.key) {
-                Some(reg) => format!("{} {}", f.format(m), reg.mark()),
-                None => f.format(m),
+            .map(|m| ModelView {
+                label: &m.label,
+                sha: m.sha256.get(..12).unwrap_or(&m.sha256),
+                architecture: &m.architecture,
+                outputs: m.outputs.iter().map(output).collect(),
             })
-            .collect();
-        let _ = writeln!(out, "| {} | {} |", cell(&m.label), cells.join(" | "));
+            .collect(),
+        examples: data.then(|| {
+            r.input
+                .examples
+                .iter()
+                .enumerate()
+                .map(|(i, ex)| ExampleView {
+                    id: &ex.id,
+                    documents: documents(ex.documents),
+                    reference: ex.references.first().map(String::as_str),
+                    outputs: r
+                        .models
+                        .iter()
+                        .map(|m| ExampleOutput {
+                            label: &m.label,
+                            output: m.outputs.get(i).map(output),
+                        })
+                        .collect(),
+                })
+                .collect()
+        }),
+        sources: r.input.sources.iter().map(SourceView::of).collect(),
+        quality: table(&r.models, baseline::QUALITY, regs),
+        speed: table(&r.models, baseline::SPEED, regs),
+        machine: r.machine.line(),
+        baseline: r.baseline.as_ref().map(|b| BaselineView {
+            path: &b.path,
+            tolerance: format!("{:.0}", b.tolerance * 100.0),
+            regressions: b
+                .regressions
+                .iter()
+                .map(|reg| RegressionView {
+                    text: reg.describe(),
+                    kind: format!("{:?}", reg.kind),
+                })
+                .collect(),
+            unmatched: &b.unmatched,
+        }),
     }
 }
 
-/// Model text on one line, so a stray newline cannot break a list item or a table, and
-/// escaped like every other command's Markdown.
-fn one_line(s: &str) -> String {
-    render::escape(s)
+/// `compare.md` with the built-in templates.
+pub fn render(r: &CompareReport) -> String {
+    render_with(r, &Pages::builtin()).expect("the built-in compare.md renders")
 }
 
-fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
+/// `compare.md` with `pages`' templates.
+pub fn render_with(r: &CompareReport, pages: &Pages) -> Result<String, PageError> {
+    pages.render("compare.md", page(r))
+}
+
+/// The Quality and Speed sections: what `brief compare` prints when it is done.
+pub fn tables(r: &CompareReport, pages: &Pages) -> Result<String, PageError> {
+    pages.render("compare-tables.md", page(r))
+}
+
+/// `compare.md`, `compare-tables.md` and `compare.html` rendered against sample comparisons
+/// (files and a dev set, with and without a baseline), before any model runs.
+pub fn check(pages: &Pages) -> Result<(), PageError> {
+    let samples = [super::sample_report(true), super::sample_report(false)];
+    let pages_of: Vec<ComparePage> = samples.iter().map(page).collect();
+    pages.check("compare.md", COMPARE_PAGE, &pages_of)?;
+    pages.check("compare-tables.md", COMPARE_PAGE, &pages_of)?;
+    super::html::check(pages, &samples)
 }
