@@ -238,7 +238,7 @@ fn main() -> anyhow::Result<()> {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/brief");
     let bin = std::env::var_os("BRIEF_BIN").map_or(bin, PathBuf::from);
     println!("model {model}, --max-tokens {}", args.max_tokens);
-    println!("size_MB\tbytes\tsentences~\texit\twall_s\tpeak_rss_MB\tchunks");
+    println!("size_MB\tbytes\tsentences~\texit\twall_s\tcpu_s\tpeak_rss_MB\tchunks");
     for mb in &args.sizes {
         let bytes = (mb * 1024.0 * 1024.0) as usize;
         let text = article(bytes, 42 + bytes as u64);
@@ -266,13 +266,19 @@ fn main() -> anyhow::Result<()> {
         let rss_mb = time_field(&err, "Maximum resident set size (kbytes):")
             .and_then(|k| k.parse::<f64>().ok())
             .map_or("?".into(), |k| format!("{:.0}", k / 1024.0));
+        // CPU seconds say what the work costs whatever else the machine is running; on idle
+        // cores the wall time is about this divided by the threads.
+        let cpu = ["User time (seconds):", "System time (seconds):"]
+            .iter()
+            .filter_map(|l| time_field(&err, l)?.parse::<f64>().ok())
+            .sum::<f64>();
         let chunks = std::fs::read(&out)
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v["sources"][0]["chunks"].as_u64())
             .map_or("?".into(), |c| c.to_string());
         println!(
-            "{mb}\t{}\t{}\t{}\t{wall:.1}\t{rss_mb}\t{chunks}",
+            "{mb}\t{}\t{}\t{}\t{wall:.1}\t{cpu:.1}\t{rss_mb}\t{chunks}",
             text.len(),
             text.matches(". ").count() + text.matches(".\n").count(),
             o.code().map_or("signal".into(), |c| c.to_string()),
