@@ -44,7 +44,8 @@ const PROMPT_OVERHEAD_TOKENS: usize = 256;
 pub const TITLE_TOKENS: usize = 64;
 
 /// Levels of combining chunk summaries before the rest is cut to fit: each level divides the
-/// count by at least two, so this covers far more than the 5 MB an article may have.
+/// count by at least two, so this covers far more chunks than any article `--max-bytes` lets
+/// in (2^8 times the 1,536-token chunk budget's worth of summaries).
 const MAX_COMBINE_LEVELS: usize = 8;
 
 /// Renders a prompt for the model: through its chat template for chat models, as a plain
@@ -111,6 +112,7 @@ pub fn summarize(
                 &mut usage,
             )?;
             parts.push(s);
+            tracing::info!("{}: chunk {}/{} done", article.path, i + 1, chunks.len());
         }
         // Combined a level at a time until the summaries fit one prompt.
         let mut level = 0;
@@ -131,6 +133,12 @@ pub fn summarize(
                             Style::Briefing,
                             &mut usage,
                         )?);
+                        tracing::info!(
+                            "{}: combining chunk summaries, level {}: {}/{n} done",
+                            article.path,
+                            level + 1,
+                            i + 1
+                        );
                     }
                     parts = next;
                     level += 1;
@@ -164,14 +172,23 @@ pub const BATCH: usize = 4;
 /// [`generate::generate_batch`] at most [`BATCH`] prompts at a time. A long article's chunks
 /// all went into one batch: a 1 MB article made a batch of some 200 sequences, whose memory
 /// and attention grew with it; the results are the same either way.
+///
+/// `step` names the level for the progress lines, one per batch, that a level with chunks
+/// of a long article writes: without them a long article showed nothing for many minutes
+/// after "summarizing 1 articles". `None` (whole short articles) writes none; each article's
+/// own line says it is done.
 fn generate_in_batches(
     model: &mut Model,
     texts: &[String],
     params: &GenParams,
+    step: Option<&str>,
 ) -> Result<Vec<generate::Generation>, ModelError> {
     let mut out = Vec::with_capacity(texts.len());
     for batch in texts.chunks(BATCH) {
         out.extend(generate::generate_batch(model, batch, params)?);
+        if let Some(step) = step {
+            tracing::info!("{step}: {}/{} done", out.len(), texts.len());
+        }
     }
     Ok(out)
 }
@@ -230,7 +247,8 @@ pub fn summarize_many(
         }
     }
     let texts: Vec<String> = jobs.iter().map(|j| j.2.clone()).collect();
-    let gens = generate_in_batches(model, &texts, params)?;
+    let chunked = chunks.iter().any(|c| c.len() > 1);
+    let gens = generate_in_batches(model, &texts, params, chunked.then_some("chunks"))?;
     let mut parts: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
     for ((ai, st, _), g) in jobs.iter().zip(&gens) {
         usage[*ai].add(g);
@@ -272,7 +290,8 @@ pub fn summarize_many(
             break;
         }
         let texts: Vec<String> = jobs.iter().map(|j| j.1.clone()).collect();
-        let gens = generate_in_batches(model, &texts, params)?;
+        let step = format!("combining chunk summaries, level {}", level + 1);
+        let gens = generate_in_batches(model, &texts, params, Some(&step))?;
         let mut next: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
         for ((ai, _), g) in jobs.iter().zip(&gens) {
             usage[*ai].add(g);
@@ -295,7 +314,7 @@ pub fn summarize_many(
         }
     }
     let texts: Vec<String> = combine.iter().map(|c| c.1.clone()).collect();
-    let gens = generate_in_batches(model, &texts, params)?;
+    let gens = generate_in_batches(model, &texts, params, chunked.then_some("final summaries"))?;
     for ((ai, _), g) in combine.iter().zip(&gens) {
         usage[*ai].add(g);
         parts[*ai] = vec![clean_summary(&g.text, style.sentences())];
@@ -414,7 +433,8 @@ fn combine_groups(
     level: usize,
 ) -> Result<Combine, ModelError> {
     let joined = parts.join("\n\n");
-    if generate::count_tokens(model, &joined)? <= budget {
+    let together = generate::count_tokens(model, &joined)?;
+    if together <= budget {
         return Ok(Combine::Fits(joined));
     }
     let mut groups: Vec<String> = Vec::new();
@@ -436,8 +456,19 @@ fn combine_groups(
         groups.push(current);
     }
     if groups.len() * 2 > parts.len() + 1 || level >= MAX_COMBINE_LEVELS {
+        tracing::info!(
+            "{} chunk summaries, {together} tokens together, over the {budget}-token budget: \
+             cut to fit",
+            parts.len()
+        );
         return Ok(Combine::Fits(cut_to_tokens(model, &joined, budget)?));
     }
+    tracing::info!(
+        "{} chunk summaries, {together} tokens together, over the {budget}-token budget: \
+         combining them in {} groups",
+        parts.len(),
+        groups.len()
+    );
     Ok(Combine::Groups(groups))
 }
 

@@ -162,6 +162,25 @@ fn bad_inputs_give_one_line_errors_exit_2_and_no_output() {
     let (o, out) = run_expecting_failure(dir.path(), &feed, m);
     assert_bad_input(&o, "broken.rss: not a readable feed");
     assert!(!out.exists());
+
+    // A feed that crashes its parser, named on the command line: the run stops, and the line
+    // says so (it used to end "skipped", as it still does for a file found in a directory).
+    let crash = dir.path().join("crash.atom");
+    std::fs::write(
+        &crash,
+        concat!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?></title><entry><title>x</title>",
+            "</entry></feed>"
+        ),
+    )
+    .unwrap();
+    let (o, out) = run_expecting_failure(dir.path(), &crash, m);
+    assert_bad_input(&o, "crash.atom: the parser failed");
+    let last = stderr(&o).lines().last().unwrap_or_default().to_string();
+    assert!(last.ends_with("the run stopped"), "{last}");
+    assert!(!last.contains("skipped"), "{last}");
+    assert!(!out.exists());
 }
 
 #[test]

@@ -29,7 +29,8 @@ pub struct Sentence {
     pub terms: BTreeSet<String>,
 }
 
-/// Every sentence of every source, embedded once per run.
+/// Every sentence of every source, embedded once per run; of a very long source, at most
+/// [`MAX_SENTENCES_PER_SOURCE`] of them (see [`bounded`]).
 pub struct Index {
     pub sentences: Vec<Sentence>,
     pub sources: Vec<ArticleId>,
@@ -37,6 +38,45 @@ pub struct Index {
 
 /// Sentences shorter than this many words carry no checkable statement.
 const MIN_WORDS: usize = 5;
+
+/// The most sentences of one source the index holds. Embedding is linear in the sentences,
+/// but ranking and evidence compare each sentence of a source with every other, so without a
+/// cap a 5 MB article (some 40,000 sentences) meant over a billion comparisons here. 1,000 sentences is a
+/// 25,000-word long read, whole: only an article longer than any a newsroom publishes is cut,
+/// and its work here is then bounded by the cap, not by its length.
+pub const MAX_SENTENCES_PER_SOURCE: usize = 1000;
+
+/// The sentences of one source the index keeps, at most `max`, in article order and with
+/// their positions in the article. Half by position: news is written lede first, and the
+/// points are drawn mostly from there. The other half spread over the rest: the richest in
+/// names and figures (what a statement can be checked by) of each of `max / 2` equal stretches,
+/// so a summary of any part of the article, written from its chunks, still finds evidence
+/// there. Linear in the source's sentences.
+pub fn bounded(sentences: Vec<Sentence>, max: usize) -> Vec<Sentence> {
+    if sentences.len() <= max {
+        return sentences;
+    }
+    let head = max / 2;
+    let stretches = max - head;
+    let rest = sentences.len() - head;
+    let mut keep = vec![false; sentences.len()];
+    keep[..head].iter_mut().for_each(|k| *k = true);
+    for i in 0..stretches {
+        let (from, to) = (
+            head + rest * i / stretches,
+            head + rest * (i + 1) / stretches,
+        );
+        let richest = (from..to).max_by_key(|&j| (sentences[j].terms.len(), usize::MAX - j));
+        if let Some(j) = richest {
+            keep[j] = true;
+        }
+    }
+    sentences
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
+        .collect()
+}
 
 impl Index {
     pub fn build(
@@ -46,7 +86,8 @@ impl Index {
     ) -> Result<Self, EmbedError> {
         let mut sentences = Vec::new();
         for a in articles {
-            sentences.extend(sentences_of(a.id, &a.text, splitter));
+            let all = sentences_of(a.id, &a.text, splitter);
+            sentences.extend(bounded(all, MAX_SENTENCES_PER_SOURCE));
         }
         embed_all(&mut sentences, embedder)?;
         Ok(Self {
@@ -284,6 +325,35 @@ mod tests {
             ungrounded("Rama said “a cowardly attack”.", &[src]),
             ["\"a cowardly attack\""]
         );
+    }
+
+    #[test]
+    fn a_long_source_is_indexed_by_its_lede_and_the_richest_sentence_of_each_stretch() {
+        let text: String = (0..5000)
+            .map(|i| {
+                if i % 10 == 3 {
+                    format!("Mayor Rama of Tirana signed deal number {i} with Iran. ")
+                } else {
+                    format!("The council met again that week to talk about item {i}. ")
+                }
+            })
+            .collect();
+        let all = sentences_of(ArticleId(1), &text, &Splitter::news());
+        assert_eq!(all.len(), 5000);
+        let kept = bounded(all, 100);
+        assert_eq!(kept.len(), 100);
+        let positions: Vec<usize> = kept.iter().map(|s| s.position).collect();
+        assert_eq!(positions[..50], (0..50).collect::<Vec<_>>()[..]);
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "article order");
+        // Spread over the whole rest, and the name-rich sentences chosen in each stretch.
+        assert!(*positions.last().unwrap() > 4900, "{positions:?}");
+        assert!(kept[50..].iter().all(|s| s.text.starts_with("Mayor Rama")));
+        let short = sentences_of(
+            ArticleId(1),
+            "One two three four five six. Seven eight nine ten eleven.",
+            &Splitter::news(),
+        );
+        assert_eq!(bounded(short.clone(), 100).len(), short.len());
     }
 
     #[test]

@@ -386,10 +386,19 @@ fn error_messages_are_one_line() {
         IngestError::TooLarge {
             path: "a".into(),
             size: 6 * 1024 * 1024,
-            limit: DEFAULT_MAX_BYTES
+            limit: 5 * 1024 * 1024
         }
         .to_string(),
         "a: 6.0 MB is over the 5.0 MB limit on one article"
+    );
+    assert_eq!(
+        IngestError::TooLarge {
+            path: "a".into(),
+            size: 600 * 1024,
+            limit: DEFAULT_MAX_BYTES
+        }
+        .to_string(),
+        "a: 600 KB is over the 512 KB limit on one article"
     );
 }
 
@@ -556,9 +565,16 @@ fn a_feed_that_crashes_its_parser_is_one_rejection_and_the_rest_is_read() {
     let why = got.rejected[0].error.to_string();
     assert!(why.contains("bad.atom") && !why.contains('\n'), "{why}");
     assert!(why.contains("the parser failed"), "{why}");
-    // Named on its own it is a one-line error (exit 2), not a panic.
+    assert!(why.ends_with("skipped"), "{why}");
+    // Named on its own it is a one-line error (exit 2), not a panic, and says the run stopped
+    // (it used to end "skipped" though nothing went on).
     let e = run_err(&[dir.path().join("bad.atom")]);
     assert!(e.path().is_some_and(|p| p.ends_with("bad.atom")), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.ends_with("the run stopped") && !e.contains("skipped"),
+        "{e}"
+    );
 }
 
 /// Links to directories are not followed (they can loop); that used to happen without a word.

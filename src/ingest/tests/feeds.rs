@@ -442,3 +442,36 @@ fn new_error_messages_are_one_line_and_name_the_file() {
         assert_eq!(err.path(), Some("a"));
     }
 }
+
+/// Billion laughs: nested entity definitions that would expand to gigabytes. The feed parser
+/// does not expand DTD entities, so the file is read (or refused) at once, in its own size.
+#[test]
+fn a_billion_laughs_feed_is_read_without_expanding_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut dtd = String::from("<!DOCTYPE rss [<!ENTITY lol \"lol\">");
+    for i in 1..=9 {
+        let prev = if i == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        dtd.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&{prev};").repeat(10)
+        ));
+    }
+    dtd.push_str("]>");
+    let feed = format!(
+        "<?xml version=\"1.0\"?>{dtd}<rss version=\"2.0\"><channel><title>T</title>\
+         <item><title>Laughs</title><description>&lol9; {PARA}</description></item>\
+         </channel></rss>"
+    );
+    let path = write(dir.path(), "laughs.rss", &feed);
+    match run(&[path]) {
+        Ok(got) => {
+            let text: usize = got.articles.iter().map(|a| a.text.len()).sum();
+            assert!(text < feed.len() * 2, "expanded to {text} bytes");
+        }
+        Err(e) => assert!(e.to_string().contains("laughs.rss"), "{e}"),
+    }
+}
