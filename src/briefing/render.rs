@@ -446,6 +446,8 @@ mod tests {
         b.sources[0].url = Some("  JavaScript:alert(1)".into());
         b.sources[0].summary = "Line one.\n[r]: javascript:alert(3)\n<iframe src=x>".into();
         let md = markdown(&doc, true, &Pages::builtin()).unwrap();
+        // An escaped bracket (`\]`) cannot close a link text, so only unescaped ones count.
+        let live = md.replace("\\]", "");
         for bad in [
             "<script",
             "<img",
@@ -455,7 +457,7 @@ mod tests {
             "\n[r]:",
             " `x`",
         ] {
-            assert!(!md.contains(bad), "{bad} in {md}");
+            assert!(!live.contains(bad), "{bad} in {md}");
         }
         assert!(
             md.starts_with("# &lt;script&gt;alert(1)&lt;/script&gt; \\`x\\` [a\\](javascript:b)\n"),
