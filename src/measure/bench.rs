@@ -770,36 +770,6 @@ mod tests {
         }
     }
 
-    /// Real `llama-bench -o json` output (llama.cpp 0c1e570, SmolLM2 Q4_1, 2 threads): the
-    /// prefill test, then the decode test at depth 512, as `LlamaBenchTool::once` runs them.
-    fn captured(name: &str) -> String {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
-
-    #[test]
-    fn llama_bench_json_parses_into_the_tests_it_ran() {
-        let pp = parse_llama_bench(&captured("llama-bench-pp512.json")).unwrap();
-        assert_eq!(pp.len(), 1);
-        let t = &pp[0];
-        assert_eq!(
-            (t.n_prompt, t.n_gen, t.n_depth, t.n_threads),
-            (512, 0, 0, 2)
-        );
-        assert!(t.model_filename.ends_with(".gguf"), "{}", t.model_filename);
-        assert!(!t.build_commit.is_empty());
-        assert_eq!(t.samples_ts.len(), 1);
-        assert!(t.avg_ts > 10.0 && (t.avg_ts - t.samples_ts[0]).abs() < 1e-3 * t.avg_ts);
-        let tg = parse_llama_bench(&captured("llama-bench-tg128-d512.json")).unwrap();
-        assert_eq!((tg[0].n_prompt, tg[0].n_gen, tg[0].n_depth), (0, 128, 512));
-        assert!(tg[0].avg_ts > 1.0);
-        // Not llama-bench's JSON: an error, not figures of zero.
-        assert!(parse_llama_bench("| model | size |").is_err());
-        assert!(parse_llama_bench(r#"[{"n_prompt": 512}]"#).is_err());
-    }
-
     #[test]
     fn a_missing_or_plain_llama_bench_path_is_refused() {
         let dir = tempfile::tempdir().unwrap();
