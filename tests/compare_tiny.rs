@@ -245,3 +245,38 @@ fn bench_gives_positive_figures_for_a_tiny_model() {
     }
     assert_eq!(m["runs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn bench_refuses_a_missing_or_non_executable_llama_bench_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = tiny(dir.path(), "tiny.gguf", 5);
+    let missing = dir.path().join("no-such-llama-bench");
+    let plain = dir.path().join("llama-bench");
+    std::fs::write(&plain, "not a program\n").unwrap();
+    for (path, why) in [
+        (&missing, "no such file"),
+        (&plain, "not executable"),
+        (&dir.path().to_path_buf(), "not a file"),
+    ] {
+        let o = brief(
+            &[
+                "bench",
+                "--no-e2e",
+                "--models",
+                &m,
+                "--llama-bench",
+                path.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_eq!(
+            err.trim_end(),
+            format!("brief: {}: {why}", path.display()),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty(), "nothing is benched before the refusal");
+    }
+}

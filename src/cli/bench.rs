@@ -32,6 +32,10 @@ pub struct BenchArgs {
     /// the configured Python ($BRIEF_PYTHON, the config file's `python`, else python3).
     #[arg(long, value_name = "PYTHON", num_args = 0..=1)]
     llamacpp: Option<Option<PathBuf>>,
+    /// Also run llama.cpp's own C++ benchmark, this `llama-bench` binary, on the same GGUF and
+    /// threads, alternating with ours: prefill `-p 512 -n 0`, decode `-p 0 -n 128 -d 512`.
+    #[arg(long, value_name = "PATH", conflicts_with = "llamacpp")]
+    llama_bench: Option<PathBuf>,
     #[command(flatten)]
     gen: GenArgs,
 }
@@ -51,15 +55,28 @@ impl BenchArgs {
             defaults::STYLE,
             defaults::ingest(),
         );
+        let llamacpp = match (self.llama_bench, self.llamacpp) {
+            (Some(path), _) => Some(bench::LlamaCpp::Bench(path)),
+            (None, Some(python)) => Some(bench::LlamaCpp::Python(
+                python.unwrap_or_else(|| brief::llm::fetch::python().into()),
+            )),
+            (None, None) => None,
+        };
+        if llamacpp.is_some() && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            // Both sides must get the same thread count; unpinned, our team would size itself
+            // from the cores idle when each worker starts, which llama.cpp does not.
+            std::env::set_var(
+                "RAYON_NUM_THREADS",
+                candle_core::utils::get_num_threads().to_string(),
+            );
+        }
         let options = bench::Options {
             models: self.models,
             runs: self.runs as usize,
             config,
             seeds: (!self.no_e2e).then_some(self.seeds),
             log: global.log(),
-            llamacpp: self
-                .llamacpp
-                .map(|p| p.unwrap_or_else(|| brief::llm::fetch::python().into())),
+            llamacpp,
         };
         Bench {
             options,

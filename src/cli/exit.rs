@@ -60,6 +60,10 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
                 )
             )
             || matches!(
+                c.downcast_ref::<brief::measure::bench::BenchError>(),
+                Some(brief::measure::bench::BenchError::LlamaBenchPath { .. })
+            )
+            || matches!(
                 c.downcast_ref::<FetchError>(),
                 Some(FetchError::Checksum { .. } | FetchError::Size { .. })
             )

@@ -27,6 +27,11 @@ pub enum BenchError {
     NoRuns,
     #[error("llama.cpp reference ({python}): {why}")]
     LlamaCpp { python: String, why: String },
+    /// The `--llama-bench` path, refused before any model is loaded.
+    #[error("{path}: {why}")]
+    LlamaBenchPath { path: String, why: &'static str },
+    #[error("llama-bench ({path}): {why}")]
+    LlamaBench { path: String, why: String },
 }
 
 /// The prefill prompt: fixed, news-like, and built into the binary so every run and every
@@ -44,9 +49,29 @@ pub struct Options {
     /// Articles for the end-to-end figure; `None` skips it.
     pub seeds: Option<PathBuf>,
     pub log: LogFlags,
-    /// A Python with `llama_cpp` (llama-cpp-python): run llama.cpp on the same GGUF, prompt
-    /// and thread count, alternating with our runs, and report the ratios.
-    pub llamacpp: Option<PathBuf>,
+    /// Run llama.cpp on the same GGUF and thread count, alternating with our runs, and report
+    /// the ratios.
+    pub llamacpp: Option<LlamaCpp>,
+}
+
+/// Where the llama.cpp side of a comparison comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlamaCpp {
+    /// A Python with `llama_cpp` (llama-cpp-python), given our prompt text.
+    Python(PathBuf),
+    /// llama.cpp's own C++ benchmark: prefill `-p 512 -n 0`, decode `-p 0 -n 128 -d 512`, its
+    /// own synthetic tokens (the figures do not depend on which tokens they are).
+    Bench(PathBuf),
+}
+
+impl LlamaCpp {
+    /// What the table and the JSON call this reference.
+    fn tool(&self) -> &'static str {
+        match self {
+            LlamaCpp::Python(_) => "llama-cpp-python",
+            LlamaCpp::Bench(_) => "llama-bench",
+        }
+    }
 }
 
 /// The llama.cpp side of a comparison, run with `python -c`.
@@ -150,12 +175,27 @@ pub struct ModelBench {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
+    /// `llama-cpp-python` or `llama-bench`.
+    pub tool: String,
+    /// llama.cpp's commit, where the tool reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// Tokens already in the cache when llama.cpp's decode figure starts; ours decodes after
+    /// [`PROMPT_TOKENS`]. 0 where a `llama-bench` has no `-d`.
+    pub decode_depth: usize,
     pub prefill_tok_per_s: Option<Stat>,
     pub decode_tok_per_s: Option<Stat>,
     /// Our median over llama.cpp's.
     pub prefill_ratio: Option<f64>,
     pub decode_ratio: Option<f64>,
-    pub runs: Vec<(f64, f64)>,
+    pub runs: Vec<ReferenceRun>,
+}
+
+/// One llama.cpp measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRun {
+    pub prefill_tok_per_s: f64,
+    pub decode_tok_per_s: f64,
 }
 
 #[derive(Deserialize)]
@@ -165,7 +205,7 @@ struct LlamaFigures {
 }
 
 /// One llama.cpp measurement through `python -c LLAMACPP_ONCE`.
-fn llamacpp_once(python: &Path, gguf: &Path) -> Result<(f64, f64), BenchError> {
+fn llamacpp_once(python: &Path, gguf: &Path, threads: usize) -> Result<ReferenceRun, BenchError> {
     use std::io::Write;
     let err = |why: String| BenchError::LlamaCpp {
         python: python.display().to_string(),
@@ -175,7 +215,7 @@ fn llamacpp_once(python: &Path, gguf: &Path) -> Result<(f64, f64), BenchError> {
         .arg("-c")
         .arg(LLAMACPP_ONCE)
         .arg(gguf)
-        .arg(candle_core::utils::get_num_threads().to_string())
+        .arg(threads.to_string())
         .arg(PROMPT_TOKENS.to_string())
         .arg(DECODE_TOKENS.to_string())
         .stdin(std::process::Stdio::piped())
@@ -190,17 +230,167 @@ fn llamacpp_once(python: &Path, gguf: &Path) -> Result<(f64, f64), BenchError> {
     }
     let out = child.wait_with_output().map_err(|e| err(e.to_string()))?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        return Err(err(format!("exited with {}: {last}", out.status)));
+        return Err(err(format!(
+            "exited with {}: {}",
+            out.status,
+            last_line(&out.stderr)
+        )));
     }
     let f: LlamaFigures =
         serde_json::from_slice(&out.stdout).map_err(|e| err(format!("unexpected output ({e})")))?;
-    Ok((f.prefill, f.decode))
+    Ok(ReferenceRun {
+        prefill_tok_per_s: f.prefill,
+        decode_tok_per_s: f.decode,
+    })
+}
+
+/// The last non-blank line of a child's stderr: where tools put the reason they failed.
+fn last_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// One test of `llama-bench -o json` (the fields we read; it prints many more).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LlamaBenchTest {
+    pub build_commit: String,
+    pub model_filename: String,
+    pub n_threads: usize,
+    pub n_prompt: usize,
+    pub n_gen: usize,
+    /// Absent from builds older than `-d`.
+    #[serde(default)]
+    pub n_depth: usize,
+    /// Tokens per second, the mean over its repetitions.
+    pub avg_ts: f64,
+    #[serde(default)]
+    pub samples_ts: Vec<f64>,
+}
+
+/// `llama-bench -o json`'s output: an array of tests.
+pub fn parse_llama_bench(json: &str) -> Result<Vec<LlamaBenchTest>, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// One round of `llama-bench`: the figures and the llama.cpp commit it was built from.
+struct LlamaBenchRound {
+    run: ReferenceRun,
+    build_commit: String,
+}
+
+/// A `llama-bench` binary, checked, and whether it can start its decode test at a depth.
+#[derive(Debug, Clone)]
+struct LlamaBenchTool {
+    path: PathBuf,
+    has_depth: bool,
+}
+
+/// Refuses a `--llama-bench` path that is missing, not a file or not executable, before any
+/// model is loaded.
+pub fn check_llama_bench(path: &Path) -> Result<(), BenchError> {
+    use std::os::unix::fs::PermissionsExt;
+    let refuse = |why| BenchError::LlamaBenchPath {
+        path: path.display().to_string(),
+        why,
+    };
+    let meta = std::fs::metadata(path).map_err(|_| refuse("no such file"))?;
+    if !meta.is_file() {
+        return Err(refuse("not a file"));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(refuse("not executable"));
+    }
+    Ok(())
+}
+
+impl LlamaBenchTool {
+    fn probe(path: &Path) -> Result<Self, BenchError> {
+        check_llama_bench(path)?;
+        // `--help` lists `-d, --n-depth` in the builds that have it; old ones exit non-zero on
+        // `--help` but still print the list.
+        let out = std::process::Command::new(path)
+            .arg("--help")
+            .output()
+            .map_err(|e| BenchError::LlamaBench {
+                path: path.display().to_string(),
+                why: e.to_string(),
+            })?;
+        let help = String::from_utf8_lossy(&out.stdout);
+        Ok(LlamaBenchTool {
+            path: path.to_path_buf(),
+            has_depth: help.contains("--n-depth"),
+        })
+    }
+
+    fn decode_depth(&self) -> usize {
+        if self.has_depth {
+            PROMPT_TOKENS
+        } else {
+            0
+        }
+    }
+
+    /// One invocation, one repetition; the test it ran.
+    fn test(
+        &self,
+        gguf: &Path,
+        threads: usize,
+        prompt: usize,
+        gen: usize,
+        depth: usize,
+    ) -> Result<LlamaBenchTest, BenchError> {
+        let err = |why: String| BenchError::LlamaBench {
+            path: self.path.display().to_string(),
+            why,
+        };
+        let mut cmd = std::process::Command::new(&self.path);
+        cmd.arg("-m")
+            .arg(gguf)
+            .args(["-t", &threads.to_string()])
+            .args(["-p", &prompt.to_string(), "-n", &gen.to_string()])
+            .args(["-r", "1", "-o", "json"]);
+        if depth > 0 {
+            cmd.args(["-d", &depth.to_string()]);
+        }
+        let out = cmd.output().map_err(|e| err(e.to_string()))?;
+        if !out.status.success() {
+            return Err(err(format!(
+                "exited with {}: {}",
+                out.status,
+                last_line(&out.stderr)
+            )));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let tests =
+            parse_llama_bench(&text).map_err(|e| err(format!("unexpected output ({e})")))?;
+        tests
+            .into_iter()
+            .find(|t| t.n_prompt == prompt && t.n_gen == gen && t.n_depth == depth)
+            .ok_or_else(|| {
+                err(format!(
+                    "no test with -p {prompt} -n {gen} -d {depth} in its output"
+                ))
+            })
+    }
+
+    /// Prefill of [`PROMPT_TOKENS`] from an empty cache, then [`DECODE_TOKENS`] decoded at
+    /// [`Self::decode_depth`]: two invocations, since `-d` applies to every test of one.
+    fn once(&self, gguf: &Path, threads: usize) -> Result<LlamaBenchRound, BenchError> {
+        let prefill = self.test(gguf, threads, PROMPT_TOKENS, 0, 0)?;
+        let decode = self.test(gguf, threads, 0, DECODE_TOKENS, self.decode_depth())?;
+        Ok(LlamaBenchRound {
+            run: ReferenceRun {
+                prefill_tok_per_s: prefill.avg_ts,
+                decode_tok_per_s: decode.avg_ts,
+            },
+            build_commit: prefill.build_commit,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -220,6 +410,11 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
         return Err(BenchError::NoRuns.into());
     }
     let mut models = Vec::with_capacity(opts.models.len());
+    // Checked first: a missing llama-bench should fail now, not after a model's runs.
+    let llama_bench = match &opts.llamacpp {
+        Some(LlamaCpp::Bench(path)) => Some(LlamaBenchTool::probe(path)?),
+        _ => None,
+    };
     for spec in &opts.models {
         crate::measure::compare::check_model(spec, &opts.config.models_dir)?;
     }
@@ -227,6 +422,8 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
         // A missing seeds directory should fail now, not after the first model's runs.
         crate::ingest::ingest(std::slice::from_ref(seeds), &opts.config.ingest)?;
     }
+    // The thread count both sides get; the CLI pins ours to it through RAYON_NUM_THREADS.
+    let threads = candle_core::utils::get_num_threads();
     let labels = crate::measure::compare::labels(&opts.models);
     for (spec, label) in opts.models.iter().zip(labels) {
         let job = |runs: usize| Job {
@@ -241,7 +438,7 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 let w = worker::run(&label, &job(opts.runs), opts.log)?;
                 (w, None)
             }
-            Some(python) => {
+            Some(route) => {
                 let gguf = registry::resolve_model(
                     &ModelSpec::parse(spec),
                     &opts.config.models_dir,
@@ -252,6 +449,7 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 // on both sides.
                 let mut ours: Option<WorkerResult> = None;
                 let mut theirs = Vec::with_capacity(opts.runs);
+                let mut build = None;
                 for round in 0..opts.runs {
                     for side in [round % 2, 1 - round % 2] {
                         if side == 0 {
@@ -267,11 +465,45 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                                 None => ours = Some(w),
                             }
                         } else {
-                            theirs.push(llamacpp_once(python, &gguf)?);
+                            let run = match (route, &llama_bench) {
+                                (LlamaCpp::Bench(_), Some(tool)) => {
+                                    let round = tool.once(&gguf, threads)?;
+                                    build = Some(round.build_commit);
+                                    round.run
+                                }
+                                (LlamaCpp::Python(python), _) => {
+                                    llamacpp_once(python, &gguf, threads)?
+                                }
+                                (LlamaCpp::Bench(_), None) => unreachable!("probed above"),
+                            };
+                            tracing::info!(
+                                "{label}: {}: prefill {:.1} tok/s, decode {:.1} tok/s",
+                                route.tool(),
+                                run.prefill_tok_per_s,
+                                run.decode_tok_per_s
+                            );
+                            theirs.push(run);
                         }
                     }
                 }
-                (ours.expect("at least one run"), Some(theirs))
+                let decode_depth = llama_bench
+                    .as_ref()
+                    .map_or(PROMPT_TOKENS, LlamaBenchTool::decode_depth);
+                let stat = |f: fn(&ReferenceRun) -> f64| {
+                    Stat::of(&theirs.iter().map(f).collect::<Vec<_>>())
+                };
+                let reference = Reference {
+                    tool: route.tool().to_string(),
+                    build,
+                    decode_depth,
+                    prefill_tok_per_s: stat(|r| r.prefill_tok_per_s),
+                    decode_tok_per_s: stat(|r| r.decode_tok_per_s),
+                    // Filled in below, against our medians.
+                    prefill_ratio: None,
+                    decode_ratio: None,
+                    runs: theirs,
+                };
+                (ours.expect("at least one run"), Some(reference))
             }
         };
         let column = |f: fn(&BenchRun) -> Option<f64>| {
@@ -279,19 +511,15 @@ pub fn run(opts: &Options) -> anyhow::Result<BenchReport> {
         };
         let prefill = column(|r| Some(r.prefill_tok_per_s));
         let decode = column(|r| Some(r.decode_tok_per_s));
-        let llamacpp = reference.map(|runs| {
-            let p = Stat::of(&runs.iter().map(|r| r.0).collect::<Vec<_>>());
-            let d = Stat::of(&runs.iter().map(|r| r.1).collect::<Vec<_>>());
+        let llamacpp = reference.map(|r| {
             let ratio = |a: Option<Stat>, b: Option<Stat>| match (a, b) {
                 (Some(a), Some(b)) if b.median > 0.0 => Some(a.median / b.median),
                 _ => None,
             };
             Reference {
-                prefill_ratio: ratio(prefill, p),
-                decode_ratio: ratio(decode, d),
-                prefill_tok_per_s: p,
-                decode_tok_per_s: d,
-                runs,
+                prefill_ratio: ratio(prefill, r.prefill_tok_per_s),
+                decode_ratio: ratio(decode, r.decode_tok_per_s),
+                ..r
             }
         });
         models.push(ModelBench {
@@ -447,13 +675,33 @@ pub fn table(r: &BenchReport) -> String {
                 .map_or("–".to_string(), |x| format!("{x:.0}"))
         ));
     }
-    if !compared.is_empty() {
-        out.push_str(
-            "\nAgainst llama.cpp (llama-cpp-python) on the same GGUF, prompt and threads, runs \
-             alternating:\n\n\
+    if let Some(first) = compared.first().and_then(|m| m.llamacpp.as_ref()) {
+        let what = match first.tool.as_str() {
+            "llama-bench" => format!(
+                "llama-bench{}: prefill `-p {} -n 0`, decode `-p 0 -n {}{}`; its own tokens",
+                first
+                    .build
+                    .as_ref()
+                    .map(|b| format!(" {b}"))
+                    .unwrap_or_default(),
+                r.prompt_tokens,
+                r.decode_tokens,
+                if first.decode_depth > 0 {
+                    format!(" -d {}", first.decode_depth)
+                } else {
+                    " (this build has no -d: decode from an empty cache, ours after the prompt)"
+                        .to_string()
+                }
+            ),
+            tool => format!("{tool}, the same prompt"),
+        };
+        out.push_str(&format!(
+            "\nAgainst llama.cpp ({what}) on the same GGUF and {} thread(s), runs alternating; \
+             ratio = brief / llama.cpp, medians:\n\n\
              | model | brief prefill | llama.cpp prefill | ratio | brief decode | llama.cpp decode | ratio |\n\
              |---|---:|---:|---:|---:|---:|---:|\n",
-        );
+            r.machine.threads
+        ));
         let ratio = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.2}×"));
         for m in compared {
             let l = m.llamacpp.as_ref().expect("filtered");
@@ -505,7 +753,7 @@ mod tests {
 
     #[test]
     fn a_missing_or_failing_llamacpp_python_is_a_one_line_error() {
-        let e = llamacpp_once(Path::new("/nonexistent/python3"), Path::new("m.gguf"))
+        let e = llamacpp_once(Path::new("/nonexistent/python3"), Path::new("m.gguf"), 1)
             .unwrap_err()
             .to_string();
         assert!(
@@ -514,12 +762,72 @@ mod tests {
         );
         // A Python without llama_cpp fails inside the script: its last error line is shown.
         if let Ok(python) = which_python() {
-            let e = llamacpp_once(&python, Path::new("m.gguf"))
+            let e = llamacpp_once(&python, Path::new("m.gguf"), 1)
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("exited with"), "{e}");
             assert_eq!(e.lines().count(), 1, "{e}");
         }
+    }
+
+    #[test]
+    fn a_missing_or_plain_llama_bench_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("llama-bench");
+        std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+        let e = check_llama_bench(&plain).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: not executable", plain.display()));
+        let e = check_llama_bench(&dir.path().join("none")).unwrap_err();
+        assert!(e.to_string().ends_with("none: no such file"), "{e}");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_llama_bench(&plain).is_ok());
+    }
+
+    #[test]
+    fn the_table_names_llama_bench_and_what_it_measured() {
+        let stat = |x| Stat::of(&[x]);
+        let reference = Reference {
+            tool: "llama-bench".into(),
+            build: Some("0c1e570".into()),
+            decode_depth: PROMPT_TOKENS,
+            prefill_tok_per_s: stat(200.0),
+            decode_tok_per_s: stat(50.0),
+            prefill_ratio: Some(1.5),
+            decode_ratio: Some(0.8),
+            runs: vec![ReferenceRun {
+                prefill_tok_per_s: 200.0,
+                decode_tok_per_s: 50.0,
+            }],
+        };
+        let report = BenchReport {
+            machine: Machine::detect(),
+            weights: "fast".into(),
+            runs: 1,
+            prompt_tokens: PROMPT_TOKENS,
+            decode_tokens: DECODE_TOKENS,
+            seeds: None,
+            models: vec![ModelBench {
+                label: "m".into(),
+                name: "m".into(),
+                sha256: String::new(),
+                architecture: "llama".into(),
+                load_secs: stat(0.1),
+                prefill_tok_per_s: stat(300.0),
+                decode_tok_per_s: stat(40.0),
+                e2e_secs: None,
+                peak_rss_mib: None,
+                runs: Vec::new(),
+                llamacpp: Some(reference),
+            }],
+        };
+        let t = table(&report);
+        assert!(t.contains("llama-bench 0c1e570"), "{t}");
+        assert!(t.contains("`-p 0 -n 128 -d 512`"), "{t}");
+        assert!(
+            t.contains("| m | 300.0 | 200.0 | 1.50× | 40.0 | 50.0 | 0.80× |"),
+            "{t}"
+        );
     }
 
     fn which_python() -> Result<PathBuf, ()> {

@@ -20,6 +20,60 @@ pub struct Act256 {
     pub qs: Vec<i8>,
 }
 
+use crate::pool::{Parts, Pool};
+
+/// Rows below which a decode step quantizes on its own thread: handing out the parts would
+/// cost more than the few blocks of a row or two.
+const SPLIT_ROWS: usize = 4;
+
+fn worth_splitting(pool: &Pool, rows: usize) -> bool {
+    pool.threads() > 1 && rows >= SPLIT_ROWS
+}
+
+/// Where each of `parts` contiguous runs of `rows` rows starts, and the end: `parts + 1` bounds.
+fn row_bounds(rows: usize, parts: usize) -> Vec<usize> {
+    (0..=parts).map(|p| rows * p / parts).collect()
+}
+
+/// `v` (`per_row` values a row) cut at the row `bounds`, one slice per part.
+fn split_rows<'a, T>(mut v: &'a mut [T], per_row: usize, bounds: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+    for w in bounds.windows(2) {
+        let (head, tail) = std::mem::take(&mut v).split_at_mut((w[1] - w[0]) * per_row);
+        out.push(head);
+        v = tail;
+    }
+    out
+}
+
+/// Blocks of 32 of `x` into `d`, `sum` and `qs`, which hold exactly as many.
+fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+    for (((xb, qb), d), s) in x
+        .chunks_exact(32)
+        .zip(qs.chunks_exact_mut(32))
+        .zip(d.iter_mut())
+        .zip(sum.iter_mut())
+    {
+        *d = quantize_block(xb, qb);
+        *s = qb.iter().map(|&q| q as i32).sum();
+    }
+}
+
+/// Super-blocks of 256 of `x` into `d`, `bsums` (16 a block) and `qs`.
+fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+    for (((xb, qb), d), sums) in x
+        .chunks_exact(256)
+        .zip(qs.chunks_exact_mut(256))
+        .zip(d.iter_mut())
+        .zip(bsums.chunks_exact_mut(16))
+    {
+        *d = quantize_block(xb, qb);
+        for (s, q16) in sums.iter_mut().zip(qb.chunks_exact(16)) {
+            *s = q16.iter().map(|&q| q as i16).sum();
+        }
+    }
+}
+
 #[inline(always)]
 fn quantize_block(x: &[f32], q: &mut [i8]) -> f32 {
     let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -34,19 +88,35 @@ fn quantize_block(x: &[f32], q: &mut [i8]) -> f32 {
 impl Act32 {
     /// Quantizes `rows` rows of `cols` values (`cols` a multiple of 32), reusing the buffers.
     pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize) {
+        self.resize(rows, cols);
+        quantize32(&x[..rows * cols], &mut self.d, &mut self.sum, &mut self.qs);
+    }
+
+    /// [`Self::quantize`] with the rows split across `pool`'s threads: for a prompt it is a
+    /// tenth of the work that a single thread would otherwise do while the others wait. Every
+    /// block is quantized by the same code either way, so the result is identical.
+    pub fn quantize_on(&mut self, pool: &Pool, x: &[f32], rows: usize, cols: usize) {
+        if !worth_splitting(pool, rows) {
+            return self.quantize(x, rows, cols);
+        }
+        self.resize(rows, cols);
+        let blocks = self.blocks;
+        let bounds = row_bounds(rows, pool.threads());
+        let d = Parts::new(split_rows(&mut self.d, blocks, &bounds));
+        let sum = Parts::new(split_rows(&mut self.sum, blocks, &bounds));
+        let qs = Parts::new(split_rows(&mut self.qs, cols, &bounds));
+        pool.run(&|part, _| {
+            let x = &x[bounds[part] * cols..bounds[part + 1] * cols];
+            quantize32(x, d.take(part), sum.take(part), qs.take(part));
+        });
+    }
+
+    fn resize(&mut self, rows: usize, cols: usize) {
         let blocks = cols / 32;
         self.blocks = blocks;
         self.d.resize(rows * blocks, 0.0);
         self.sum.resize(rows * blocks, 0);
         self.qs.resize(rows * cols, 0);
-        for (b, (xb, qb)) in x[..rows * cols]
-            .chunks_exact(32)
-            .zip(self.qs.chunks_exact_mut(32))
-            .enumerate()
-        {
-            self.d[b] = quantize_block(xb, qb);
-            self.sum[b] = qb.iter().map(|&q| q as i32).sum();
-        }
     }
 
     /// Block `b` of row `row`: scale, quants, integer sum.
@@ -60,21 +130,39 @@ impl Act32 {
 impl Act256 {
     /// Quantizes `rows` rows of `cols` values (`cols` a multiple of 256), reusing the buffers.
     pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize) {
+        self.resize(rows, cols);
+        quantize256(
+            &x[..rows * cols],
+            &mut self.d,
+            &mut self.bsums,
+            &mut self.qs,
+        );
+    }
+
+    /// [`Self::quantize`] with the rows split across `pool`'s threads (see
+    /// [`Act32::quantize_on`]); the same result.
+    pub fn quantize_on(&mut self, pool: &Pool, x: &[f32], rows: usize, cols: usize) {
+        if !worth_splitting(pool, rows) {
+            return self.quantize(x, rows, cols);
+        }
+        self.resize(rows, cols);
+        let blocks = self.blocks;
+        let bounds = row_bounds(rows, pool.threads());
+        let d = Parts::new(split_rows(&mut self.d, blocks, &bounds));
+        let bsums = Parts::new(split_rows(&mut self.bsums, blocks * 16, &bounds));
+        let qs = Parts::new(split_rows(&mut self.qs, cols, &bounds));
+        pool.run(&|part, _| {
+            let x = &x[bounds[part] * cols..bounds[part + 1] * cols];
+            quantize256(x, d.take(part), bsums.take(part), qs.take(part));
+        });
+    }
+
+    fn resize(&mut self, rows: usize, cols: usize) {
         let blocks = cols / 256;
         self.blocks = blocks;
         self.d.resize(rows * blocks, 0.0);
         self.bsums.resize(rows * blocks * 16, 0);
         self.qs.resize(rows * cols, 0);
-        for (b, (xb, qb)) in x[..rows * cols]
-            .chunks_exact(256)
-            .zip(self.qs.chunks_exact_mut(256))
-            .enumerate()
-        {
-            self.d[b] = quantize_block(xb, qb);
-            for (k, q16) in qb.chunks_exact(16).enumerate() {
-                self.bsums[16 * b + k] = q16.iter().map(|&q| q as i16).sum();
-            }
-        }
     }
 
     /// Super-block `b` of row `row`: scale, quants, sums per 16.
@@ -86,5 +174,56 @@ impl Act256 {
             &self.qs[256 * i..256 * i + 256],
             &self.bsums[16 * i..16 * i + 16],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize) -> Vec<f32> {
+        // Rows of very different ranges, so that a block given another block's scale shows.
+        (0..n)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * (1.0 + (i / 256) as f32))
+            .collect()
+    }
+
+    #[test]
+    fn quantizing_on_the_team_gives_exactly_the_single_thread_result() {
+        let pool = Pool::new(3);
+        for rows in [1, 4, 5, 17, 64] {
+            let cols = 512;
+            let x = values(rows * cols);
+            let (mut one, mut team) = (Act32::default(), Act32::default());
+            one.quantize(&x, rows, cols);
+            team.quantize_on(&pool, &x, rows, cols);
+            assert_eq!(
+                (one.d, one.sum, one.qs),
+                (team.d, team.sum, team.qs),
+                "{rows} rows"
+            );
+            let (mut one, mut team) = (Act256::default(), Act256::default());
+            one.quantize(&x, rows, cols);
+            // A buffer left from a longer input must not leak into a shorter one.
+            team.quantize_on(&pool, &values(80 * cols), 80, cols);
+            team.quantize_on(&pool, &x, rows, cols);
+            assert_eq!(
+                (one.d, one.bsums, one.qs),
+                (team.d, team.bsums, team.qs),
+                "{rows} rows"
+            );
+        }
+    }
+
+    #[test]
+    fn rows_are_cut_into_contiguous_runs_covering_all() {
+        assert_eq!(row_bounds(5, 2), vec![0, 2, 5]);
+        assert_eq!(row_bounds(1, 3), vec![0, 0, 0, 1]);
+        let mut v: Vec<u8> = (0..10).collect();
+        let parts = split_rows(&mut v, 2, &[0, 2, 5]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![4, 6]
+        );
     }
 }

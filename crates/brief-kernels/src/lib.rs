@@ -211,13 +211,29 @@ impl Input {
 
     /// Makes the quantized form `qtype`'s kernel reads.
     pub fn prepare(&mut self, qtype: QType) {
+        self.prepare_with(None, qtype);
+    }
+
+    /// [`Self::prepare`] with many rows (a prompt) split across `pool`'s threads.
+    pub fn prepare_on(&mut self, pool: &Pool, qtype: QType) {
+        self.prepare_with(Some(pool), qtype);
+    }
+
+    fn prepare_with(&mut self, pool: Option<&Pool>, qtype: QType) {
+        let (x, rows, cols) = (&self.x, self.rows, self.cols);
         match qtype.block_len() {
             32 if !self.fresh32 => {
-                self.q32.quantize(&self.x, self.rows, self.cols);
+                match pool {
+                    Some(pool) => self.q32.quantize_on(pool, x, rows, cols),
+                    None => self.q32.quantize(x, rows, cols),
+                }
                 self.fresh32 = true;
             }
             256 if !self.fresh256 => {
-                self.q256.quantize(&self.x, self.rows, self.cols);
+                match pool {
+                    Some(pool) => self.q256.quantize_on(pool, x, rows, cols),
+                    None => self.q256.quantize(x, rows, cols),
+                }
                 self.fresh256 = true;
             }
             _ => {}

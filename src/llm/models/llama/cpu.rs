@@ -468,7 +468,7 @@ impl ModelWeights {
             d,
             &mut s.last,
         );
-        s.last.prepare(self.output.qtype);
+        s.last.prepare_on(pool, self.output.qtype);
         let vocab_out = self.output.rows;
         let mut logits = vec![0f32; out_rows * vocab_out];
         brief_kernels::matmul(
@@ -521,7 +521,7 @@ fn rope(v: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32], neox: bool) {
 /// the prompt tiles), biases added.
 fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
     for (l, _) in outs.iter() {
-        input.prepare(l.w.qtype);
+        input.prepare_on(pool, l.w.qtype);
     }
     {
         let input = &*input;
