@@ -121,6 +121,11 @@ pub fn attribute(
         candidates.extend(extracted(index, articles));
     }
     let mut points = select(candidates, opts);
+    // Checked before the speaker is named in full: the name and title come from the sentence
+    // where the same article introduced the person, which the claim's evidence window (the
+    // quoted sentence) does not hold, so checking the expanded text would count the article's
+    // own words for the speaker as missing.
+    stats.checked_supported = check_points(&mut points, index, checker)?;
     // Source sentences name a speaker by surname once the article has introduced them; out
     // of the article, the point must say who.
     for p in points.iter_mut().filter(|p| p.origin != Origin::Model) {
@@ -129,7 +134,6 @@ pub fn attribute(
             p.text = clean::with_speaker(&p.text, &a.text);
         }
     }
-    stats.checked_supported = check_points(&mut points, index, checker)?;
     stats.redundant_pairs = redundant_pairs(&points, checker)?;
     stats.points = points.len();
     for p in &points {
