@@ -259,12 +259,7 @@ impl Pages {
             why: describe(&e),
         })?;
         let globals: Vec<&str> = env.globals().map(|(n, _)| n).collect();
-        let mut unknown: Vec<String> = t
-            .undeclared_variables(false)
-            .into_iter()
-            .filter(|v| !given.contains(&v.as_str()) && !globals.contains(&v.as_str()))
-            .collect();
-        unknown.sort();
+        let unknown = crate::llm::prompts::unknown_variables(&t, given, &globals);
         if !unknown.is_empty() {
             return Err(PageError::Template {
                 path,

@@ -179,12 +179,7 @@ impl Prompts {
                     path: format!("{}/{name}", self.origin),
                     why: describe(&e),
                 })?;
-            let mut unknown: Vec<String> = tmpl
-                .undeclared_variables(false)
-                .into_iter()
-                .filter(|v| !given.contains(&v.as_str()) && !globals.contains(&v.as_str()))
-                .collect();
-            unknown.sort();
+            let unknown = unknown_variables(&tmpl, given, &globals);
             if !unknown.is_empty() {
                 return Err(PromptError::Template {
                     path: format!("{}/{name}", self.origin),
@@ -257,6 +252,19 @@ fn describe(e: &minijinja::Error) -> String {
         s.push_str(&format!(" (line {line})"));
     }
     s
+}
+
+/// The top-level names a template uses that neither its context (`given`) nor the
+/// environment's globals define, sorted. Read from the template, not from a rendering, so a
+/// typo inside a branch no sample takes is caught too.
+pub fn unknown_variables(t: &minijinja::Template, given: &[&str], globals: &[&str]) -> Vec<String> {
+    let mut unknown: Vec<String> = t
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !given.contains(&v.as_str()) && !globals.contains(&v.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 #[cfg(test)]
