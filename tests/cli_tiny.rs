@@ -367,14 +367,16 @@ fn eval_smoke_scores_both_dev_sets_and_writes_predictions() {
     }
 }
 
+/// BRIEF_NO_SIMD takes the fallback every CPU without AVX2 gets, through the whole pipeline.
+/// That its numbers agree with the vectorised kernels is the logits test in
+/// `llm::models::llama::cpu`; the greedy text of this random-weight model is no measure of
+/// it, since its nearly flat logits let a last-place rounding flip a near-tie (one summary
+/// out of five did on an AVX2-only CPU).
 #[test]
-fn the_portable_kernels_write_the_same_briefing_as_the_vectorised_ones() {
-    // BRIEF_NO_SIMD takes the fallback every CPU without AVX2 gets; it computes the same
-    // integer sums per block, so only float rounding in the last place may differ, far below
-    // anything that moves a greedy choice of the tiny model.
+fn the_portable_kernels_run_the_whole_pipeline() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path());
-    let mut summaries = Vec::new();
+    let mut runs = Vec::new();
     for no_simd in [false, true] {
         let out = dir.path().join(format!("b{no_simd}.json"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_brief"));
@@ -383,9 +385,6 @@ fn the_portable_kernels_write_the_same_briefing_as_the_vectorised_ones() {
             .args(["--format", "json", "--max-tokens", "16", "-o"])
             .arg(&out)
             .env_remove("RUST_LOG")
-            // The thread count follows the cores idle at start-up; on a busy machine the two
-            // runs could get different teams and sum in a different order, which can flip a
-            // near-tie of the random-weight model. One thread each isolates the kernels.
             .env("BRIEF_THREADS", "1");
         if no_simd {
             cmd.env("BRIEF_NO_SIMD", "1");
@@ -393,17 +392,18 @@ fn the_portable_kernels_write_the_same_briefing_as_the_vectorised_ones() {
         let o = cmd.output().expect("run brief");
         assert!(o.status.success(), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-        let s: Vec<String> = v["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["summary"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(s.len(), 5);
-        summaries.push(s);
+        let sources = v["sources"].as_array().unwrap().clone();
+        assert_eq!(sources.len(), 5);
+        assert!(
+            sources
+                .iter()
+                .any(|s| !s["summary"].as_str().unwrap().is_empty()),
+            "{sources:?}"
+        );
+        let titles: Vec<String> = sources.iter().map(|s| s["title"].to_string()).collect();
+        runs.push(titles);
     }
-    assert!(summaries[0].iter().any(|s| !s.is_empty()), "{summaries:?}");
-    assert_eq!(summaries[0], summaries[1]);
+    assert_eq!(runs[0], runs[1]);
 }
 
 /// `-o` onto one of the inputs used to replace the article with the briefing (exit 0); an

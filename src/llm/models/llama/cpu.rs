@@ -656,6 +656,64 @@ mod tests {
         }
     }
 
+    /// Where the child run of the test below writes its logits.
+    const LOGITS_OUT: &str = "BRIEF_TEST_LOGITS_OUT";
+
+    /// The portable kernels (every CPU without AVX2) against the vectorised ones through the
+    /// whole model. The choice of kernels is made once per process, so each side runs in a
+    /// child of this test binary. A greedy text from the random-weight model cannot be the
+    /// measure: its logits are nearly flat, so a rounding difference in the last place flips
+    /// a near-tie; the logits themselves must agree far inside what moves a trained model.
+    #[test]
+    fn the_portable_kernels_give_the_vectorised_logits() {
+        let prompt: Vec<u32> = (0..40).map(|i| (i * 11 % 50) as u32).collect();
+        if let Some(out) = std::env::var_os(LOGITS_OUT) {
+            let (_dir, _exact, mut fast) = models();
+            let mut all = fast.forward(&prompt, 0).unwrap();
+            for (i, tok) in [3u32, 9, 27, 1].iter().enumerate() {
+                all.extend(fast.forward(&[*tok], prompt.len() + i).unwrap());
+            }
+            let bytes: Vec<u8> = all.iter().flat_map(|x| x.to_le_bytes()).collect();
+            std::fs::write(out, bytes).unwrap();
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let run = |portable: bool| {
+            let out = dir.path().join(format!("logits-{portable}"));
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args([
+                "--exact",
+                "llm::models::llama::cpu::tests::the_portable_kernels_give_the_vectorised_logits",
+                "--test-threads=1",
+            ])
+            .env(LOGITS_OUT, &out)
+            .env("BRIEF_THREADS", "1")
+            .env_remove("BRIEF_NO_SIMD");
+            if portable {
+                cmd.env("BRIEF_NO_SIMD", "1");
+            }
+            let o = cmd.output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+            let bytes = std::fs::read(&out).unwrap();
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect::<Vec<f32>>()
+        };
+        let (simd, portable) = (run(false), run(true));
+        assert!(!simd.is_empty());
+        let vocab = simd.len() / 5;
+        for (i, (s, p)) in simd.chunks(vocab).zip(portable.chunks(vocab)).enumerate() {
+            let d = spreads(p, s);
+            // Prefill then four decode steps; 8-bit activations on both sides, so the only
+            // differences are the order of float sums and the vector exp in attention.
+            assert!(
+                d < 1e-3,
+                "step {i}: portable and vectorised differ by {d} spreads"
+            );
+        }
+    }
+
     #[test]
     fn a_position_inside_the_cache_rewinds_it() {
         let (_dir, _exact, mut fast) = models();
