@@ -143,8 +143,9 @@ pub struct GenArgs {
     /// Prompt templates directory (default: ./prompts when it holds them, else built in).
     #[arg(long, value_name = "DIR", env = "BRIEF_PROMPTS")]
     pub prompts: Option<PathBuf>,
-    /// Page templates directory: its report.html, index.html, compare.html (and .css) replace
-    /// the built-in ones (default: built in; see `templates/`).
+    /// Page templates directory: any of report.html, index.html, compare.html, their .css,
+    /// and the Markdown briefing.md, report.md, compare.md, compare-tables.md, parts.md found
+    /// there replace the built-in ones (default: built in; see `templates/`).
     #[arg(long, value_name = "DIR", env = "BRIEF_TEMPLATES")]
     pub templates: Option<PathBuf>,
     /// Sampling temperature; 0 is greedy.
