@@ -1,6 +1,6 @@
 //! `brief report` through the real binary: a tiny random-weight GGUF written by the test for
 //! the summaries, the real MiniLM for story grouping and evidence. Covers the incremental
-//! rerun, cache invalidation, the lock, kill -9 mid-run, feeds, and story grouping.
+//! rerun, cache invalidation, the lock, kill -9 and SIGINT mid-run, feeds, and story grouping.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -232,6 +232,17 @@ fn many_articles(dir: &Path) -> PathBuf {
 
 #[test]
 fn kill_9_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
+    interrupted_mid_run(libc::SIGKILL);
+}
+
+/// Ctrl-C (and a scheduler's SIGINT) must leave what kill -9 leaves: whole files or none, the
+/// stored work kept, the dead run `killed` in the history.
+#[test]
+fn sigint_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
+    interrupted_mid_run(libc::SIGINT);
+}
+
+fn interrupted_mid_run(signal: libc::c_int) {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), 7);
     let store = dir.path().join("store.sqlite");
@@ -268,7 +279,8 @@ fn kill_9_mid_run_leaves_no_torn_files_and_a_rerun_finishes_the_job() {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL
+    // SAFETY: kill(2) on our own child's pid; it has not been waited for, so the pid is its.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     let status = child.wait().unwrap();
     assert!(
         !status.success(),
