@@ -3,7 +3,8 @@
 # and 20 multinews documents of ../shared/eval) through
 #   1. the single-process report on a SQLite store,
 #   2. `brief report --workers-only` on a PostgreSQL store with 1 worker, then with 2,
-# each from an empty store; wall time, items per minute and queue writes per second.
+# each from an empty store; wall time, items per minute and queue writes per second. Items are
+# three per article: the story vector, the summary and the sentence vectors of its evidence.
 #
 #   deploy/bench-workers.sh [MODEL]      # default: the tiny random-weight test model
 #
@@ -47,7 +48,7 @@ secs() { python3 -c "import time; print(time.time())"; }
 t0=$(secs)
 "$bin" -q report "$work/articles.jsonl" --store "$work/s.sqlite" "${gen[@]}" --format json >"$work/single.json"
 t1=$(secs)
-items=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(2*r['run']['articles'])" "$work/single.json")
+items=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(3*r['run']['articles'])" "$work/single.json")
 python3 -c "import sys; w=float(sys.argv[1]); n=int(sys.argv[2]); print(f'single process: {w:.1f} s, {n} items, {60*n/w:.0f} items/min')" "$(python3 -c "print($t1-$t0)")" "$items"
 
 for k in 1 2; do

@@ -13,12 +13,13 @@ use crate::briefing::Style;
 use crate::briefing::{
     Briefing, Document, Params, PromptsRecord, RunRecord, Source, SummarySentence, Timings,
 };
-use crate::check::evidence::Index;
+use crate::check::evidence::{self, Index};
 use crate::check::Checker;
 use crate::consolidate;
 use crate::disagree;
 use crate::ingest::sentences::Splitter;
 use crate::ingest::{self, Article, IngestOptions, Ingested};
+use crate::llm::embed::Embedder;
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::model::{DeviceChoice, WeightFormat};
 use crate::llm::prompts::Prompts;
@@ -91,21 +92,60 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> anyhow::Result<Document>
 }
 
 /// Where per-article summaries may already be: the report store keeps them across runs.
-pub trait SummaryCache {
-    fn get(&mut self, article: &Article) -> anyhow::Result<Option<ArticleSummary>>;
-    fn put(&mut self, article: &Article, summary: &ArticleSummary) -> anyhow::Result<()>;
+pub trait ArticleCache {
+    fn summary(&mut self, article: &Article) -> anyhow::Result<Option<ArticleSummary>>;
+    fn put_summary(&mut self, article: &Article, summary: &ArticleSummary) -> anyhow::Result<()>;
+    /// The vectors of the article's index sentences, one per sentence, when kept for exactly
+    /// these sentences (`hash`: [`evidence::sentences_hash`]).
+    fn sentences(&mut self, article: &Article, hash: &str)
+        -> anyhow::Result<Option<Vec<Vec<f32>>>>;
+    fn put_sentences(
+        &mut self,
+        article: &Article,
+        hash: &str,
+        vectors: &[Vec<f32>],
+    ) -> anyhow::Result<()>;
 }
 
-/// No cache: every summary is written by the model.
+/// No cache: every summary is written by the model, every sentence embedded.
 pub struct NoCache;
 
-impl SummaryCache for NoCache {
-    fn get(&mut self, _: &Article) -> anyhow::Result<Option<ArticleSummary>> {
+impl ArticleCache for NoCache {
+    fn summary(&mut self, _: &Article) -> anyhow::Result<Option<ArticleSummary>> {
         Ok(None)
     }
-    fn put(&mut self, _: &Article, _: &ArticleSummary) -> anyhow::Result<()> {
+    fn put_summary(&mut self, _: &Article, _: &ArticleSummary) -> anyhow::Result<()> {
         Ok(())
     }
+    fn sentences(&mut self, _: &Article, _: &str) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
+        Ok(None)
+    }
+    fn put_sentences(&mut self, _: &Article, _: &str, _: &[Vec<f32>]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The index sentences of `articles`, their vectors from `cache` where it has them for
+/// exactly these sentences, else embedded now and given to it.
+pub fn sentence_index(
+    articles: &[Article],
+    embedder: &Embedder,
+    cache: &mut dyn ArticleCache,
+) -> anyhow::Result<Index> {
+    Index::build_with(articles, &Splitter::news(), |a, sentences| {
+        let hash = evidence::sentences_hash(sentences);
+        if let Some(vectors) = cache.sentences(a, &hash)? {
+            if vectors.len() == sentences.len() {
+                for (s, v) in sentences.iter_mut().zip(vectors) {
+                    s.embedding = v;
+                }
+                return Ok(());
+            }
+        }
+        evidence::embed_all(sentences, embedder)?;
+        let vectors: Vec<Vec<f32>> = sentences.iter().map(|s| s.embedding.clone()).collect();
+        cache.put_sentences(a, &hash, &vectors)
+    })
 }
 
 /// The stages after ingest, over a model already loaded (callers that brief many article sets
@@ -118,7 +158,7 @@ pub fn brief(
     prompts: &Prompts,
     ingested: Ingested,
     progress: &dyn Progress,
-    cache: &mut dyn SummaryCache,
+    cache: &mut dyn ArticleCache,
 ) -> anyhow::Result<Document> {
     let total = Instant::now();
     let Ingested {
@@ -164,7 +204,7 @@ pub fn brief(
     };
     usage.merge(&draft.usage);
     progress.stage("checking evidence");
-    let index = Index::build(&articles, &Splitter::news(), &loaded.embedder)?;
+    let index = sentence_index(&articles, &loaded.embedder, cache)?;
     let opts = attribute::Options {
         mode: cfg.mode,
         points: cfg.points,
@@ -271,14 +311,18 @@ fn summarize_all(
     prompts: &Prompts,
     articles: &[Article],
     need_summaries: bool,
-    cache: &mut dyn SummaryCache,
+    cache: &mut dyn ArticleCache,
     progress: &dyn Progress,
 ) -> anyhow::Result<Vec<ArticleSummary>> {
     let mut summaries = Vec::with_capacity(articles.len());
     for window in articles.chunks(summarize::BATCH) {
         let mut got: Vec<Option<ArticleSummary>> = Vec::with_capacity(window.len());
         for a in window {
-            got.push(if need_summaries { cache.get(a)? } else { None });
+            got.push(if need_summaries {
+                cache.summary(a)?
+            } else {
+                None
+            });
         }
         let missing: Vec<&Article> = window
             .iter()
@@ -299,7 +343,7 @@ fn summarize_all(
                 Some(s) => s,
                 None if need_summaries => {
                     let s = fresh.next().expect("one fresh summary per missing article");
-                    cache.put(a, &s)?;
+                    cache.put_summary(a, &s)?;
                     s
                 }
                 None => ArticleSummary {

@@ -29,7 +29,7 @@ use crate::llm::embed::Embedder;
 use crate::llm::manifest;
 use crate::llm::prompts::Prompts;
 use crate::llm::registry::{self, LoadedModel};
-use crate::pipeline::{self, Progress, RunConfig, SummaryCache};
+use crate::pipeline::{self, ArticleCache, Progress, RunConfig};
 use crate::report::store::{
     AdvisoryLock, RunOutcome, RunStatus, Store, StoreLocation, StoredSummary, SummaryKey,
 };
@@ -50,6 +50,11 @@ pub struct ReportConfig {
     /// Wait for a running report instead of failing at once.
     pub wait: bool,
     pub same_story: f32,
+    /// After a report, forget what is older than this and no longer needed: done queue items,
+    /// and the sentence vectors of articles first seen this long ago that were not in this
+    /// run's input (some 28 KB an article, so a busy store would otherwise grow by
+    /// gigabytes a month). None keeps everything.
+    pub keep: Option<Duration>,
 }
 
 /// Who computes a night's per-article vectors and summaries.
@@ -58,8 +63,12 @@ pub enum Workers {
     /// The report itself, as it briefs each story.
     InProcess,
     /// `brief worker`s: the report queues the work, checks every `poll` until the queue has
-    /// drained, then builds the stories (computing itself only what the workers parked).
-    Queue { poll: Duration },
+    /// drained (or `timeout` has passed: an error), then builds the stories (computing itself
+    /// only what the workers parked).
+    Queue {
+        poll: Duration,
+        timeout: Option<Duration>,
+    },
 }
 
 /// The report as written to `briefing.json`.
@@ -118,6 +127,12 @@ pub struct RunFigures {
     pub model_calls: usize,
     pub summaries_written: usize,
     pub summaries_reused: usize,
+    /// Articles whose sentence vectors (the evidence index) this run embedded, and those it
+    /// found in the store (computed by a worker, or by an earlier run).
+    #[serde(default)]
+    pub sentences_embedded: usize,
+    #[serde(default)]
+    pub sentences_reused: usize,
     pub stories_reused: usize,
     pub model_loaded: bool,
     pub secs: f64,
@@ -189,16 +204,34 @@ fn story_key(
     hex_sha(key.to_string().as_bytes())
 }
 
-/// Summaries from and to the store, counting what the model had to write.
+/// Summaries and sentence vectors from and to the store, counting what had to be computed.
 struct StoreCache<'a> {
     store: &'a Store,
     key: SummaryKey,
+    embedder_key: &'a str,
     written: usize,
     reused: usize,
+    sentences_embedded: usize,
+    sentences_reused: usize,
 }
 
-impl SummaryCache for StoreCache<'_> {
-    fn get(&mut self, a: &Article) -> anyhow::Result<Option<ArticleSummary>> {
+impl ArticleCache for StoreCache<'_> {
+    fn sentences(&mut self, a: &Article, hash: &str) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
+        let found = self
+            .store
+            .sentence_vectors(&a.content_hash, self.embedder_key, hash)?;
+        self.sentences_reused += found.is_some() as usize;
+        Ok(found)
+    }
+
+    fn put_sentences(&mut self, a: &Article, hash: &str, v: &[Vec<f32>]) -> anyhow::Result<()> {
+        self.sentences_embedded += 1;
+        self.store
+            .put_sentence_vectors(&a.content_hash, self.embedder_key, hash, v)?;
+        Ok(())
+    }
+
+    fn summary(&mut self, a: &Article) -> anyhow::Result<Option<ArticleSummary>> {
         let found = self.store.summary(&a.content_hash, &self.key)?;
         Ok(found.map(|s| {
             self.reused += 1;
@@ -211,7 +244,7 @@ impl SummaryCache for StoreCache<'_> {
         }))
     }
 
-    fn put(&mut self, a: &Article, s: &ArticleSummary) -> anyhow::Result<()> {
+    fn put_summary(&mut self, a: &Article, s: &ArticleSummary) -> anyhow::Result<()> {
         self.written += 1;
         self.store.put_summary(
             &a.content_hash,
@@ -443,8 +476,11 @@ impl StoryJob<'_> {
         let mut cache = StoreCache {
             store: self.store,
             key: self.summary_key.clone(),
+            embedder_key: self.embedder_key,
             written: 0,
             reused: 0,
+            sentences_embedded: 0,
+            sentences_reused: 0,
         };
         let doc = pipeline::brief(
             self.cfg,
@@ -460,6 +496,8 @@ impl StoryJob<'_> {
         figures.model_calls += doc.run.tokens.calls;
         figures.summaries_written += cache.written;
         figures.summaries_reused += cache.reused;
+        figures.sentences_embedded += cache.sentences_embedded;
+        figures.sentences_reused += cache.sentences_reused;
         self.store
             .put_story(&key, &serde_json::to_string(&doc.briefing)?)?;
         Ok(doc.briefing)
@@ -492,7 +530,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
     let (model_name, model_sha) = (resolved.name, resolved.sha256);
     let embedder_key = embedder_id(&run_cfg.models_dir)?;
     let skey = summary_key(run_cfg, &prompts, &model_sha);
-    if let Workers::Queue { poll } = cfg.workers {
+    if let Workers::Queue { poll, timeout } = cfg.workers {
         let need_summaries = run_cfg.summaries || run_cfg.mode != crate::briefing::Mode::Extractive;
         let queued = queue::enqueue_missing(
             store,
@@ -501,7 +539,7 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
             need_summaries.then_some(&skey),
         )?;
         tracing::info!("queued {} new item(s) for the workers", queued.new_items);
-        let c = queue::wait_for_drain(store, &queued.keys, poll)?;
+        let c = queue::wait_for_drain(store, &queued.keys, poll, timeout)?;
         if c.failed > 0 {
             tracing::warn!(
                 "{} item(s) failed {} times in the workers (see `brief queue`); computing them here",
@@ -593,6 +631,17 @@ fn build(cfg: &ReportConfig, store: &Store, run_id: i64) -> anyhow::Result<Writt
             .as_deref(),
         &json,
     )?;
+    if let Some(age) = cfg.keep {
+        let tonight: std::collections::HashSet<&str> =
+            articles.iter().map(|a| a.content_hash.as_str()).collect();
+        let items = queue::prune_older_than(store, age)?;
+        let vectors = store.prune_sentence_vectors(&queue::cutoff(age), &tonight)?;
+        if items + vectors > 0 {
+            tracing::info!(
+                "forgot {items} done queue item(s) and {vectors} article(s)' sentence vectors older than --keep-days"
+            );
+        }
+    }
     Ok(Written {
         report: Some(report),
         files,
@@ -844,5 +893,81 @@ mod tests {
     fn dates_are_checked() {
         assert!(is_date("2026-11-23"));
         assert!(!is_date("2026-13-01") && !is_date("latest") && !is_date("2026-1-1"));
+    }
+
+    /// Where the child run of the test below writes its report; the file-size limit it sets
+    /// must not reach the other tests of this process.
+    const FULL_DISK_OUT: &str = "BRIEF_TEST_FULL_DISK_OUT";
+
+    /// A disk that fills while the day's report is written: the write fails with a clear
+    /// error, no dated directory is left for the index to list, and the earlier reports and
+    /// index are untouched. The full disk is a file-size limit (RLIMIT_FSIZE, SIGXFSZ
+    /// ignored so the write fails with EFBIG instead of killing the process), set in a child
+    /// of this test binary.
+    #[cfg(unix)]
+    #[test]
+    fn a_full_disk_leaves_no_dated_directory_and_the_earlier_reports_intact() {
+        let pages = Pages::locate(None).unwrap();
+        let mut report = markdown::sample_report(true);
+        report.date = "2026-03-04".into();
+        if let Some(out) = std::env::var_os(FULL_DISK_OUT) {
+            // SAFETY: plain libc calls on this process, before any file is written.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: 1024,
+                    rlim_max: 1024,
+                };
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+            }
+            let json = serde_json::to_string_pretty(&report).unwrap();
+            let err = write_dated(Path::new(&out), &report, &json, &pages).unwrap_err();
+            println!("WRITE FAILED: {err:#}");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let old_day = out.join("2026-03-03");
+        std::fs::create_dir(&old_day).unwrap();
+        std::fs::write(old_day.join("briefing.md"), "yesterday").unwrap();
+        std::fs::write(out.join("index.html"), "old index").unwrap();
+        let o = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "report::tests::a_full_disk_leaves_no_dated_directory_and_the_earlier_reports_intact",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(FULL_DISK_OUT, out)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let line = text
+            .lines()
+            .find(|l| l.contains("WRITE FAILED"))
+            .unwrap_or_else(|| panic!("the write did not fail: {text}"));
+        assert!(
+            line.contains("2026-03-04") && line.contains("too large"),
+            "{line}"
+        );
+        assert!(!out.join("2026-03-04").exists());
+        assert_eq!(
+            std::fs::read_to_string(old_day.join("briefing.md")).unwrap(),
+            "yesterday"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old index"
+        );
+        let names: Vec<_> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "litter left: {names:?}");
     }
 }

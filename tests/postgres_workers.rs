@@ -223,6 +223,12 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
     assert!(shared["stories"].as_array().unwrap().len() >= 2);
     // The report itself generated nothing per article: the workers did it all.
     assert_eq!(shared["run"]["summaries_written"], 0, "{}", shared["run"]);
+    assert_eq!(shared["run"]["sentences_embedded"], 0, "{}", shared["run"]);
+    assert!(
+        shared["run"]["sentences_reused"].as_u64().unwrap() >= 2,
+        "{}",
+        shared["run"]
+    );
 
     // Every item done, each completed exactly once; a second claim only for w1's orphans.
     let rows = store.queue_rows(1000).unwrap();
@@ -234,8 +240,8 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
         .iter()
         .map(|s| s["sources"].as_array().unwrap().len())
         .sum::<usize>();
-    // One vector and one summary per article.
-    assert_eq!((c.done, c.failed), (2 * articles, 0), "{c:?}");
+    // A story vector, a summary and the sentence vectors per article.
+    assert_eq!((c.done, c.failed), (3 * articles, 0), "{c:?}");
     let mut done: BTreeMap<i64, usize> = BTreeMap::new();
     for line in worker_logs.iter().flat_map(|l| l.lines()) {
         if let Some(rest) = line.split("done item ").nth(1) {
@@ -243,7 +249,7 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
             *done.entry(id).or_default() += 1;
         }
     }
-    assert_eq!(done.len(), 2 * articles, "{done:?}");
+    assert_eq!(done.len(), 3 * articles, "{done:?}");
     assert!(done.values().all(|&n| n == 1), "{done:?}");
     for id in &orphans {
         assert!(done.contains_key(id), "orphan {id} never done");
@@ -264,7 +270,7 @@ fn three_workers_one_killed_and_a_report_equal_the_single_process_report() {
     assert!(
         text.starts_with(&format!(
             "pending 0  leased 0  done {}  failed 0",
-            2 * articles
+            3 * articles
         )),
         "{text}"
     );
@@ -291,6 +297,10 @@ fn the_store_api_on_postgres_keys_leases_parks_and_refuses_a_newer_schema() {
     let again = Store::connect(&at).unwrap();
     again.put_vector("h", "e", &[0.5, -1.25]).unwrap();
     assert_eq!(st.vector("h", "e").unwrap(), Some(vec![0.5, -1.25]));
+    let sv = vec![vec![0.5, -1.25], vec![2.0, 3.5]];
+    again.put_sentence_vectors("h", "e", "split", &sv).unwrap();
+    assert_eq!(st.sentence_vectors("h", "e", "split").unwrap(), Some(sv));
+    assert_eq!(st.sentence_vectors("h", "e", "other").unwrap(), None);
     let run = st.begin_run("{}").unwrap();
     st.put_report(run, "2026-01-01", None, "old").unwrap();
     st.end_run(

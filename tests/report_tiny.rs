@@ -126,11 +126,15 @@ fn changing_the_model_a_prompt_or_a_parameter_recomputes_exactly_what_depends_on
     };
     let base = run(&model, "16");
     assert_eq!(figure(&base, "summaries_written"), 3);
+    assert_eq!(figure(&base, "sentences_embedded"), 3);
 
     // A generation parameter shapes every summary.
     let r = run(&model, "12");
     assert_eq!(figure(&r, "summaries_written"), 3);
     assert_eq!(figure(&r, "stories_reused"), 0);
+    // The evidence index depends on the articles and the embedder alone: kept.
+    assert_eq!(figure(&r, "sentences_embedded"), 0);
+    assert_eq!(figure(&r, "sentences_reused"), 3);
 
     // The briefing template does not shape per-article summaries: they are reused, the
     // stories rebuilt.
@@ -472,4 +476,67 @@ fn a_feed_that_crashes_its_parser_fails_the_run_cleanly_and_history_says_failed(
         stderr(&o)
     );
     assert!(!inputs.join("reports").exists());
+}
+
+#[test]
+fn workers_only_with_no_worker_gives_up_at_the_wait_timeout_and_a_worker_then_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 5);
+    let store = dir.path().join("store.db");
+    let seeds = root().join("seeds");
+    let base = [
+        "--store",
+        s(&store),
+        "--model",
+        s(&model),
+        "--max-tokens",
+        "8",
+    ];
+    let mut args = vec!["report", s(&seeds), "--workers-only", "--wait-timeout", "1"];
+    args.extend_from_slice(&base);
+    let start = Instant::now();
+    let o = command(&args).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(60), "{err}");
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(
+        last.contains("--wait-timeout") && last.contains("pending"),
+        "{err}"
+    );
+    let h = command(&["history", "--store", s(&store), "--json"])
+        .output()
+        .unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(history["runs"][0]["status"], "failed", "{history}");
+
+    // The queued work waits in the store; a worker that exits when idle does it all, and the
+    // report then computes nothing itself.
+    let mut w = vec!["worker", "--idle-exit", "1"];
+    w.extend_from_slice(&base[..6]);
+    let o = command(&w).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let q = command(&["queue", "--store", s(&store), "--json"])
+        .output()
+        .unwrap();
+    let queue: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(queue["counts"]["pending"], 0, "{queue}");
+    assert!(queue["counts"]["done"].as_u64().unwrap() >= 10, "{queue}");
+    let mut all = vec!["--workers-only", "--wait-timeout", "5"];
+    all.extend_from_slice(&base);
+    all.push(s(&seeds));
+    let r = report(&all);
+    assert_eq!(figure(&r, "model_calls"), 0, "{}", r["run"]);
+    assert_eq!(figure(&r, "sentences_embedded"), 0, "{}", r["run"]);
+    assert_eq!(figure(&r, "sentences_reused"), 5, "{}", r["run"]);
+
+    // Pruning forgets the done items, not their results.
+    let q = command(&["queue", "--store", s(&store), "--prune-days", "0", "--json"])
+        .output()
+        .unwrap();
+    assert!(q.status.success(), "{}", stderr(&q));
+    let queue: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(queue["counts"]["done"], 0, "{queue}");
+    let r = report(&all);
+    assert_eq!(figure(&r, "model_calls"), 0, "{}", r["run"]);
 }

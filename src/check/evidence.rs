@@ -79,17 +79,32 @@ pub fn bounded(sentences: Vec<Sentence>, max: usize) -> Vec<Sentence> {
 }
 
 impl Index {
+    /// Every article's sentences, embedded now.
     pub fn build(
         articles: &[Article],
         splitter: &Splitter,
         embedder: &Embedder,
     ) -> Result<Self, EmbedError> {
+        Self::build_with(articles, splitter, |_, sentences| {
+            embed_all(sentences, embedder)
+        })
+    }
+
+    /// Every article's sentences, embedded by `embed` one article at a time: a caller that
+    /// keeps vectors (the nightly store, where workers compute them) fills them from there.
+    /// One article per call on every path, so a sentence's vector never depends on which
+    /// other sentences shared its batch.
+    pub fn build_with<E>(
+        articles: &[Article],
+        splitter: &Splitter,
+        mut embed: impl FnMut(&Article, &mut [Sentence]) -> Result<(), E>,
+    ) -> Result<Self, E> {
         let mut sentences = Vec::new();
         for a in articles {
-            let all = sentences_of(a.id, &a.text, splitter);
-            sentences.extend(bounded(all, MAX_SENTENCES_PER_SOURCE));
+            let mut own = article_sentences(a, splitter);
+            embed(a, &mut own)?;
+            sentences.extend(own);
         }
-        embed_all(&mut sentences, embedder)?;
         Ok(Self {
             sentences,
             sources: articles.iter().map(|a| a.id).collect(),
@@ -140,6 +155,26 @@ impl Index {
             sources: sources.to_vec(),
         }
     }
+}
+
+/// The sentences of one article the index keeps ([`bounded`]), not yet embedded.
+pub fn article_sentences(a: &Article, splitter: &Splitter) -> Vec<Sentence> {
+    bounded(
+        sentences_of(a.id, &a.text, splitter),
+        MAX_SENTENCES_PER_SOURCE,
+    )
+}
+
+/// What an article's sentence vectors were computed from, for a store to keep beside them:
+/// another splitter or bound gives other sentences, whose vectors the stored ones are not.
+pub fn sentences_hash(sentences: &[Sentence]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in sentences {
+        h.update(s.text.as_bytes());
+        h.update([0u8]);
+    }
+    crate::llm::fetch::hex(&h.finalize())
 }
 
 /// The checkable sentences of one text, not yet embedded ([`embed_all`]).

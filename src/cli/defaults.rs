@@ -68,6 +68,15 @@ pub const QUEUE_POLL: std::time::Duration = std::time::Duration::from_millis(500
 /// enough that a busy store does not steal work from live workers, short enough that a killed
 /// worker's items wait little.
 pub const WORKER_LEASE_SECS: u64 = 60;
+/// How long `brief report --workers-only` waits for the queue to drain before it fails (exit
+/// 4): a night's work on the cluster sized in the README takes well under this, and a job with
+/// no worker running must fail before the next night's starts.
+pub const WAIT_TIMEOUT_SECS: u64 = 3600;
+/// What a report forgets after this many days: done queue items (a week of bookkeeping to
+/// look at with `brief queue`, without growing the table every claim scans) and the sentence
+/// vectors of articles no longer coming in (a story that is still news keeps its articles in
+/// the input, and so its vectors).
+pub const KEEP_DAYS: u64 = 7;
 /// Items `brief queue` lists beside the counts.
 pub const QUEUE_ROWS: usize = 20;
 

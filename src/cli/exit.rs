@@ -5,6 +5,7 @@ use brief::llm::model::ModelError;
 use brief::measure::compare::CompareError;
 use brief::measure::worker::WorkerError;
 use brief::report::lock::LockError;
+use brief::report::queue::DrainError;
 
 /// The error and its causes on one line, each cause once: a cause's text often repeats in the
 /// message of the error that wraps it.
@@ -21,13 +22,16 @@ pub fn one_line(e: &anyhow::Error) -> String {
 
 /// The exit status for an error: 2 when the input or the command line is at fault (bad file,
 /// unknown model, corrupt weights, broken template), 75 when another report run holds the
-/// store's lock, 1 for anything else.
+/// store's lock, 4 when `--workers-only` gave up waiting for the queue, 1 for anything else.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     // A worker process's status, or 3 for a comparison that regressed, passes through as is.
     for c in e.chain() {
         if let Some(LockError::Busy { .. }) = c.downcast_ref::<LockError>() {
             // EX_TEMPFAIL: schedulers read it as "try again later", not as a failure.
             return 75;
+        }
+        if let Some(DrainError::TimedOut { .. }) = c.downcast_ref::<DrainError>() {
+            return 4;
         }
         if let Some(c) = c.downcast_ref::<CompareError>() {
             return c.exit_code();

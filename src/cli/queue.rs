@@ -18,10 +18,19 @@ pub struct QueueArgs {
     /// JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// First forget the done items that finished more than DAYS ago (their results stay in
+    /// the store); 0 forgets every done item.
+    #[arg(long, value_name = "DAYS")]
+    prune_days: Option<u64>,
 }
 
 pub fn queue(args: QueueArgs) -> anyhow::Result<()> {
     let store = open_existing(&store_or_default(args.store))?;
+    if let Some(days) = args.prune_days {
+        let age = std::time::Duration::from_secs(days.saturating_mul(86_400));
+        let pruned = brief::report::queue::prune_older_than(&store, age)?;
+        eprintln!("forgot {pruned} done item(s)");
+    }
     let counts = store.queue_counts(None)?;
     let rows = store.queue_rows(args.limit)?;
     if args.json {

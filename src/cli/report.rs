@@ -33,6 +33,15 @@ pub struct ReportArgs {
     /// lacks, wait until the queue has drained, then build the stories and the report.
     #[arg(long)]
     workers_only: bool,
+    /// With --workers-only: give up with exit status 4 when the queue has not drained after
+    /// this many seconds (the work done so far is kept); 0 waits for ever.
+    #[arg(long, value_name = "SECS", default_value_t = defaults::WAIT_TIMEOUT_SECS)]
+    wait_timeout: u64,
+    /// After the report, forget done queue items that finished more than DAYS ago (their
+    /// results stay), and the sentence vectors of articles first seen more than DAYS ago that
+    /// were not in this run's input (recomputed should one come back); 0 keeps everything.
+    #[arg(long, value_name = "DAYS", default_value_t = defaults::KEEP_DAYS)]
+    keep_days: u64,
     /// The report's date (default: today, local time).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     date: Option<String>,
@@ -112,6 +121,8 @@ impl ReportArgs {
             workers: if self.workers_only {
                 Workers::Queue {
                     poll: defaults::QUEUE_POLL,
+                    timeout: (self.wait_timeout > 0)
+                        .then(|| std::time::Duration::from_secs(self.wait_timeout)),
                 }
             } else {
                 Workers::InProcess
@@ -122,6 +133,8 @@ impl ReportArgs {
                 .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
             wait: self.wait,
             same_story: self.same_story,
+            keep: (self.keep_days > 0)
+                .then(|| std::time::Duration::from_secs(self.keep_days.saturating_mul(86_400))),
         };
         Report {
             config,

@@ -25,7 +25,7 @@ pub struct WorkerArgs {
     lease: u64,
     /// Exit after the queue has had no work for this many seconds (batch jobs: Slurm, an
     /// Indexed Job); without it, wait for work forever (a Deployment).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", env = "BRIEF_IDLE_EXIT")]
     idle_exit: Option<f64>,
     /// This worker's name in `brief queue` (default: host:pid).
     #[arg(long)]
@@ -64,10 +64,11 @@ pub fn worker(cfg: &WorkerConfig) -> anyhow::Result<()> {
     tracing::info!("worker {} on {}", cfg.name, cfg.store);
     let f = queue::work(cfg)?;
     tracing::info!(
-        "worker {}: {} vectors, {} summaries, {} failed, {} lost leases in {:.1} s",
+        "worker {}: {} vectors, {} summaries, {} articles' sentences, {} failed, {} lost leases in {:.1} s",
         cfg.name,
         f.vectors,
         f.summaries,
+        f.sentences,
         f.failures,
         f.lost_leases,
         f.secs

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::check::evidence;
 use crate::ingest::sentences::Splitter;
 use crate::ingest::Article;
 use crate::llm::prompts::Prompts;
@@ -31,6 +32,10 @@ pub const MAX_FAILURES: i64 = 3;
 /// Vectors claimed at once: embedding batches well and a vector takes milliseconds.
 pub const VECTOR_CLAIM: usize = 16;
 
+/// Articles' sentence vectors claimed at once: a few tenths of a second each, so a claim holds
+/// a worker for about a second.
+pub const SENTENCES_CLAIM: usize = 4;
+
 /// What an item computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +44,9 @@ pub enum WorkKind {
     Vector,
     /// The article's summary, keyed by model, prompts and parameters.
     Summary,
+    /// The vectors of the article's index sentences (MiniLM, what evidence is scored by),
+    /// keyed by the embedder: the reduce's own per-article work, done by workers too.
+    Sentences,
 }
 
 impl WorkKind {
@@ -46,6 +54,7 @@ impl WorkKind {
         match self {
             Self::Vector => "vector",
             Self::Summary => "summary",
+            Self::Sentences => "sentences",
         }
     }
 }
@@ -221,6 +230,20 @@ impl Store {
         self.complete(item, worker, |st| st.put_vector(&item.article, embedder, v))
     }
 
+    /// Stores an article's sentence vectors and completes its item together.
+    pub fn complete_sentences(
+        &self,
+        item: &WorkItem,
+        worker: &str,
+        embedder: &str,
+        hash: &str,
+        vectors: &[Vec<f32>],
+    ) -> Result<bool, StoreError> {
+        self.complete(item, worker, |st| {
+            st.put_sentence_vectors(&item.article, embedder, hash, vectors)
+        })
+    }
+
     fn complete(
         &self,
         item: &WorkItem,
@@ -310,13 +333,29 @@ impl Store {
     }
 
     /// Forgets done items finished before `before` (RFC 3339): their results stay in the
-    /// store; only the bookkeeping goes.
+    /// store; only the bookkeeping goes, so a year of nights does not grow the queue table
+    /// that every claim scans.
     pub fn prune_done(&self, before: &str) -> Result<usize, StoreError> {
         Ok(self.execute(
             "DELETE FROM queue WHERE state = 'done' AND finished < $1",
             &[before.into()],
         )? as usize)
     }
+}
+
+/// `age` ago, as the store writes times (RFC 3339, UTC, milliseconds), so the two compare
+/// as text.
+pub fn cutoff(age: Duration) -> String {
+    let before = chrono::Duration::from_std(age)
+        .ok()
+        .and_then(|d| chrono::Utc::now().checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    before.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Forgets the done items that finished more than `age` ago; returns how many.
+pub fn prune_older_than(store: &Store, age: Duration) -> Result<usize, StoreError> {
+    store.prune_done(&cutoff(age))
 }
 
 /// What one night's report needs done, queued: the items the store lacks, under the keys
@@ -326,8 +365,8 @@ pub struct Queued {
     pub new_items: usize,
 }
 
-/// Queues a vector and (when the run needs them) a summary for every article the store
-/// lacks them for.
+/// Queues a story vector, the sentence vectors and (when the run needs them) a summary for
+/// every article the store lacks them for.
 pub fn enqueue_missing(
     store: &Store,
     articles: &[Article],
@@ -341,6 +380,11 @@ pub fn enqueue_missing(
             store.requeue_done(WorkKind::Vector, &a.content_hash, embedder_key)?;
             new_items += store.enqueue(WorkKind::Vector, &a.content_hash, embedder_key)? as usize;
         }
+        if !store.has_sentence_vectors(&a.content_hash, embedder_key)? {
+            store.requeue_done(WorkKind::Sentences, &a.content_hash, embedder_key)?;
+            new_items +=
+                store.enqueue(WorkKind::Sentences, &a.content_hash, embedder_key)? as usize;
+        }
         if let (Some(k), Some(item_key)) = (summaries, &summary_key) {
             if store.summary(&a.content_hash, k)?.is_none() {
                 store.requeue_done(WorkKind::Summary, &a.content_hash, item_key)?;
@@ -353,17 +397,45 @@ pub fn enqueue_missing(
     Ok(Queued { keys, new_items })
 }
 
-/// Blocks until none of the items under `keys` is pending or leased.
+/// Why the report stopped waiting for the workers.
+#[derive(Debug, thiserror::Error)]
+pub enum DrainError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "the queue did not drain within {waited_secs} s (--wait-timeout): {pending} item(s) \
+         pending, {leased} leased; is a `brief worker` running on this store? The work done \
+         so far is kept, and the next run carries on from it"
+    )]
+    TimedOut {
+        waited_secs: u64,
+        pending: usize,
+        leased: usize,
+    },
+}
+
+/// Blocks until none of the items under `keys` is pending or leased, or until `timeout` has
+/// passed: a nightly job with no worker running must end with an error a scheduler sees, not
+/// hang until the next night's job finds the lock held.
 pub fn wait_for_drain(
     store: &Store,
     keys: &[String],
     poll: Duration,
-) -> Result<QueueCounts, StoreError> {
+    timeout: Option<Duration>,
+) -> Result<QueueCounts, DrainError> {
+    let start = Instant::now();
     let mut last_log = Instant::now();
     loop {
         let c = store.queue_counts(Some(keys))?;
         if c.outstanding() == 0 {
             return Ok(c);
+        }
+        if let Some(t) = timeout.filter(|t| start.elapsed() >= *t) {
+            return Err(DrainError::TimedOut {
+                waited_secs: t.as_secs(),
+                pending: c.pending,
+                leased: c.leased,
+            });
         }
         if last_log.elapsed() >= Duration::from_secs(10) {
             tracing::info!(
@@ -401,6 +473,8 @@ pub struct WorkerConfig {
 pub struct WorkerFigures {
     pub vectors: usize,
     pub summaries: usize,
+    /// Articles whose sentence vectors this worker stored.
+    pub sentences: usize,
     pub failures: usize,
     /// Results thrown away because the item's lease ran out and another worker took it.
     pub lost_leases: usize,
@@ -436,6 +510,8 @@ pub fn work(cfg: &WorkerConfig) -> anyhow::Result<WorkerFigures> {
     let splitter = Splitter::news();
     loop {
         let mut items = store.claim(WorkKind::Vector, &ekey, &cfg.name, cfg.lease, VECTOR_CLAIM)?;
+        // The long items before the short ones, so that the short ones fill the gaps at the
+        // end of the night and workers finish together.
         if items.is_empty() {
             items = store.claim(
                 WorkKind::Summary,
@@ -443,6 +519,15 @@ pub fn work(cfg: &WorkerConfig) -> anyhow::Result<WorkerFigures> {
                 &cfg.name,
                 cfg.lease,
                 summarize::BATCH,
+            )?;
+        }
+        if items.is_empty() {
+            items = store.claim(
+                WorkKind::Sentences,
+                &ekey,
+                &cfg.name,
+                cfg.lease,
+                SENTENCES_CLAIM,
             )?;
         }
         if items.is_empty() {
@@ -542,6 +627,20 @@ fn compute(
                     .collect(),
             }
         }
+        WorkKind::Sentences => {
+            // One article per call, as the report embeds them (`pipeline::sentence_index`).
+            let embedder = models.embedder()?;
+            refs.iter()
+                .map(|a| {
+                    let mut sentences = evidence::article_sentences(a, splitter);
+                    evidence::embed_all(&mut sentences, embedder)?;
+                    Ok(Output::Sentences {
+                        hash: evidence::sentences_hash(&sentences),
+                        vectors: sentences.into_iter().map(|s| s.embedding).collect(),
+                    })
+                })
+                .collect()
+        }
         WorkKind::Summary => {
             let run = &cfg.run;
             let model = models.model()?;
@@ -575,6 +674,11 @@ fn compute(
             Ok(Output::Vector(v)) => {
                 let kept = store.complete_vector(item, &cfg.name, ekey, &v)?;
                 figures.vectors += kept as usize;
+                kept
+            }
+            Ok(Output::Sentences { hash, vectors }) => {
+                let kept = store.complete_sentences(item, &cfg.name, ekey, &hash, &vectors)?;
+                figures.sentences += kept as usize;
                 kept
             }
             Ok(Output::Summary(s)) => {
@@ -622,6 +726,10 @@ fn compute(
 enum Output {
     Vector(Vec<f32>),
     Summary(summarize::ArticleSummary),
+    Sentences {
+        hash: String,
+        vectors: Vec<Vec<f32>>,
+    },
 }
 
 #[cfg(test)]
@@ -700,5 +808,58 @@ mod tests {
         assert_eq!(rows[0].state, "failed");
         assert_eq!(rows[0].failures, MAX_FAILURES);
         assert_eq!(rows[0].error.as_deref(), Some("boom 3"));
+    }
+
+    #[test]
+    fn pruning_forgets_only_old_done_items_and_keeps_their_results() {
+        let (_d, st) = store();
+        for a in ["a", "b", "c"] {
+            st.enqueue(WorkKind::Vector, a, "e").unwrap();
+        }
+        let lease = Duration::from_secs(60);
+        let got = st.claim(WorkKind::Vector, "e", "w", lease, 2).unwrap();
+        for item in &got {
+            assert!(st.complete_vector(item, "w", "e", &[1.0]).unwrap());
+        }
+        // A week's margin forgets nothing that finished a moment ago.
+        assert_eq!(
+            prune_older_than(&st, Duration::from_secs(7 * 86_400)).unwrap(),
+            0
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(prune_older_than(&st, Duration::ZERO).unwrap(), 2);
+        let c = st.queue_counts(None).unwrap();
+        assert_eq!((c.pending, c.leased, c.done), (1, 0, 0));
+        assert_eq!(st.vector(&got[0].article, "e").unwrap(), Some(vec![1.0]));
+    }
+
+    #[test]
+    fn waiting_on_a_queue_nobody_works_gives_up_at_the_timeout() {
+        let (_d, st) = store();
+        st.enqueue(WorkKind::Vector, "a", "e").unwrap();
+        let keys = ["e".to_string()];
+        let start = Instant::now();
+        let err = wait_for_drain(
+            &st,
+            &keys,
+            Duration::from_millis(20),
+            Some(Duration::from_millis(200)),
+        )
+        .unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        match err {
+            DrainError::TimedOut {
+                pending, leased, ..
+            } => assert_eq!((pending, leased), (1, 0)),
+            other => panic!("{other}"),
+        }
+        // Drained: returns at once, timeout or not.
+        let got = st
+            .claim(WorkKind::Vector, "e", "w", Duration::from_secs(60), 1)
+            .unwrap();
+        st.complete_vector(&got[0], "w", "e", &[1.0]).unwrap();
+        let c =
+            wait_for_drain(&st, &keys, Duration::from_millis(20), Some(Duration::ZERO)).unwrap();
+        assert_eq!(c.done, 1);
     }
 }

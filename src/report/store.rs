@@ -422,6 +422,113 @@ impl Store {
         Ok(())
     }
 
+    /// The vectors of an article's index sentences, when stored for the sentences `hash`
+    /// names (another split or bound is another set of sentences: None).
+    pub fn sentence_vectors(
+        &self,
+        article: &str,
+        embedder: &str,
+        hash: &str,
+    ) -> Result<Option<Vec<Vec<f32>>>, StoreError> {
+        let Some(row) = self.query_one(
+            "SELECT count, vectors FROM sentence_vectors
+             WHERE article = $1 AND embedder = $2 AND sentences = $3",
+            &[article.into(), embedder.into(), hash.into()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let (Some(count), Some(blob)) = (row.int(0), row.blob(1)) else {
+            return Ok(None);
+        };
+        let floats: Vec<f32> = blob
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let count = count.max(0) as usize;
+        if count == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        if !floats.len().is_multiple_of(count) {
+            return Ok(None);
+        }
+        Ok(Some(
+            floats
+                .chunks_exact(floats.len() / count)
+                .map(<[f32]>::to_vec)
+                .collect(),
+        ))
+    }
+
+    pub fn put_sentence_vectors(
+        &self,
+        article: &str,
+        embedder: &str,
+        hash: &str,
+        vectors: &[Vec<f32>],
+    ) -> Result<(), StoreError> {
+        let blob: Vec<u8> = vectors
+            .iter()
+            .flatten()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        self.execute(
+            "INSERT INTO sentence_vectors (article, embedder, sentences, count, vectors)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (article, embedder) DO UPDATE
+             SET sentences = excluded.sentences, count = excluded.count, vectors = excluded.vectors",
+            &[
+                article.into(),
+                embedder.into(),
+                hash.into(),
+                (vectors.len() as i64).into(),
+                blob.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the sentence vectors of articles first seen before `before` (RFC 3339) that
+    /// are not in `keep` (tonight's input): an article that still comes in every night keeps
+    /// them, one that comes back after a while is embedded again. Returns how many articles.
+    pub fn prune_sentence_vectors(
+        &self,
+        before: &str,
+        keep: &std::collections::HashSet<&str>,
+    ) -> Result<usize, StoreError> {
+        let old: Vec<String> = self
+            .query(
+                "SELECT DISTINCT v.article FROM sentence_vectors v
+                 JOIN articles a ON a.hash = v.article WHERE a.first_seen < $1",
+                &[before.into()],
+            )?
+            .into_iter()
+            .filter_map(|r| r.text(0))
+            .filter(|h| !keep.contains(h.as_str()))
+            .collect();
+        self.transaction(|st| {
+            for h in &old {
+                st.execute(
+                    "DELETE FROM sentence_vectors WHERE article = $1",
+                    &[h.into()],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(old.len())
+    }
+
+    /// Whether an article has sentence vectors under this embedder, for whatever sentences:
+    /// what the queue asks before it hands the work to a worker.
+    pub fn has_sentence_vectors(&self, article: &str, embedder: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .query_one(
+                "SELECT 1 FROM sentence_vectors WHERE article = $1 AND embedder = $2",
+                &[article.into(), embedder.into()],
+            )?
+            .is_some())
+    }
+
     pub fn summary(
         &self,
         article: &str,
@@ -656,6 +763,76 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.vector("h", "e").unwrap(), Some(vec![0.5, -1.25, 3.0]));
         assert_eq!(store.story("k").unwrap().as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn sentence_vectors_are_found_only_for_the_sentences_they_were_made_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let v = vec![vec![0.5, -1.0], vec![2.0, 0.25], vec![-3.0, 1.5]];
+        assert!(!store.has_sentence_vectors("h", "e").unwrap());
+        store.put_sentence_vectors("h", "e", "split1", &v).unwrap();
+        assert!(store.has_sentence_vectors("h", "e").unwrap());
+        assert_eq!(store.sentence_vectors("h", "e", "split1").unwrap(), Some(v));
+        // Another split of the article, or another embedder: not these vectors.
+        assert_eq!(store.sentence_vectors("h", "e", "split2").unwrap(), None);
+        assert_eq!(store.sentence_vectors("h", "e2", "split1").unwrap(), None);
+        // An article with no checkable sentence keeps that answer too.
+        store.put_sentence_vectors("g", "e", "none", &[]).unwrap();
+        assert_eq!(
+            store.sentence_vectors("g", "e", "none").unwrap(),
+            Some(vec![])
+        );
+        // A new split replaces the old one.
+        store
+            .put_sentence_vectors("h", "e", "split2", &[vec![1.0]])
+            .unwrap();
+        assert_eq!(store.sentence_vectors("h", "e", "split1").unwrap(), None);
+        assert_eq!(
+            store.sentence_vectors("h", "e", "split2").unwrap(),
+            Some(vec![vec![1.0]])
+        );
+    }
+
+    #[test]
+    fn pruning_forgets_the_sentence_vectors_of_old_articles_not_in_tonights_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        for h in ["gone", "still"] {
+            store
+                .put_article(&Article {
+                    id: crate::ingest::ArticleId(1),
+                    path: format!("{h}.txt"),
+                    title: None,
+                    text: "text".into(),
+                    content_hash: h.into(),
+                    url: None,
+                    published: None,
+                    teaser: false,
+                })
+                .unwrap();
+            store
+                .put_sentence_vectors(h, "e", "split", &[vec![1.0]])
+                .unwrap();
+        }
+        let tonight: std::collections::HashSet<&str> = ["still"].into_iter().collect();
+        // Nothing is old yet.
+        assert_eq!(
+            store
+                .prune_sentence_vectors("2000-01-01T00:00:00.000Z", &tonight)
+                .unwrap(),
+            0
+        );
+        // Both are old; the one in tonight's input stays.
+        assert_eq!(
+            store
+                .prune_sentence_vectors("9999-01-01T00:00:00.000Z", &tonight)
+                .unwrap(),
+            1
+        );
+        assert!(!store.has_sentence_vectors("gone", "e").unwrap());
+        assert!(store.has_sentence_vectors("still", "e").unwrap());
+        assert!(store.article("gone").unwrap().is_some());
     }
 
     #[test]

@@ -87,10 +87,27 @@ CREATE TABLE queue (
 );
 CREATE INDEX queue_claim ON queue (kind, key, state, id);",
     },
+    // The vectors of an article's index sentences, in order, as one blob of `count` rows;
+    // `sentences` hashes their texts, so vectors of another split are never read as these.
+    Step {
+        version: 3,
+        sqlite: "
+CREATE TABLE sentence_vectors (
+    article TEXT NOT NULL, embedder TEXT NOT NULL, sentences TEXT NOT NULL,
+    count INTEGER NOT NULL, vectors BLOB NOT NULL,
+    PRIMARY KEY (article, embedder)
+);",
+        postgres: "
+CREATE TABLE sentence_vectors (
+    article TEXT NOT NULL, embedder TEXT NOT NULL, sentences TEXT NOT NULL,
+    count BIGINT NOT NULL, vectors BYTEA NOT NULL,
+    PRIMARY KEY (article, embedder)
+);",
+    },
 ];
 
 /// The newest schema this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Serialises migrations across processes on one PostgreSQL database: workers starting
 /// together must not race to create the same table.
