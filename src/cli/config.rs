@@ -208,6 +208,30 @@ pub const KEYS: &[Key] = &[
         quoted: true,
         default: || value(defaults::DEVICE.name()),
     },
+    Key {
+        name: "wait_timeout",
+        arg: Some("wait_timeout"),
+        env: None,
+        fill: Fill::Defaulted,
+        quoted: false,
+        default: || value(defaults::WAIT_TIMEOUT_SECS),
+    },
+    Key {
+        name: "keep_days",
+        arg: Some("keep_days"),
+        env: None,
+        fill: Fill::Defaulted,
+        quoted: false,
+        default: || value(defaults::KEEP_DAYS),
+    },
+    Key {
+        name: "idle_exit",
+        arg: Some("idle_exit"),
+        env: Some("BRIEF_IDLE_EXIT"),
+        fill: Fill::Always,
+        quoted: false,
+        default: || Shown::Note("wait for work for ever"),
+    },
 ];
 
 /// The file as written. Every key of [`KEYS`], checked here so that a typo or a bad value is
@@ -231,6 +255,9 @@ struct FileValues {
     mode: Option<Named<Mode>>,
     weights: Option<Named<WeightFormat>>,
     device: Option<Named<DeviceChoice>>,
+    wait_timeout: Option<u64>,
+    keep_days: Option<u64>,
+    idle_exit: Option<f64>,
 }
 
 /// A library enum by its command-line name, so the file takes exactly what the flag takes.
@@ -325,6 +352,9 @@ impl FileConfig {
             ("mode", v.mode.map(|m| m.0.name().to_string())),
             ("weights", v.weights.map(|m| m.0.name().to_string())),
             ("device", v.device.map(|m| m.0.name().to_string())),
+            ("wait_timeout", v.wait_timeout.map(|n| n.to_string())),
+            ("keep_days", v.keep_days.map(|n| n.to_string())),
+            ("idle_exit", v.idle_exit.map(|x| x.to_string())),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
