@@ -37,6 +37,15 @@ fn report(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// `brief history --json` of a store.
+fn history(store: &Path) -> serde_json::Value {
+    let h = command(&["history", "--store", s(store), "--json"])
+        .output()
+        .unwrap();
+    assert!(h.status.success(), "{}", stderr(&h));
+    serde_json::from_slice(&h.stdout).unwrap()
+}
+
 fn figure(r: &serde_json::Value, name: &str) -> u64 {
     r["run"][name]
         .as_u64()
@@ -332,11 +341,7 @@ fn interrupted_mid_run(signal: libc::c_int) {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    let h = command(&["history", "--store", s(&store), "--json"])
-        .output()
-        .unwrap();
-    assert!(h.status.success(), "{}", stderr(&h));
-    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let history = history(&store);
     let statuses: Vec<&str> = history["runs"]
         .as_array()
         .unwrap()
@@ -449,11 +454,8 @@ fn a_feed_that_crashes_its_parser_fails_the_run_cleanly_and_history_says_failed(
         err.trim_end().lines().last().unwrap().contains("bad.atom"),
         "{err}"
     );
-    let h = command(&["history", "--store", s(&store), "--json"])
-        .output()
-        .unwrap();
-    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
-    assert_eq!(history["runs"][0]["status"], "failed", "{history}");
+    let h = history(&store);
+    assert_eq!(h["runs"][0]["status"], "failed", "{h}");
 
     let inputs = dir.path().join("in");
     std::fs::create_dir(&inputs).unwrap();
@@ -504,11 +506,8 @@ fn workers_only_with_no_worker_gives_up_at_the_wait_timeout_and_a_worker_then_fi
         last.contains("--wait-timeout") && last.contains("pending"),
         "{err}"
     );
-    let h = command(&["history", "--store", s(&store), "--json"])
-        .output()
-        .unwrap();
-    let history: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
-    assert_eq!(history["runs"][0]["status"], "failed", "{history}");
+    let h = history(&store);
+    assert_eq!(h["runs"][0]["status"], "failed", "{h}");
 
     // The queued work waits in the store; a worker that exits when idle does it all, and the
     // report then computes nothing itself.

@@ -540,12 +540,14 @@ mod tests {
         let text = "model = \"m\"\nmodels_dir = \"d\"\noffline = true\nthreads = 2\n\
                     prompts = \"p\"\ntemplates = \"t\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
                     temperature = 0\nseed = 3\nrepeat_penalty = 1.5\npoints = 4\n\
-                    mode = \"hybrid\"\nweights = \"lean\"\ndevice = \"cuda\"\n";
+                    mode = \"hybrid\"\nweights = \"lean\"\ndevice = \"cuda\"\n\
+                    wait_timeout = 60\nkeep_days = 0\nidle_exit = 2.5\n";
         let f = FileConfig::parse(Path::new("c.toml"), text).unwrap();
         for k in KEYS {
             assert!(f.get(k.name).is_some(), "{} not read", k.name);
         }
         assert_eq!(f.get("temperature"), Some("0"));
         assert_eq!(f.get("weights"), Some("lean"));
+        assert_eq!(f.get("idle_exit"), Some("2.5"));
     }
 }
