@@ -509,26 +509,20 @@ pub fn work(cfg: &WorkerConfig) -> anyhow::Result<WorkerFigures> {
     let mut idle_since: Option<Instant> = None;
     let splitter = Splitter::news();
     loop {
-        let mut items = store.claim(WorkKind::Vector, &ekey, &cfg.name, cfg.lease, VECTOR_CLAIM)?;
-        // The long items before the short ones, so that the short ones fill the gaps at the
-        // end of the night and workers finish together.
-        if items.is_empty() {
-            items = store.claim(
-                WorkKind::Summary,
-                &skey_item,
-                &cfg.name,
-                cfg.lease,
-                summarize::BATCH,
-            )?;
-        }
-        if items.is_empty() {
-            items = store.claim(
-                WorkKind::Sentences,
-                &ekey,
-                &cfg.name,
-                cfg.lease,
-                SENTENCES_CLAIM,
-            )?;
+        // Story vectors first (grouping waits on all of them), then the long items before
+        // the short ones, so that the short ones fill the gaps at the end of the night and
+        // workers finish together.
+        let order = [
+            (WorkKind::Vector, ekey.as_str(), VECTOR_CLAIM),
+            (WorkKind::Summary, skey_item.as_str(), summarize::BATCH),
+            (WorkKind::Sentences, ekey.as_str(), SENTENCES_CLAIM),
+        ];
+        let mut items = Vec::new();
+        for (kind, key, n) in order {
+            items = store.claim(kind, key, &cfg.name, cfg.lease, n)?;
+            if !items.is_empty() {
+                break;
+            }
         }
         if items.is_empty() {
             let since = *idle_since.get_or_insert_with(Instant::now);
