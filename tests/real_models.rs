@@ -208,12 +208,25 @@ fn an_article_that_gives_instructions_is_summarized_not_obeyed() {
 // For scale: candle's own quantized path (`--weights as-file`, which rounds activations the
 // same way) measured 0.954 agreement and 0.295 spreads of difference on smollm2 here; the
 // kernels measured 0.94–0.99 and 0.20–0.25 (smollm2), 1.000 and 0.21 (qwen2.5).
+//
+// Gemma 3 is more sensitive to 8-bit activations (its embedding is scaled by √640 and every
+// sublayer is normed twice): candle's own quantized path measured 0.969 agreement and 0.488
+// spreads against the f32 reference on the seeds, the kernels 0.954 and 0.507; it gets
+// `GEMMA_MAX_DIFF`. Its prompts also run past the 512-token sliding window, which the short
+// prompts never reach; there one step of 1,100 tokens measured 0.90 spreads (candle's own
+// 8-bit path 0.55 at the same step, every other step of both within 0.36), so the long prompts
+// get `GEMMA_LONG_MAX_DIFF`. A sliding layer attending to the whole cache, or a wrong RoPE
+// base, is far outside either (see the note on `gemma3_kernels_match_the_f32_reference`).
 
 const PROMPT_TOKENS: usize = 320;
 const STEPS: usize = 12;
 const MARGIN: f32 = 0.5;
 const MAX_DIFF: f32 = 0.35;
 const MIN_AGREE: f32 = 0.9;
+const GEMMA_MAX_DIFF: f32 = 0.6;
+const GEMMA_LONG_MAX_DIFF: f32 = 1.0;
+/// Past two sliding windows of Gemma 3 (512 positions each).
+const LONG_PROMPT_TOKENS: usize = 1100;
 
 fn argmax(v: &[f32]) -> usize {
     v.iter()
@@ -235,11 +248,24 @@ struct Stats {
     worst_gap: f32,
 }
 
-/// Compares `fast` with `reference` on one article: the prompt, then `STEPS` teacher-forced
-/// decode steps.
-fn compare(reference: &mut Model, fast: &mut Model, text: &str, stats: &mut Stats, what: &str) {
+/// How far the kernels may be from the reference, and on what prompts.
+struct Tolerance {
+    max_diff: f32,
+    prompt_tokens: usize,
+}
+
+/// Compares `fast` with `reference` on one text: its first `tol.prompt_tokens` tokens as the
+/// prompt, then `STEPS` teacher-forced decode steps.
+fn compare(
+    reference: &mut Model,
+    fast: &mut Model,
+    text: &str,
+    tol: &Tolerance,
+    stats: &mut Stats,
+    what: &str,
+) {
     let mut ids = generate::encode(reference, text).unwrap();
-    ids.truncate(PROMPT_TOKENS);
+    ids.truncate(tol.prompt_tokens);
     reference.reset();
     fast.reset();
     let mut r = reference.forward(&ids, 0).unwrap();
@@ -265,8 +291,9 @@ fn compare(reference: &mut Model, fast: &mut Model, text: &str, stats: &mut Stat
              {gap:.3} below its best ({best_r})"
         );
         assert!(
-            diff <= MAX_DIFF,
-            "{what} step {step}: logits differ by {diff:.3} spreads (allowed {MAX_DIFF})"
+            diff <= tol.max_diff,
+            "{what} step {step}: logits differ by {diff:.3} spreads (allowed {})",
+            tol.max_diff
         );
         if step == STEPS {
             break;
@@ -279,7 +306,7 @@ fn compare(reference: &mut Model, fast: &mut Model, text: &str, stats: &mut Stat
     }
 }
 
-fn check(model: &str, format: WeightFormat) {
+fn check(model: &str, format: WeightFormat, max_diff: f32, texts: &[String], prompt_tokens: usize) {
     let path = model_path(model);
     let dev = Device::Cpu;
     let mut reference = Model::load(&path, None, &dev, WeightFormat::Exact).unwrap();
@@ -290,11 +317,16 @@ fn check(model: &str, format: WeightFormat) {
         worst_diff: 0.0,
         worst_gap: 0.0,
     };
-    for (i, text) in seed_texts().iter().enumerate() {
+    let tol = Tolerance {
+        max_diff,
+        prompt_tokens,
+    };
+    for (i, text) in texts.iter().enumerate() {
         compare(
             &mut reference,
             &mut fast,
             text,
+            &tol,
             &mut stats,
             &format!("{model} {format:?} seed {}", i + 1),
         );
@@ -310,11 +342,53 @@ fn check(model: &str, format: WeightFormat) {
 
 #[test]
 fn smollm2_kernels_match_the_f32_reference() {
-    check("smollm2-135m", WeightFormat::Fast);
-    check("smollm2-135m", WeightFormat::Lean);
+    let seeds = seed_texts();
+    check(
+        "smollm2-135m",
+        WeightFormat::Fast,
+        MAX_DIFF,
+        &seeds,
+        PROMPT_TOKENS,
+    );
+    check(
+        "smollm2-135m",
+        WeightFormat::Lean,
+        MAX_DIFF,
+        &seeds,
+        PROMPT_TOKENS,
+    );
 }
 
 #[test]
 fn qwen2_kernels_match_the_f32_reference() {
-    check("qwen2.5-coder-0.5b", WeightFormat::Fast);
+    let seeds = seed_texts();
+    check(
+        "qwen2.5-coder-0.5b",
+        WeightFormat::Fast,
+        MAX_DIFF,
+        &seeds,
+        PROMPT_TOKENS,
+    );
+}
+
+#[test]
+fn gemma3_kernels_match_the_f32_reference() {
+    let seeds = seed_texts();
+    check(
+        "gemma3-270m",
+        WeightFormat::Fast,
+        GEMMA_MAX_DIFF,
+        &seeds,
+        PROMPT_TOKENS,
+    );
+    // Every seed after the others, so that the prompt passes the sliding window twice.
+    let all = seeds.concat();
+    let long = [all.clone(), seeds[2..].concat() + &seeds[..2].concat()];
+    check(
+        "gemma3-270m",
+        WeightFormat::Fast,
+        GEMMA_LONG_MAX_DIFF,
+        &long,
+        LONG_PROMPT_TOKENS,
+    );
 }

@@ -78,8 +78,8 @@ pub fn device(choice: DeviceChoice) -> Result<Device, ModelError> {
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
     /// brief's own kernels on the file's quantized blocks (memory-mapped, nothing copied) for
-    /// decode and prefill alike: the fastest on CPU and the leanest, and the default. llama and
-    /// qwen2 on CPU; other models and CUDA use `candle`.
+    /// decode and prefill alike: the fastest on CPU and the leanest, and the default. Every
+    /// architecture on CPU; CUDA uses `candle`.
     Fast,
     /// The same as `fast` since prefill stopped keeping f32 copies; kept so that settings
     /// naming it still work.
@@ -88,7 +88,7 @@ pub enum WeightFormat {
     /// kernels are tested against.
     Candle,
     /// Dequantize the file's weights to f32 and multiply in plain f32 throughout: no rounding
-    /// of activations, slow. The reference for checking the faster formats (llama and qwen2).
+    /// of activations, slow. The reference for checking the faster formats.
     Exact,
     /// Re-quantize every matrix to Q8_0 at load (candle's vectorised kernel), nothing more.
     Q8,
@@ -299,7 +299,7 @@ enum Config {
 }
 
 /// Reads the architecture's config and builds the backend for the device and format: our
-/// kernels for llama and qwen2 in `fast` and `lean` on CPU, else candle, on the file's own
+/// kernels for every architecture in `fast` and `lean` on CPU, else candle, on the file's own
 /// tensors (`as-file`, `exact`) or on a copy re-quantized to Q8_0 (the other formats).
 fn load_decoder<R: std::io::Read + std::io::Seek>(
     ct: gguf_file::Content,
@@ -324,14 +324,19 @@ fn load_decoder<R: std::io::Read + std::io::Seek>(
         Architecture::Gemma3 => Config::Gemma3(gemma3::Config::from_gguf(&ct).map_err(werr)?),
     };
     let own_kernels = matches!(format, WeightFormat::Fast | WeightFormat::Lean) && device.is_cpu();
-    if let (Config::Llama(cfg), true) = (&cfg, own_kernels) {
-        let m = llama_cpu::ModelWeights::load(cfg, &ct, path, format).map_err(|e| {
-            ModelError::Weights {
-                path: shown.to_string(),
-                why: e.to_string(),
+    if own_kernels {
+        let kerr = |e: crate::llm::models::kernels::LoadError| ModelError::Weights {
+            path: shown.to_string(),
+            why: e.to_string(),
+        };
+        return Ok(match &cfg {
+            Config::Llama(cfg) => {
+                Box::new(llama_cpu::ModelWeights::load(cfg, &ct, path, format).map_err(kerr)?)
             }
-        })?;
-        return Ok(Box::new(m));
+            Config::Gemma3(cfg) => {
+                Box::new(gemma3::cpu::ModelWeights::load(cfg, &ct, path).map_err(kerr)?)
+            }
+        });
     }
     match format {
         WeightFormat::AsFile | WeightFormat::Exact => {
@@ -358,7 +363,13 @@ fn candle_decoder<R: std::io::Read + std::io::Seek>(
         Config::Llama(cfg) => Box::new(llama_candle::ModelWeights::load(
             cfg, ct, reader, device, format,
         )?),
-        Config::Gemma3(cfg) => Box::new(gemma3::ModelWeights::load(cfg, ct, reader, device)?),
+        Config::Gemma3(cfg) => Box::new(gemma3::ModelWeights::load(
+            cfg,
+            ct,
+            reader,
+            device,
+            format == WeightFormat::Exact,
+        )?),
     })
 }
 

@@ -432,12 +432,17 @@ pub fn attend(
     assert!(out.len() >= hd && len > 0);
     assert!(k.len() >= (len - 1) * stride + hd && v.len() >= (len - 1) * stride + hd);
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() && matches!(hd, 64 | 128) {
+    if has_avx2() && matches!(hd, 64 | 128 | 256) {
         // SAFETY: the CPU features were checked, and the bounds just above.
         unsafe {
             match hd {
                 64 => x86::attend::<8>(q, k.as_ptr(), v.as_ptr(), stride, len, scale, scores, out),
-                _ => x86::attend::<16>(q, k.as_ptr(), v.as_ptr(), stride, len, scale, scores, out),
+                128 => {
+                    x86::attend::<16>(q, k.as_ptr(), v.as_ptr(), stride, len, scale, scores, out)
+                }
+                // gemma3's heads; more registers than AVX2 has, so the query spills to L1,
+                // still far ahead of the scalar loop.
+                _ => x86::attend::<32>(q, k.as_ptr(), v.as_ptr(), stride, len, scale, scores, out),
             }
         }
         return;

@@ -175,7 +175,7 @@ fn wrong_sizes_are_rejected() {
 
 #[test]
 fn attention_matches_a_plain_softmax() {
-    for hd in [32, 64, 128] {
+    for hd in [32, 64, 128, 256] {
         for len in [1, 7, 300] {
             let stride = hd * 3;
             let q = lcg(1, hd, 2.0);

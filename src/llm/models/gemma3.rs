@@ -38,6 +38,8 @@ use candle_transformers::utils::repeat_kv;
 use crate::llm::model::ModelError;
 use crate::llm::models::{last_logits, Decoder};
 
+pub mod cpu;
+
 /// RoPE positions computed at load time; longer contexts grow the tables on demand.
 const INITIAL_ROPE_POSITIONS: usize = 8192;
 /// Gemma 3 alternates five sliding-window layers with one global layer.
@@ -434,6 +436,16 @@ fn attention_mask(
     Tensor::from_vec(mask, (q_len, k_len), dev).map(Some)
 }
 
+/// A matrix on candle's quantized kernels (which round activations to 8 bits), or `dense`:
+/// dequantized once and multiplied in f32.
+fn matmul(w: QTensor, dense: bool) -> Result<QMatMul> {
+    if dense {
+        Ok(QMatMul::Tensor(w.dequantize(&w.device())?))
+    } else {
+        QMatMul::from_qtensor(w)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Layer {
     attn_norm: RmsNorm,
@@ -451,9 +463,10 @@ impl Layer {
         dev: &Device,
         cfg: &Config,
         idx: usize,
+        dense: bool,
     ) -> Result<Self> {
         let mut qt = |name: &str| ct.tensor(reader, &format!("blk.{idx}.{name}.weight"), dev);
-        let mut mm = |name: &str| QMatMul::from_qtensor(qt(name)?);
+        let mut mm = |name: &str| matmul(qt(name)?, dense);
         let attn_q = mm("attn_q")?;
         let attn_k = mm("attn_k")?;
         let attn_v = mm("attn_v")?;
@@ -518,17 +531,21 @@ pub struct ModelWeights {
 }
 
 impl ModelWeights {
-    /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto `device`.
+    /// Builds the model of `cfg` from the tensors of `ct`, read through `reader`, onto `device`;
+    /// `dense`: every matrix dequantized to f32 (`exact`, the reference the kernels are tested
+    /// against), else candle's kernels on the file's blocks.
     pub fn load<R: Read + Seek>(
         cfg: &Config,
         ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
+        dense: bool,
     ) -> Result<Self> {
         let embd = Arc::new(ct.tensor(reader, "token_embd.weight", device)?);
         // Gemma ties the output projection to the embedding unless the file says otherwise.
         let output = match ct.tensor(reader, "output.weight", device) {
-            Ok(w) => QMatMul::from_qtensor(w)?,
+            Ok(w) => matmul(w, dense)?,
+            Err(_) if dense => QMatMul::Tensor(embd.dequantize(device)?),
             Err(_) => QMatMul::from_arc(embd.clone())?,
         };
         let norm = RmsNorm::from_qtensor(
@@ -536,7 +553,7 @@ impl ModelWeights {
             cfg.rms_norm_eps,
         )?;
         let layers = (0..cfg.block_count)
-            .map(|idx| Layer::load(ct, reader, device, cfg, idx))
+            .map(|idx| Layer::load(ct, reader, device, cfg, idx, dense))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             embed: TokenEmbedding::new(embd, cfg.embedding_length, device)?,

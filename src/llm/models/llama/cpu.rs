@@ -9,42 +9,22 @@
 //! is compute-bound: it runs the kernels' prompt tiles (several weight rows × several tokens
 //! per inner loop, still on the file's blocks), so no f32 copy of any weight is ever made.
 //! Both run on the one [`Config`]; the candle backend stays as the reference these results are
-//! tested against.
+//! tested against. What every architecture on the kernels shares is in
+//! [`crate::llm::models::kernels`].
 
 use std::path::Path;
-use std::sync::Arc;
 
-use candle_core::quantized::{gguf_file, GgmlDType};
+use candle_core::quantized::gguf_file;
 
-use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType};
+use brief_kernels::{Input, Pool, QMatrix};
 
 use super::Config;
-use crate::llm::model::{ModelError, WeightFormat};
-use crate::llm::models::{Decoder, MAX_CONTEXT};
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("tensor {0} is missing")]
-    Missing(String),
-    #[error("tensor {name}: {source}")]
-    Kernel {
-        name: String,
-        source: brief_kernels::KernelError,
-    },
-    #[error("tensor {name} has {got} values, expected {want}")]
-    Shape {
-        name: String,
-        got: usize,
-        want: usize,
-    },
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
-
-struct Linear {
-    w: QMatrix,
-    bias: Option<Vec<f32>>,
-}
+use crate::llm::model::WeightFormat;
+use crate::llm::models::kernels::{
+    attention, check_rows, logits, project, rms_norm_into, Cache, Forward, Heads, Linear,
+    LoadError, OnKernels, RopeTable, Tensors,
+};
+use crate::llm::models::MAX_CONTEXT;
 
 struct Layer {
     wq: Linear,
@@ -56,26 +36,6 @@ struct Layer {
     down: Linear,
     attn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
-}
-
-/// One sequence's keys and values: per layer, `[position][kv head][head dim]`.
-#[derive(Default)]
-struct Cache {
-    k: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
-    len: usize,
-}
-
-impl Cache {
-    fn truncate(&mut self, layers: usize, pos: usize, kv: usize) {
-        self.k.resize_with(layers, Vec::new);
-        self.v.resize_with(layers, Vec::new);
-        for (k, v) in self.k.iter_mut().zip(&mut self.v) {
-            k.truncate(pos * kv);
-            v.truncate(pos * kv);
-        }
-        self.len = pos;
-    }
 }
 
 /// Buffers reused across forward passes, so a decode step allocates nothing large.
@@ -96,141 +56,30 @@ struct Scratch {
 
 pub struct ModelWeights {
     cfg: Config,
-    /// Positions the RoPE tables cover: the most a sequence may hold.
+    /// Positions the RoPE table covers: the most a sequence may hold.
     max_seq: usize,
     embeddings: QMatrix,
     output: QMatrix,
     norm: Vec<f32>,
     layers: Vec<Layer>,
-    /// cos and sin of position × frequency, `[position][rope_dim / 2]`.
-    cos: Vec<f32>,
-    sin: Vec<f32>,
-    rope_half: usize,
-    /// KV caches of the sequences in flight (sequence 0 is the one `forward` uses).
-    caches: Vec<Cache>,
+    rope: RopeTable,
     scratch: Scratch,
 }
 
-/// Reads tensors out of the memory-mapped file.
-struct Tensors<'a> {
-    ct: &'a gguf_file::Content,
-    map: Arc<memmap2::Mmap>,
-}
-
-impl Tensors<'_> {
-    fn has(&self, name: &str) -> bool {
-        self.ct.tensor_infos.contains_key(name)
-    }
-
-    fn matrix(&self, name: &str) -> Result<QMatrix, LoadError> {
-        let info = self
-            .ct
-            .tensor_infos
-            .get(name)
-            .ok_or_else(|| LoadError::Missing(name.into()))?;
-        let dims = info.shape.dims();
-        let (rows, cols) = match dims {
-            [r, c] => (*r, *c),
-            _ => (1, info.shape.elem_count()),
-        };
-        let kerr = |source| LoadError::Kernel {
-            name: name.into(),
-            source,
-        };
-        let start = (self.ct.tensor_data_offset + info.offset) as usize;
-        let t = info.ggml_dtype;
-        let len = rows * cols / t.block_size() * t.type_size();
-        if start + len > self.map.len() {
-            return Err(LoadError::Shape {
-                name: name.into(),
-                got: self.map.len().saturating_sub(start) / t.type_size() * t.block_size(),
-                want: rows * cols,
-            });
-        }
-        let bytes = &self.map[start..start + len];
-        match t {
-            GgmlDType::F16 | GgmlDType::BF16 => {
-                let wide: Vec<f32> = bytes
-                    .chunks_exact(2)
-                    .map(|b| {
-                        let bits = u16::from_le_bytes([b[0], b[1]]);
-                        if t == GgmlDType::F16 {
-                            half::f16::from_bits(bits).to_f32()
-                        } else {
-                            half::bf16::from_bits(bits).to_f32()
-                        }
-                    })
-                    .collect();
-                QMatrix::from_f32(rows, cols, &wide).map_err(kerr)
-            }
-            _ => {
-                let qtype = QType::from_ggml(t).map_err(kerr)?;
-                QMatrix::new(
-                    qtype,
-                    rows,
-                    cols,
-                    Bytes::Mapped(self.map.clone(), start..start + len),
-                )
-                .map_err(kerr)
-            }
-        }
-    }
-
-    fn vector(&self, name: &str, want: usize) -> Result<Vec<f32>, LoadError> {
-        let m = self.matrix(name)?;
-        let v = m.dequantize();
-        if v.len() != want {
-            return Err(LoadError::Shape {
-                name: name.into(),
-                got: v.len(),
-                want,
-            });
-        }
-        Ok(v)
-    }
-
-    fn linear(&self, name: &str, bias: bool) -> Result<Linear, LoadError> {
-        let w = self.matrix(&format!("{name}.weight"))?;
-        let bias_name = format!("{name}.bias");
-        let bias = if bias && self.has(&bias_name) {
-            Some(self.vector(&bias_name, w.rows)?)
-        } else {
-            None
-        };
-        Ok(Linear { w, bias })
-    }
-}
-
 impl ModelWeights {
-    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it. Every
-    /// format that reaches here (`fast`, `lean`) multiplies on the file's blocks alone.
+    /// Maps `path` (the GGUF `ct` was read from) and builds the model of `cfg` on it, with its
+    /// sequences. Every format that reaches here (`fast`, `lean`) multiplies on the file's
+    /// blocks alone.
     pub fn load(
         cfg: &Config,
         ct: &gguf_file::Content,
         path: &Path,
         _format: WeightFormat,
-    ) -> Result<Self, LoadError> {
+    ) -> Result<OnKernels<Self>, LoadError> {
         let max_seq = MAX_CONTEXT;
-        let file = std::fs::File::open(path)?;
-        // SAFETY: the map is read-only and only ever read through (`Bytes::Mapped`); it stays
-        // sound as long as the file is not changed under us, which no code can promise: the
-        // file is a model the user gave us to read, and if another process truncates it while
-        // we run we may fault, as every memory-mapping inference engine may. (Copying the
-        // weights into huge-page anonymous memory instead was measured: no faster.)
-        let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
-        let t = Tensors { ct, map };
+        let t = Tensors::map(ct, path)?;
         // The same frequencies as the candle backend's tables, so both paths rotate identically.
-        let theta = cfg.rope_freqs();
-        let rope_half = theta.len();
-        let mut cos = Vec::with_capacity(max_seq * rope_half);
-        let mut sin = Vec::with_capacity(max_seq * rope_half);
-        for p in 0..max_seq {
-            for th in &theta {
-                let a = p as f32 * th;
-                cos.push(a.cos());
-                sin.push(a.sin());
-            }
-        }
+        let rope = RopeTable::new(&cfg.rope_freqs(), max_seq);
         let embeddings = t.matrix("token_embd.weight")?;
         let output = if t.has("output.weight") {
             t.matrix("output.weight")?
@@ -253,126 +102,43 @@ impl ModelWeights {
                 ffn_norm: t.vector(&format!("{p}.ffn_norm.weight"), n_embd)?,
             });
         }
-        Ok(Self {
+        Ok(OnKernels::new(Self {
             norm: t.vector("output_norm.weight", n_embd)?,
             cfg: cfg.clone(),
             max_seq,
             embeddings,
             output,
             layers,
-            cos,
-            sin,
-            rope_half,
-            caches: Vec::new(),
+            rope,
             scratch: Scratch::default(),
-        })
+        }))
     }
 }
 
-/// Every sequence has its own KV cache, and a `pos` before the end of a sequence's cache
-/// rewinds it.
-impl Decoder for ModelWeights {
-    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
-        self.forward_seq(0, tokens, pos)
+impl Forward for ModelWeights {
+    fn cache_shape(&self) -> (usize, usize) {
+        (self.layers.len(), self.cfg.kv_dim())
     }
 
-    fn batches(&self) -> bool {
-        true
-    }
-
-    fn forward_seq(
-        &mut self,
-        seq: usize,
-        tokens: &[u32],
-        pos: usize,
-    ) -> Result<Vec<f32>, ModelError> {
-        if tokens.is_empty() {
-            return Err(ModelError::inference("forward pass over no tokens"));
-        }
-        if self.caches.len() <= seq {
-            self.caches.resize_with(seq + 1, Cache::default);
-        }
-        let have = self.caches[seq].len;
-        if pos > have {
-            return Err(ModelError::inference(format!(
-                "position {pos} is past the {have} cached positions"
-            )));
-        }
-        let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
-        self.caches[seq].truncate(layers, pos, kv);
-        let rows: Vec<(usize, usize)> = (0..tokens.len()).map(|i| (seq, pos + i)).collect();
-        // One token is a decode step: on the decode kernels, as in a batch of steps, so that a
-        // text is the same whether it was generated alone or beside others (the prompt tiles
-        // add the same integers in another order, which moves near-tied logits).
-        let prompt = tokens.len() > 1;
-        let mut logits = self
-            .run(&rows, tokens, tokens.len() - 1, prompt)
-            .map_err(ModelError::inference)?;
-        Ok(logits.pop().unwrap_or_default())
-    }
-
-    /// One decode step for several sequences at once: `steps` holds (sequence, token), each
-    /// token going at the end of its sequence's cache. Every weight is read once for the whole
-    /// batch, which is what a memory-bound decode step is short of; each row's arithmetic is
-    /// exactly that of a step on its own, so the logits (one vector per step) are the same.
-    fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
-        if steps.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (layers, kv) = (self.layers.len(), self.cfg.kv_dim());
-        let mut rows = Vec::with_capacity(steps.len());
-        for (i, &(seq, _)) in steps.iter().enumerate() {
-            if steps[..i].iter().any(|&(s, _)| s == seq) {
-                return Err(ModelError::inference(format!(
-                    "sequence {seq} appears twice in one batch"
-                )));
-            }
-            if self.caches.len() <= seq {
-                self.caches.resize_with(seq + 1, Cache::default);
-            }
-            let len = self.caches[seq].len;
-            self.caches[seq].truncate(layers, len, kv);
-            rows.push((seq, len));
-        }
-        let tokens: Vec<u32> = steps.iter().map(|s| s.1).collect();
-        self.run(&rows, &tokens, 0, false)
-            .map_err(ModelError::inference)
-    }
-
-    fn reset(&mut self) {
-        self.caches.clear();
-    }
-}
-
-impl ModelWeights {
-    /// The forward pass over `tokens`, row i at (sequence, position) `rows[i]`, each row's
-    /// cache already holding exactly the positions before it (or before the first row of its
-    /// sequence in this call). Returns the logits of rows `first_logits..`. A `prompt` runs on
-    /// the prompt tiles; a decode step, alone or in a batch, never does, so that each row computes
-    /// exactly what it would alone.
     fn run(
         &mut self,
+        caches: &mut [Cache],
         rows: &[(usize, usize)],
         tokens: &[u32],
         first_logits: usize,
         prompt: bool,
     ) -> Result<Vec<Vec<f32>>, String> {
-        let cfg = self.cfg.clone();
+        let cfg = &self.cfg;
         let n = tokens.len();
-        if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= self.max_seq) {
-            return Err(format!(
-                "{} positions exceed the context of {}",
-                p + 1,
-                self.max_seq
-            ));
-        }
-        let vocab = self.embeddings.rows;
-        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
-            return Err(format!(
-                "token id {bad} is outside the vocabulary of {vocab}"
-            ));
-        }
+        check_rows(rows, tokens, self.max_seq, self.embeddings.rows)?;
         let kv = cfg.kv_dim();
+        let heads = Heads {
+            n_head: cfg.n_head,
+            n_kv_head: cfg.n_kv_head,
+            head_dim: cfg.head_dim,
+            scale: 1.0 / (cfg.head_dim as f32).sqrt(),
+            window: None,
+        };
         let guard = brief_kernels::pool::global()
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -400,31 +166,16 @@ impl ModelWeights {
                 ],
             );
             for (i, &(seq, p)) in rows.iter().enumerate() {
-                let (c, sn) = (
-                    &self.cos[p * self.rope_half..(p + 1) * self.rope_half],
-                    &self.sin[p * self.rope_half..(p + 1) * self.rope_half],
-                );
-                rope(&mut s.q[i * d..(i + 1) * d], cfg.head_dim, c, sn, cfg.neox);
-                rope(
-                    &mut s.k[i * kv..(i + 1) * kv],
-                    cfg.head_dim,
-                    c,
-                    sn,
-                    cfg.neox,
-                );
-                let cache = &mut self.caches[seq];
+                self.rope
+                    .rotate(&mut s.q[i * d..(i + 1) * d], cfg.head_dim, p, cfg.neox);
+                self.rope
+                    .rotate(&mut s.k[i * kv..(i + 1) * kv], cfg.head_dim, p, cfg.neox);
+                let cache = &mut caches[seq];
                 cache.k[l].extend_from_slice(&s.k[i * kv..(i + 1) * kv]);
                 cache.v[l].extend_from_slice(&s.v[i * kv..(i + 1) * kv]);
             }
-            let views: Vec<(&[f32], &[f32])> = self
-                .caches
-                .iter()
-                .map(|c| match (c.k.get(l), c.v.get(l)) {
-                    (Some(k), Some(v)) => (&k[..], &v[..]),
-                    _ => (&[][..], &[][..]),
-                })
-                .collect();
-            attention(pool, &cfg, &s.q, &views, rows, &mut s.attn);
+            let views: Vec<(&[f32], &[f32])> = caches.iter().map(|c| c.layer(l)).collect();
+            attention(pool, heads, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
             project(
                 pool,
@@ -459,10 +210,6 @@ impl ModelWeights {
                 *x += p;
             }
         }
-        for &(seq, _) in rows {
-            let c = &mut self.caches[seq];
-            c.len = c.k.first().map_or(0, |k| k.len() / kv);
-        }
         let out_rows = n - first_logits;
         rms_norm_into(
             &s.x[first_logits * d..n * d],
@@ -472,136 +219,8 @@ impl ModelWeights {
             d,
             &mut s.last,
         );
-        s.last.prepare_on(pool, self.output.qtype);
-        let vocab_out = self.output.rows;
-        let mut logits = vec![0f32; out_rows * vocab_out];
-        brief_kernels::matmul(
-            pool,
-            &mut [MatMul {
-                w: &self.output,
-                input: &s.last,
-                out: &mut logits,
-            }],
-        );
-        Ok(logits
-            .chunks_exact(vocab_out)
-            .map(<[f32]>::to_vec)
-            .collect())
+        Ok(logits(pool, &self.output, &mut s.last, out_rows))
     }
-}
-
-fn rms_norm_into(x: &[f32], w: &[f32], eps: f32, rows: usize, d: usize, out: &mut Input) {
-    let mut y = std::mem::take(&mut out.x);
-    y.resize(rows * d, 0.0);
-    for (xr, yr) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).take(rows) {
-        let ms = xr.iter().map(|v| v * v).sum::<f32>() / d as f32;
-        let scale = 1.0 / (ms + eps).sqrt();
-        for ((y, x), w) in yr.iter_mut().zip(xr).zip(w) {
-            *y = x * scale * w;
-        }
-    }
-    out.set_owned(y, rows, d);
-}
-
-/// Rotates each head of one position: interleaved pairs for llama (whose GGUF conversion
-/// permutes q and k for it), halves for qwen2 ("neox").
-fn rope(v: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32], neox: bool) {
-    let half = cos.len();
-    for h in v.chunks_exact_mut(head_dim) {
-        for i in 0..half {
-            let (a, b) = if neox {
-                (i, i + half)
-            } else {
-                (2 * i, 2 * i + 1)
-            };
-            let (x0, x1) = (h[a], h[b]);
-            h[a] = x0 * cos[i] - x1 * sin[i];
-            h[b] = x0 * sin[i] + x1 * cos[i];
-        }
-    }
-}
-
-/// Several projections of one input in one parallel job on the quantized blocks (a prompt on
-/// the prompt tiles), biases added.
-fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
-    for (l, _) in outs.iter() {
-        input.prepare_on(pool, l.w.qtype);
-    }
-    {
-        let input = &*input;
-        let mut jobs: Vec<MatMul<'_>> = outs
-            .iter_mut()
-            .map(|(l, out)| MatMul {
-                w: &l.w,
-                input,
-                out: &mut out[..],
-            })
-            .collect();
-        if prompt {
-            brief_kernels::matmul_prompt(pool, &mut jobs);
-        } else {
-            brief_kernels::matmul(pool, &mut jobs);
-        }
-    }
-    for (l, out) in outs.iter_mut() {
-        if let Some(b) = &l.bias {
-            for row in out.chunks_exact_mut(b.len()) {
-                for (o, b) in row.iter_mut().zip(b) {
-                    *o += b;
-                }
-            }
-        }
-    }
-}
-
-/// Causal attention of each row (queries `q`, `[row][n_head][head_dim]`) over its own
-/// sequence's cache, `rows[i]` = (sequence, position): row i sees positions `..=position`.
-/// Grouped-query heads share their kv head. One (row, head) pair per work item.
-fn attention(
-    pool: &Pool,
-    cfg: &Config,
-    q: &[f32],
-    caches: &[(&[f32], &[f32])],
-    rows: &[(usize, usize)],
-    out: &mut Input,
-) {
-    let (hd, heads, kv) = (cfg.head_dim, cfg.n_head, cfg.kv_dim());
-    let group = cfg.n_head / cfg.n_kv_head;
-    let d = cfg.n_embd;
-    let n = rows.len();
-    let mut y = std::mem::take(&mut out.x);
-    y.clear();
-    y.resize(n * d, 0.0);
-    // Item i · heads + h writes y[i][h] only (hd = d / heads, so every row has its heads).
-    let parts = Parts::new(
-        y.chunks_exact_mut(d)
-            .flat_map(|row| row.chunks_exact_mut(hd).take(heads)),
-    );
-    let scale = 1.0 / (hd as f32).sqrt();
-    let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
-    pool.run(&|t, threads| {
-        let mut scores: Vec<f32> = Vec::with_capacity(longest + 8);
-        let items = n * heads;
-        // Few rows (decode): contiguous runs of heads, so that the heads sharing a kv head
-        // mostly share a thread and read its keys and values from that core's cache. Many
-        // rows (prefill): round-robin, so that long (late) and short rows even out.
-        let (mut item, step, end) = if n <= 4 {
-            (items * t / threads, 1, items * (t + 1) / threads)
-        } else {
-            (t, threads, items)
-        };
-        while item < end {
-            let (i, h) = (item / heads, item % heads);
-            let (seq, pos) = rows[i];
-            let (k, v) = caches[seq];
-            let qh = &q[i * d + h * hd..i * d + (h + 1) * hd];
-            let kh = (h / group) * hd;
-            let yh = parts.take(item);
-            brief_kernels::attend(qh, &k[kh..], &v[kh..], kv, pos + 1, scale, &mut scores, yh);
-            item += step;
-        }
-    });
-    out.set_owned(y, n, d);
 }
 
 #[cfg(test)]

@@ -1,0 +1,515 @@
+//! What every architecture on brief's own CPU kernels ([`brief_kernels`]) shares: reading
+//! tensors out of the memory-mapped GGUF, the per-sequence KV caches and the [`Decoder`]
+//! plumbing around them ([`OnKernels`]), and the row operations a transformer layer is made of
+//! (RMS norm, RoPE, projections on the quantized blocks, attention over a cache).
+//!
+//! Each architecture (`llama::cpu`, `gemma3::cpu`) keeps only its own forward pass, as a
+//! [`Forward`]; the rules that make a text the same alone or in a batch (a lone step on the
+//! decode kernels, one row per sequence per batch, rewinding by position) live here once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, GgmlDType};
+
+use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType};
+
+use crate::llm::model::ModelError;
+use crate::llm::models::Decoder;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("tensor {0} is missing")]
+    Missing(String),
+    #[error("tensor {name}: {source}")]
+    Kernel {
+        name: String,
+        source: brief_kernels::KernelError,
+    },
+    #[error("tensor {name} has {got} values, expected {want}")]
+    Shape {
+        name: String,
+        got: usize,
+        want: usize,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Linear {
+    pub w: QMatrix,
+    pub bias: Option<Vec<f32>>,
+}
+
+/// One sequence's keys and values: per layer, `[position][kv head][head dim]`.
+#[derive(Default)]
+pub struct Cache {
+    pub k: Vec<Vec<f32>>,
+    pub v: Vec<Vec<f32>>,
+    pub len: usize,
+}
+
+impl Cache {
+    fn truncate(&mut self, layers: usize, pos: usize, kv: usize) {
+        self.k.resize_with(layers, Vec::new);
+        self.v.resize_with(layers, Vec::new);
+        for (k, v) in self.k.iter_mut().zip(&mut self.v) {
+            k.truncate(pos * kv);
+            v.truncate(pos * kv);
+        }
+        self.len = pos;
+    }
+
+    /// Layer `l`'s keys and values, empty for a sequence that has none yet.
+    pub fn layer(&self, l: usize) -> (&[f32], &[f32]) {
+        match (self.k.get(l), self.v.get(l)) {
+            (Some(k), Some(v)) => (k, v),
+            _ => (&[], &[]),
+        }
+    }
+}
+
+/// An architecture's forward pass on the kernels: the part [`OnKernels`] does not share.
+pub trait Forward: Send {
+    /// Layers, and floats of keys (or values) per position per layer.
+    fn cache_shape(&self) -> (usize, usize);
+
+    /// The forward pass over `tokens`, row i at (sequence, position) `rows[i]`, each row's
+    /// cache already holding exactly the positions before it (or before the first row of its
+    /// sequence in this call); appends every row's keys and values to its cache. Returns the
+    /// logits of rows `first_logits..`. A `prompt` runs on the prompt tiles; a decode step,
+    /// alone or in a batch, never does, so that each row computes exactly what it would alone.
+    fn run(
+        &mut self,
+        caches: &mut [Cache],
+        rows: &[(usize, usize)],
+        tokens: &[u32],
+        first_logits: usize,
+        prompt: bool,
+    ) -> Result<Vec<Vec<f32>>, String>;
+}
+
+/// An architecture on the kernels with its sequences: every sequence has its own KV cache,
+/// and a `pos` before the end of a sequence's cache rewinds it.
+pub struct OnKernels<F> {
+    model: F,
+    caches: Vec<Cache>,
+}
+
+impl<F: Forward> OnKernels<F> {
+    pub fn new(model: F) -> Self {
+        Self {
+            model,
+            caches: Vec::new(),
+        }
+    }
+
+    fn cache(&mut self, seq: usize) -> &mut Cache {
+        if self.caches.len() <= seq {
+            self.caches.resize_with(seq + 1, Cache::default);
+        }
+        &mut self.caches[seq]
+    }
+
+    fn run(
+        &mut self,
+        rows: &[(usize, usize)],
+        tokens: &[u32],
+        first_logits: usize,
+        prompt: bool,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let (_, kv) = self.model.cache_shape();
+        let out = self
+            .model
+            .run(&mut self.caches, rows, tokens, first_logits, prompt)
+            .map_err(ModelError::inference);
+        for &(seq, _) in rows {
+            let c = &mut self.caches[seq];
+            c.len = c.k.first().map_or(0, |k| k.len() / kv);
+        }
+        out
+    }
+}
+
+impl<F: Forward> Decoder for OnKernels<F> {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, ModelError> {
+        self.forward_seq(0, tokens, pos)
+    }
+
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn forward_seq(
+        &mut self,
+        seq: usize,
+        tokens: &[u32],
+        pos: usize,
+    ) -> Result<Vec<f32>, ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::inference("forward pass over no tokens"));
+        }
+        let (layers, kv) = self.model.cache_shape();
+        let cache = self.cache(seq);
+        let have = cache.len;
+        if pos > have {
+            return Err(ModelError::inference(format!(
+                "position {pos} is past the {have} cached positions"
+            )));
+        }
+        cache.truncate(layers, pos, kv);
+        let rows: Vec<(usize, usize)> = (0..tokens.len()).map(|i| (seq, pos + i)).collect();
+        // One token is a decode step: on the decode kernels, as in a batch of steps, so that a
+        // text is the same whether it was generated alone or beside others (the prompt tiles
+        // add the same integers in another order, which moves near-tied logits).
+        let prompt = tokens.len() > 1;
+        let mut logits = self.run(&rows, tokens, tokens.len() - 1, prompt)?;
+        Ok(logits.pop().unwrap_or_default())
+    }
+
+    /// One decode step for several sequences at once: `steps` holds (sequence, token), each
+    /// token going at the end of its sequence's cache. Every weight is read once for the whole
+    /// batch, which is what a memory-bound decode step is short of; each row's arithmetic is
+    /// exactly that of a step on its own, so the logits (one vector per step) are the same.
+    fn forward_batch(&mut self, steps: &[(usize, u32)]) -> Result<Vec<Vec<f32>>, ModelError> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (layers, kv) = self.model.cache_shape();
+        let mut rows = Vec::with_capacity(steps.len());
+        for (i, &(seq, _)) in steps.iter().enumerate() {
+            if steps[..i].iter().any(|&(s, _)| s == seq) {
+                return Err(ModelError::inference(format!(
+                    "sequence {seq} appears twice in one batch"
+                )));
+            }
+            let cache = self.cache(seq);
+            let len = cache.len;
+            cache.truncate(layers, len, kv);
+            rows.push((seq, len));
+        }
+        let tokens: Vec<u32> = steps.iter().map(|s| s.1).collect();
+        self.run(&rows, &tokens, 0, false)
+    }
+
+    fn reset(&mut self) {
+        self.caches.clear();
+    }
+}
+
+/// Refuses rows past `max_seq` and tokens outside the vocabulary before any work starts.
+pub fn check_rows(
+    rows: &[(usize, usize)],
+    tokens: &[u32],
+    max_seq: usize,
+    vocab: usize,
+) -> Result<(), String> {
+    if let Some(&(_, p)) = rows.iter().find(|r| r.1 >= max_seq) {
+        return Err(format!(
+            "{} positions exceed the context of {max_seq}",
+            p + 1
+        ));
+    }
+    if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+        return Err(format!(
+            "token id {bad} is outside the vocabulary of {vocab}"
+        ));
+    }
+    Ok(())
+}
+
+/// Reads tensors out of the memory-mapped file.
+pub struct Tensors<'a> {
+    ct: &'a gguf_file::Content,
+    map: Arc<memmap2::Mmap>,
+}
+
+impl<'a> Tensors<'a> {
+    /// Maps `path`, the GGUF `ct` was read from.
+    pub fn map(ct: &'a gguf_file::Content, path: &Path) -> Result<Self, LoadError> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the map is read-only and only ever read through (`Bytes::Mapped`); it stays
+        // sound as long as the file is not changed under us, which no code can promise: the
+        // file is a model the user gave us to read, and if another process truncates it while
+        // we run we may fault, as every memory-mapping inference engine may. (Copying the
+        // weights into huge-page anonymous memory instead was measured: no faster.)
+        let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
+        Ok(Self { ct, map })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.ct.tensor_infos.contains_key(name)
+    }
+
+    pub fn matrix(&self, name: &str) -> Result<QMatrix, LoadError> {
+        let info = self
+            .ct
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| LoadError::Missing(name.into()))?;
+        let dims = info.shape.dims();
+        let (rows, cols) = match dims {
+            [r, c] => (*r, *c),
+            _ => (1, info.shape.elem_count()),
+        };
+        let kerr = |source| LoadError::Kernel {
+            name: name.into(),
+            source,
+        };
+        let start = (self.ct.tensor_data_offset + info.offset) as usize;
+        let t = info.ggml_dtype;
+        let len = rows * cols / t.block_size() * t.type_size();
+        if start + len > self.map.len() {
+            return Err(LoadError::Shape {
+                name: name.into(),
+                got: self.map.len().saturating_sub(start) / t.type_size() * t.block_size(),
+                want: rows * cols,
+            });
+        }
+        let bytes = &self.map[start..start + len];
+        match t {
+            GgmlDType::F16 | GgmlDType::BF16 => {
+                let wide: Vec<f32> = bytes
+                    .chunks_exact(2)
+                    .map(|b| {
+                        let bits = u16::from_le_bytes([b[0], b[1]]);
+                        if t == GgmlDType::F16 {
+                            half::f16::from_bits(bits).to_f32()
+                        } else {
+                            half::bf16::from_bits(bits).to_f32()
+                        }
+                    })
+                    .collect();
+                QMatrix::from_f32(rows, cols, &wide).map_err(kerr)
+            }
+            _ => {
+                let qtype = QType::from_ggml(t).map_err(kerr)?;
+                QMatrix::new(
+                    qtype,
+                    rows,
+                    cols,
+                    Bytes::Mapped(self.map.clone(), start..start + len),
+                )
+                .map_err(kerr)
+            }
+        }
+    }
+
+    pub fn vector(&self, name: &str, want: usize) -> Result<Vec<f32>, LoadError> {
+        let m = self.matrix(name)?;
+        let v = m.dequantize();
+        if v.len() != want {
+            return Err(LoadError::Shape {
+                name: name.into(),
+                got: v.len(),
+                want,
+            });
+        }
+        Ok(v)
+    }
+
+    pub fn linear(&self, name: &str, bias: bool) -> Result<Linear, LoadError> {
+        let w = self.matrix(&format!("{name}.weight"))?;
+        let bias_name = format!("{name}.bias");
+        let bias = if bias && self.has(&bias_name) {
+            Some(self.vector(&bias_name, w.rows)?)
+        } else {
+            None
+        };
+        Ok(Linear { w, bias })
+    }
+}
+
+/// cos and sin of position × frequency for positions `0..positions`, `[position][freqs]`.
+pub struct RopeTable {
+    pub cos: Vec<f32>,
+    pub sin: Vec<f32>,
+    pub half: usize,
+}
+
+impl RopeTable {
+    pub fn new(freqs: &[f32], positions: usize) -> Self {
+        let half = freqs.len();
+        let mut cos = Vec::with_capacity(positions * half);
+        let mut sin = Vec::with_capacity(positions * half);
+        for p in 0..positions {
+            for th in freqs {
+                let a = p as f32 * th;
+                cos.push(a.cos());
+                sin.push(a.sin());
+            }
+        }
+        Self { cos, sin, half }
+    }
+
+    /// Rotates every head (`head_dim` floats each) of one position `p`.
+    pub fn rotate(&self, v: &mut [f32], head_dim: usize, p: usize, neox: bool) {
+        let r = p * self.half..(p + 1) * self.half;
+        rope(v, head_dim, &self.cos[r.clone()], &self.sin[r], neox);
+    }
+}
+
+/// RMS norm of each `d`-wide row of `x` into `out`, scaled by `w`.
+pub fn rms_norm_into(x: &[f32], w: &[f32], eps: f32, rows: usize, d: usize, out: &mut Input) {
+    let mut y = std::mem::take(&mut out.x);
+    y.resize(rows * d, 0.0);
+    for (xr, yr) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).take(rows) {
+        let scale = rms_scale(xr, eps);
+        for ((y, x), w) in yr.iter_mut().zip(xr).zip(w) {
+            *y = x * scale * w;
+        }
+    }
+    out.set_owned(y, rows, d);
+}
+
+/// RMS norm of each `w.len()`-wide piece of `x`, in place (gemma's per-head and post norms).
+pub fn rms_norm_in_place(x: &mut [f32], w: &[f32], eps: f32) {
+    for r in x.chunks_exact_mut(w.len()) {
+        let scale = rms_scale(r, eps);
+        for (x, w) in r.iter_mut().zip(w) {
+            *x = *x * scale * w;
+        }
+    }
+}
+
+fn rms_scale(x: &[f32], eps: f32) -> f32 {
+    let ms = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
+    1.0 / (ms + eps).sqrt()
+}
+
+/// Rotates each head of one position: interleaved pairs for llama (whose GGUF conversion
+/// permutes q and k for it), halves for qwen2 and gemma ("neox").
+fn rope(v: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32], neox: bool) {
+    let half = cos.len();
+    for h in v.chunks_exact_mut(head_dim) {
+        for i in 0..half {
+            let (a, b) = if neox {
+                (i, i + half)
+            } else {
+                (2 * i, 2 * i + 1)
+            };
+            let (x0, x1) = (h[a], h[b]);
+            h[a] = x0 * cos[i] - x1 * sin[i];
+            h[b] = x0 * sin[i] + x1 * cos[i];
+        }
+    }
+}
+
+/// Several projections of one input in one parallel job on the quantized blocks (a prompt on
+/// the prompt tiles), biases added.
+pub fn project(pool: &Pool, prompt: bool, input: &mut Input, outs: &mut [(&Linear, &mut [f32])]) {
+    for (l, _) in outs.iter() {
+        input.prepare_on(pool, l.w.qtype);
+    }
+    {
+        let input = &*input;
+        let mut jobs: Vec<MatMul<'_>> = outs
+            .iter_mut()
+            .map(|(l, out)| MatMul {
+                w: &l.w,
+                input,
+                out: &mut out[..],
+            })
+            .collect();
+        if prompt {
+            brief_kernels::matmul_prompt(pool, &mut jobs);
+        } else {
+            brief_kernels::matmul(pool, &mut jobs);
+        }
+    }
+    for (l, out) in outs.iter_mut() {
+        if let Some(b) = &l.bias {
+            for row in out.chunks_exact_mut(b.len()) {
+                for (o, b) in row.iter_mut().zip(b) {
+                    *o += b;
+                }
+            }
+        }
+    }
+}
+
+/// The logits of the rows of `x` (already normed into `last`) through `output`.
+pub fn logits(pool: &Pool, output: &QMatrix, last: &mut Input, rows: usize) -> Vec<Vec<f32>> {
+    last.prepare_on(pool, output.qtype);
+    let vocab = output.rows;
+    let mut out = vec![0f32; rows * vocab];
+    brief_kernels::matmul(
+        pool,
+        &mut [MatMul {
+            w: output,
+            input: last,
+            out: &mut out,
+        }],
+    );
+    out.chunks_exact(vocab).map(<[f32]>::to_vec).collect()
+}
+
+/// The shape of one layer's attention.
+#[derive(Debug, Clone, Copy)]
+pub struct Heads {
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    /// Multiplies q·k before the softmax.
+    pub scale: f32,
+    /// A query at position i sees key j only when `i - j < window` (sliding-window layers).
+    pub window: Option<usize>,
+}
+
+/// Causal attention of each row (queries `q`, `[row][n_head][head_dim]`) over its own
+/// sequence's cache (`caches[seq]` = keys, values), `rows[i]` = (sequence, position): row i
+/// sees positions `..=position`, the last `window` of them on a sliding layer. Grouped-query
+/// heads share their kv head. One (row, head) pair per work item.
+pub fn attention(
+    pool: &Pool,
+    h: Heads,
+    q: &[f32],
+    caches: &[(&[f32], &[f32])],
+    rows: &[(usize, usize)],
+    out: &mut Input,
+) {
+    let (hd, heads) = (h.head_dim, h.n_head);
+    let kv = h.n_kv_head * hd;
+    let group = h.n_head / h.n_kv_head;
+    let width = heads * hd;
+    let n = rows.len();
+    let mut y = std::mem::take(&mut out.x);
+    y.clear();
+    y.resize(n * width, 0.0);
+    // Item i · heads + h writes y[i][h] only.
+    let parts = Parts::new(y.chunks_exact_mut(hd));
+    let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
+    pool.run(&|t, threads| {
+        let mut scores: Vec<f32> = Vec::with_capacity(longest + 8);
+        let items = n * heads;
+        // Few rows (decode): contiguous runs of heads, so that the heads sharing a kv head
+        // mostly share a thread and read its keys and values from that core's cache. Many
+        // rows (prefill): round-robin, so that long (late) and short rows even out.
+        let (mut item, step, end) = if n <= 4 {
+            (items * t / threads, 1, items * (t + 1) / threads)
+        } else {
+            (t, threads, items)
+        };
+        while item < end {
+            let (i, head) = (item / heads, item % heads);
+            let (seq, pos) = rows[i];
+            let (k, v) = caches[seq];
+            let first = h.window.map_or(0, |w| (pos + 1).saturating_sub(w));
+            let qh = &q[i * width + head * hd..i * width + (head + 1) * hd];
+            let kh = first * kv + (head / group) * hd;
+            let yh = parts.take(item);
+            brief_kernels::attend(
+                qh,
+                &k[kh..],
+                &v[kh..],
+                kv,
+                pos + 1 - first,
+                h.scale,
+                &mut scores,
+                yh,
+            );
+            item += step;
+        }
+    });
+    out.set_owned(y, n, width);
+}
