@@ -35,8 +35,9 @@ pub struct ArticleSummary {
 /// grows with length, and small models lose the thread of long inputs.
 pub const CHUNK_TOKENS: usize = 1536;
 
-/// Room for the instructions and chat markup around the article text.
-const PROMPT_OVERHEAD_TOKENS: usize = 256;
+/// Room kept free beyond the measured prompt around the article text: joining the text into
+/// the template can merge a token or two at the seams.
+const PROMPT_SLACK_TOKENS: usize = 16;
 
 /// The most tokens of a title put in a prompt; a longer one is cut at a word. It is taken
 /// out of the chunk budget, so no title (a scraper once gave 10,000 characters) can push a
@@ -83,7 +84,7 @@ pub fn summarize(
     params: &GenParams,
     style: Style,
 ) -> Result<ArticleSummary, SummarizeError> {
-    let budget = chunk_budget(model, params);
+    let budget = chunk_budget(model, prompts, params, style)?;
     let chunks = split_into_chunks(model, &article.text, budget)?;
     let mut usage = Usage::default();
     let title = fit_title(model, article.title.as_deref().unwrap_or_default())?;
@@ -227,7 +228,7 @@ pub fn summarize_many(
     params: &GenParams,
     style: Style,
 ) -> Result<Vec<ArticleSummary>, SummarizeError> {
-    let budget = chunk_budget(model, params);
+    let budget = chunk_budget(model, prompts, params, style)?;
     let mut chunks = Vec::with_capacity(articles.len());
     for a in articles {
         chunks.push(split_into_chunks(model, &a.text, budget)?);
@@ -368,11 +369,26 @@ fn one(
     Ok(clean_summary(&g.text, style.sentences()))
 }
 
-fn chunk_budget(model: &Model, params: &GenParams) -> usize {
-    model
+/// The most article tokens one prompt can take: the context less the reply, the title and the
+/// prompt itself, measured by rendering it around an empty text. Measured, not assumed, because
+/// the templates are edited at run time and a tokenizer can spend several times more tokens on
+/// the same instructions than another (a fixed allowance once let a prompt fill the whole
+/// context, leaving no room for a word of summary).
+fn chunk_budget(
+    model: &Model,
+    prompts: &Prompts,
+    params: &GenParams,
+    style: Style,
+) -> Result<usize, SummarizeError> {
+    let mut overhead = 0;
+    for (part, st) in [((1, 1), style), ((2, 3), Style::Briefing)] {
+        let prompt = article_prompt(model, prompts, "", "", part, st)?;
+        overhead = overhead.max(generate::encode(model, &prompt)?.len());
+    }
+    Ok(model
         .context_length
-        .saturating_sub(params.max_tokens + PROMPT_OVERHEAD_TOKENS + TITLE_TOKENS)
-        .clamp(64, CHUNK_TOKENS)
+        .saturating_sub(params.max_tokens + overhead + TITLE_TOKENS + PROMPT_SLACK_TOKENS)
+        .clamp(64, CHUNK_TOKENS))
 }
 
 /// The title, cut at a word (or, for one endless word, a character) to at most
@@ -432,14 +448,20 @@ fn combine_groups(
     budget: usize,
     level: usize,
 ) -> Result<Combine, ModelError> {
-    let joined = parts.join("\n\n");
+    // An empty summary (a model that stopped at once) adds nothing but separators.
+    let parts: Vec<&String> = parts.iter().filter(|p| !p.trim().is_empty()).collect();
+    let joined = parts
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let together = generate::count_tokens(model, &joined)?;
     if together <= budget {
         return Ok(Combine::Fits(joined));
     }
     let mut groups: Vec<String> = Vec::new();
     let mut current = String::new();
-    for p in parts {
+    for p in &parts {
         let p = cut_to_tokens(model, p, budget)?;
         let candidate = if current.is_empty() {
             p.clone()

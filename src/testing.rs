@@ -72,6 +72,17 @@ fn strings(v: Vec<String>) -> Value {
 /// Writes the tiny model to `path`. The weights come from `seed`, so two writes with the same
 /// seed give the same file.
 pub fn write_tiny_llama(path: &Path, seed: u64) -> candle_core::Result<()> {
+    write_tiny_llama_with_context(path, seed, 2048)
+}
+
+/// The tiny model with a context of `context_length` positions: a short one makes the prompt
+/// budgets small, so the paths a real model reaches only on very long articles (chunk
+/// summaries combined in groups, a level at a time) run in a test in seconds.
+pub fn write_tiny_llama_with_context(
+    path: &Path,
+    seed: u64,
+    context_length: u32,
+) -> candle_core::Result<()> {
     let (tokens, merges, types) = vocab();
     let n_vocab = tokens.len();
     let eos = (n_vocab - 1) as u32; // <|im_end|>
@@ -79,7 +90,7 @@ pub fn write_tiny_llama(path: &Path, seed: u64) -> candle_core::Result<()> {
         ("general.architecture", Value::String("llama".into())),
         ("general.name", Value::String("tiny-random-llama".into())),
         ("llama.block_count", Value::U32(LAYERS as u32)),
-        ("llama.context_length", Value::U32(2048)),
+        ("llama.context_length", Value::U32(context_length)),
         ("llama.embedding_length", Value::U32(DIM as u32)),
         ("llama.feed_forward_length", Value::U32(FF as u32)),
         ("llama.attention.head_count", Value::U32(HEADS)),
