@@ -551,6 +551,17 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                                 continue;
                             }
                         }
+                        if batch && r + 2 <= r1 {
+                            if let Some(v) = k_batch(w, r, input, i) {
+                                for (k, vk) in v.iter().enumerate() {
+                                    for (c, x) in vk.iter().enumerate() {
+                                        unsafe { *out.get().add((i + c) * rows + r + k) = *x };
+                                    }
+                                }
+                                r += 2;
+                                continue;
+                            }
+                        }
                         let span = if batch { 4 } else { 1 };
                         for c in 0..span {
                             unsafe { *out.get().add((i + c) * rows + r) = dot(w, r, input, i + c) };
@@ -563,6 +574,29 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             }
         }
     });
+}
+
+/// Two K-quant weight rows from `r` against four input rows from `row`, where this CPU has a
+/// tile for the type (AVX2): the prompt path on CPUs without AVX-512 VNNI, and batches of
+/// decode steps everywhere (bitwise the one-row products, so a batch says what each step says).
+fn k_batch(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[[f32; 4]; 2]> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() && matches!(w.qtype, QType::Q4K | QType::Q6K) {
+        assert!(r + 2 <= w.rows && row + 4 <= input.rows && w.cols == input.cols);
+        let (p, stride, nb) = (w.row(r).as_ptr(), w.row_bytes(), w.cols / 256);
+        // SAFETY: the CPU features were checked; rows r, r+1 of `w` and row..row+4 of the
+        // input exist (just checked), and the input was quantized (`Input::prepare`) for this
+        // type with the same row length.
+        return Some(unsafe {
+            if w.qtype == QType::Q4K {
+                x86::dot2x4_q4_k(p, stride, nb, &input.q256, row)
+            } else {
+                x86::dot2x4_q6_k(p, stride, nb, &input.q256, row)
+            }
+        });
+    }
+    let _ = (w, r, input, row);
+    None
 }
 
 /// A prompt tile: `wide::R` weight rows against `C` activation rows.

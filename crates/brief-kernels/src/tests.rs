@@ -313,3 +313,39 @@ fn prompt_tiles_run_several_products_in_one_job() {
         }
     }
 }
+
+#[test]
+fn batched_products_are_bitwise_the_one_row_products() {
+    // A batch of decode steps (and, without AVX-512 VNNI, a prompt) goes through `matmul`'s
+    // tiles; each product must be exactly what the lone step's `dot` gives, or a text would
+    // change with the company it is decoded in.
+    let pool = Pool::new(2);
+    for &t in TYPES {
+        let (rows, cols, in_rows) = (13, 512, 9);
+        let (_, m) = matrix(t, rows, cols, 5);
+        let x = lcg(17, in_rows * cols, 2.0);
+        let mut input = Input::default();
+        input.set(&x, in_rows, cols);
+        input.prepare(m.qtype);
+        let mut out = vec![0f32; in_rows * rows];
+        matmul(
+            &pool,
+            &mut [MatMul {
+                w: &m,
+                input: &input,
+                out: &mut out,
+            }],
+        );
+        for i in 0..in_rows {
+            for r in 0..rows {
+                let one = dot(&m, r, &input, i);
+                assert_eq!(
+                    out[i * rows + r].to_bits(),
+                    one.to_bits(),
+                    "{t:?} input row {i} weight row {r}: {} vs {one}",
+                    out[i * rows + r]
+                );
+            }
+        }
+    }
+}

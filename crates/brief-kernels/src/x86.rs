@@ -160,6 +160,196 @@ pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     hsum(acc) - offset
 }
 
+/// The sum of eight 32-bit lanes (exact: integers).
+#[inline(always)]
+unsafe fn hsum_i32(v: __m256i) -> i32 {
+    let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+    _mm_cvtsi128_si32(s)
+}
+
+/// `R` Q4_K weight rows (`stride` bytes apart, `nb` super-blocks each) × `C` activation rows
+/// from `row`: each super-block's nibbles and scales are unpacked once for all `C` rows, where
+/// the one-row product unpacks them again for every row of a prompt. Each (weight row, input
+/// row) pair takes exactly `dot_q4_k`'s steps in its order, so a product is bitwise the one
+/// `dot_q4_k` gives (a batch of decode steps must say what each step alone says).
+#[inline(always)]
+unsafe fn tile_q4_k<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
+    let low = _mm256_set1_epi8(0x0F);
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut mins = [[0f32; C]; R];
+    let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
+    for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
+        for k in 0..R {
+            let blk = w.add(k * stride + Q4_K_BYTES * b);
+            let (d0, dmin0) = (f16_at(blk), f16_at(blk.add(2)));
+            let scales = std::slice::from_raw_parts(blk.add(4), 12);
+            let mut sc = [0i16; 8];
+            let mut mn = [0i32; 8];
+            for j in 0..8 {
+                let (scale, min) = q4k_scale_min(j, scales);
+                sc[j] = scale as i16;
+                mn[j] = min as i32;
+            }
+            let qs = blk.add(16);
+            let mut q = [_mm256_setzero_si256(); 8];
+            let mut scv = [_mm256_setzero_si256(); 8];
+            for i in 0..4 {
+                let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
+                q[2 * i] = _mm256_and_si256(bits, low);
+                q[2 * i + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+            }
+            for j in 0..8 {
+                scv[j] = _mm256_set1_epi16(sc[j]);
+            }
+            // The mins against the sums per 16 activations, as one 16-lane multiply-add:
+            // lane 2j and 2j+1 both carry min j.
+            let mut mins16 = [0i16; 16];
+            for j in 0..16 {
+                mins16[j] = mn[j / 2] as i16;
+            }
+            let minv = _mm256_loadu_si256(mins16.as_ptr() as *const __m256i);
+            for c in 0..C {
+                let (dy, yq, bsums) = a.block(row + c, b);
+                let (d, dmin) = (d0 * dy, dmin0 * dy);
+                let bs = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+                let summ = hsum_i32(_mm256_madd_epi16(bs, minv));
+                mins[k][c] += dmin * summ as f32;
+                let yp = yq.as_ptr();
+                let mut sumi = _mm256_setzero_si256();
+                for i in 0..4 {
+                    let pl = _mm256_maddubs_epi16(q[2 * i], load(yp.add(64 * i)));
+                    let ph = _mm256_maddubs_epi16(q[2 * i + 1], load(yp.add(64 * i + 32)));
+                    let pl = _mm256_madd_epi16(scv[2 * i], pl);
+                    let ph = _mm256_madd_epi16(scv[2 * i + 1], ph);
+                    sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+                }
+                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k][c]);
+            }
+        }
+    }
+    let mut out = [[0f32; C]; R];
+    for k in 0..R {
+        for c in 0..C {
+            out[k][c] = hsum(acc[k][c]) - mins[k][c];
+        }
+    }
+    out
+}
+
+/// As `tile_q4_k`, for Q6_K super-blocks, bitwise the products of `dot_q6_k`.
+#[inline(always)]
+unsafe fn tile_q6_k<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
+    let low = _mm256_set1_epi8(0x0F);
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut offset = [[0f32; C]; R];
+    let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
+    for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
+        for k in 0..R {
+            let blk = w.add(k * stride + Q6_K_BYTES * b);
+            let d0 = f16_at(blk.add(208));
+            let sc = std::slice::from_raw_parts(blk.add(192), 16);
+            let mut q = [_mm256_setzero_si256(); 8];
+            let mut scale = [_mm256_setzero_si256(); 8];
+            for half in 0..2 {
+                let ql = blk.add(64 * half);
+                let qh = _mm256_loadu_si256(blk.add(128 + 32 * half) as *const __m256i);
+                let b1 = _mm256_loadu_si256(ql as *const __m256i);
+                let b2 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
+                let h0 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4);
+                let h1 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2);
+                let h2 = _mm256_and_si256(qh, _mm256_set1_epi8(0x30));
+                let h3 = _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0xC0u8 as i8)), 2);
+                q[4 * half] = _mm256_or_si256(_mm256_and_si256(b1, low), h0);
+                q[4 * half + 1] = _mm256_or_si256(_mm256_and_si256(b2, low), h1);
+                q[4 * half + 2] =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), low), h2);
+                q[4 * half + 3] =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), low), h3);
+                let s = &sc[8 * half..];
+                for j in 0..4 {
+                    scale[4 * half + j] = _mm256_set_m128i(
+                        _mm_set1_epi16((s[2 * j + 1] as i8) as i16),
+                        _mm_set1_epi16((s[2 * j] as i8) as i16),
+                    );
+                }
+            }
+            let mut sc16 = [0i16; 16];
+            for j in 0..16 {
+                sc16[j] = (sc[j] as i8) as i16;
+            }
+            let scw = _mm256_loadu_si256(sc16.as_ptr() as *const __m256i);
+            for c in 0..C {
+                let (dy, yq, bsums) = a.block(row + c, b);
+                let d = d0 * dy;
+                let bs = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+                let corr = hsum_i32(_mm256_madd_epi16(bs, scw));
+                offset[k][c] += d * (32 * corr) as f32;
+                let yp = yq.as_ptr();
+                let mut sumi = _mm256_setzero_si256();
+                for j in 0..8 {
+                    let p = _mm256_maddubs_epi16(q[j], load(yp.add(32 * j)));
+                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale[j]));
+                }
+                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k][c]);
+            }
+        }
+    }
+    let mut out = [[0f32; C]; R];
+    for k in 0..R {
+        for c in 0..C {
+            out[k][c] = hsum(acc[k][c]) - offset[k][c];
+        }
+    }
+    out
+}
+
+/// Two Q4_K weight rows × four activation rows (see `tile_q4_k`).
+///
+/// # Safety
+/// The CPU has AVX2, FMA and F16C; `w` starts two whole rows of `nb` Q4_K super-blocks laid
+/// `stride` bytes apart; `a` has four rows from `row`, quantized with `nb` blocks per row.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot2x4_q4_k(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; 4]; 2] {
+    tile_q4_k::<2, 4>(w, stride, nb, a, row)
+}
+
+/// Two Q6_K weight rows × four activation rows (see `tile_q6_k`).
+///
+/// # Safety
+/// As `dot2x4_q4_k`, for Q6_K super-blocks.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot2x4_q6_k(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; 4]; 2] {
+    tile_q6_k::<2, 4>(w, stride, nb, a, row)
+}
+
 /// # Safety
 /// The CPU has AVX2 and FMA; `w` holds `x.len()` little-endian f32 values (any alignment).
 #[target_feature(enable = "avx2,fma,f16c")]
