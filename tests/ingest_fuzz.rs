@@ -56,8 +56,17 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// 96 cases per property unless `PROPTEST_CASES` says otherwise (a fixed count in the config
+/// would override the variable, as it once did here).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(96)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048),
