@@ -349,6 +349,23 @@ impl RopeTable {
     }
 }
 
+/// Buffers reused across forward passes, so a decode step allocates nothing
+/// large; the same buffers serve every architecture on the kernels.
+#[derive(Default)]
+pub struct Scratch {
+    pub x: Vec<f32>,
+    pub normed: Input,
+    pub q: Vec<f32>,
+    pub k: Vec<f32>,
+    pub v: Vec<f32>,
+    pub attn: Input,
+    pub proj: Vec<f32>,
+    pub gate: Vec<f32>,
+    pub up: Vec<f32>,
+    pub act: Input,
+    pub last: Input,
+}
+
 /// RMS norm of each `d`-wide row of `x` into `out`, scaled by `w`.
 pub fn rms_norm_into(x: &[f32], w: &[f32], eps: f32, rows: usize, d: usize, out: &mut Input) {
     let mut y = std::mem::take(&mut out.x);

@@ -16,13 +16,13 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 
-use brief_kernels::{Input, Pool, QMatrix};
+use brief_kernels::{Pool, QMatrix};
 
 use super::Config;
 use crate::llm::model::WeightFormat;
 use crate::llm::models::kernels::{
     attention, check_rows, logits, project, rms_norm_into, Cache, Forward, Heads, Linear,
-    LoadError, OnKernels, RopeTable, Tensors,
+    LoadError, OnKernels, RopeTable, Scratch, Tensors,
 };
 use crate::llm::models::MAX_CONTEXT;
 
@@ -36,22 +36,6 @@ struct Layer {
     down: Linear,
     attn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
-}
-
-/// Buffers reused across forward passes, so a decode step allocates nothing large.
-#[derive(Default)]
-struct Scratch {
-    x: Vec<f32>,
-    normed: Input,
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
-    attn: Input,
-    proj: Vec<f32>,
-    gate: Vec<f32>,
-    up: Vec<f32>,
-    act: Input,
-    last: Input,
 }
 
 pub struct ModelWeights {
