@@ -52,9 +52,14 @@ pub use title::detect_title;
 /// input's length, and a 512 KiB article (some 80 chunks for the default model) is what
 /// finishes within 10 minutes with the default model on 2 cores (`examples/long_article.rs`;
 /// the figures are in the README's limits). Far above any news article, and a mistakenly
-/// named log file or video is refused before it is read into memory. A larger feed or JSON
-/// Lines dump is the same work as one article of its size: split it or raise `--max-bytes`.
+/// named log file or video is refused before it is read into memory. A feed or JSON Lines
+/// file holds many articles, each held to this limit, and may itself be [`ENTRIES_FACTOR`]
+/// times as large: its work is that of as many separate files, which a directory may hold
+/// without any total limit, and a night's dump of 200 ordinary articles is already over 512 KB.
 pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024;
+
+/// How many times the one-article limit a feed or JSON Lines file may be.
+pub const ENTRIES_FACTOR: u64 = 64;
 
 /// Extensions read when walking a directory.
 pub const ARTICLE_EXTENSIONS: &[&str] = &[
@@ -204,6 +209,8 @@ pub enum IngestError {
     Undecodable { path: String, reason: String },
     #[error("{path}: {} is over the {} limit on one article", human_size(*.size), human_size(*.limit))]
     TooLarge { path: String, size: u64, limit: u64 },
+    #[error("{path}: {} is over the {} limit on one feed or JSON Lines file", human_size(*.size), human_size(*.limit))]
+    TooLargeFile { path: String, size: u64, limit: u64 },
     #[error("{path}: directory holds no usable articles ({detail})")]
     NoArticlesInDir { path: String, detail: String },
     #[error("{path}:{line}: {reason}")]
@@ -246,6 +253,7 @@ impl IngestError {
             | Self::Binary { path, .. }
             | Self::Undecodable { path, .. }
             | Self::TooLarge { path, .. }
+            | Self::TooLargeFile { path, .. }
             | Self::NoArticlesInDir { path, .. }
             | Self::BadLine { path, .. }
             | Self::BadEntry { path, .. }
@@ -564,15 +572,57 @@ fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Loaded, I
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    if let Some(size) = known.filter(|&s| s > opts.max_bytes) {
-        return Err(IngestError::TooLarge {
-            path: shown.to_string(),
-            size,
-            limit: opts.max_bytes,
-        });
+    let format = Format::of(path);
+    let entries = matches!(format, Format::Feed | Format::JsonLines);
+    let limit = if entries {
+        opts.max_bytes.saturating_mul(ENTRIES_FACTOR)
+    } else {
+        opts.max_bytes
+    };
+    let too_large = |size| {
+        if entries {
+            IngestError::TooLargeFile {
+                path: shown.to_string(),
+                size,
+                limit,
+            }
+        } else {
+            IngestError::TooLarge {
+                path: shown.to_string(),
+                size,
+                limit,
+            }
+        }
+    };
+    if let Some(size) = known.filter(|&s| s > limit) {
+        return Err(too_large(size));
     }
-    let bytes = read_limited(&mut file, shown, known, opts.max_bytes)?;
-    parse_input(&bytes, shown, Format::of(path))
+    let bytes = match read_limited(&mut file, shown, known, limit) {
+        Err(IngestError::TooLarge { size, .. }) => return Err(too_large(size)),
+        other => other?,
+    };
+    let mut loaded = parse_input(&bytes, shown, format)?;
+    if entries {
+        // Each entry is one article and held to the one-article limit.
+        let (kept, over): (Vec<_>, Vec<_>) = std::mem::take(&mut loaded.docs)
+            .into_iter()
+            .partition(|(_, d)| d.text.len() as u64 <= opts.max_bytes);
+        loaded.docs = kept;
+        loaded
+            .rejected
+            .extend(over.into_iter().map(|(path, d)| Refused {
+                path: path.clone(),
+                error: IngestError::TooLarge {
+                    path,
+                    size: d.text.len() as u64,
+                    limit: opts.max_bytes,
+                },
+            }));
+        if loaded.docs.is_empty() && !loaded.rejected.is_empty() {
+            return Err(loaded.rejected.remove(0).error);
+        }
+    }
+    Ok(loaded)
 }
 
 fn read_limited(

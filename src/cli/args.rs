@@ -205,8 +205,9 @@ impl BriefingArgs {
 /// How inputs are read.
 #[derive(Args, Clone)]
 pub struct IngestArgs {
-    /// Articles larger than this many bytes are refused. The default is what finishes within
-    /// 10 minutes with the default model on 2 cores (work grows linearly with the size).
+    /// Articles larger than this many bytes are refused (a file, or one entry of a feed or
+    /// JSON Lines file, which may itself be 64 times as large). The default is what finishes
+    /// within 10 minutes with the default model on 2 cores (work grows linearly with the size).
     #[arg(long, default_value_t = defaults::MAX_BYTES)]
     pub max_bytes: u64,
 }

@@ -298,6 +298,51 @@ fn oversized_files_are_errors() {
 }
 
 #[test]
+fn a_feed_or_jsonl_file_is_limited_per_entry_not_as_one_article() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = |title: &str, text: &str| {
+        serde_json::json!({ "title": title, "text": text }).to_string() + "\n"
+    };
+    // Three ordinary articles whose file is over the one-article limit: all read.
+    // Texts with no words in common, so that none is taken for a repeat of another.
+    let body = |t: &str| {
+        (0..40)
+            .map(|i| format!("{t}{i} moved {t}{} past {t}{}.", i + 1, i + 2))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let lines: String = ["Bridge", "Harbour", "Airport"]
+        .iter()
+        .map(|t| entry(t, &body(t)))
+        .collect();
+    let limit = (lines.len() / 2) as u64;
+    assert!(body("Harbour").len() as u64 <= limit);
+    let file = write(dir.path(), "night.jsonl", &lines);
+    let opts = IngestOptions { max_bytes: limit };
+    let got = ingest_from(&[file], &opts, &mut io::empty()).expect("entries under the limit");
+    assert_eq!(got.articles.len(), 3, "{:?}", got.rejected);
+    // One entry over the limit is refused by itself, naming the entry; the rest are kept.
+    let long = body("Stadium").repeat(4);
+    let lines = entry("Bridge", &body("Bridge")) + &entry("Stadium", &long);
+    let file = write(dir.path(), "mixed.jsonl", &lines);
+    let got = ingest_from(&[file], &opts, &mut io::empty()).expect("one entry kept");
+    assert_eq!(got.articles.len(), 1);
+    assert_eq!(got.rejected.len(), 1);
+    let err = got.rejected[0].error.to_string();
+    assert!(
+        err.contains("mixed.jsonl") && err.contains("limit on one article"),
+        "{err}"
+    );
+    // The file itself has a limit too, ENTRIES_FACTOR times the article's.
+    let opts = IngestOptions {
+        max_bytes: (lines.len() as u64 / crate::ingest::ENTRIES_FACTOR).max(1) / 2,
+    };
+    let file = write(dir.path(), "huge.jsonl", &lines);
+    let err = ingest_from(&[file], &opts, &mut io::empty()).expect_err("file too large");
+    assert!(matches!(err, IngestError::TooLargeFile { .. }), "{err}");
+}
+
+#[test]
 fn oversized_stdin_is_an_error() {
     let mut stdin = Cursor::new(vec![b'a'; 2000]);
     let opts = IngestOptions { max_bytes: 1000 };
