@@ -42,11 +42,8 @@ pub const LEXICAL: Calibration = Calibration {
     threshold: 0.5,
 };
 
-/// The judge these weights were fitted with: another model's answers are on another scale.
-pub const JUDGE_MODEL: &str = "qwen2.5-coder-0.5b";
-
-/// Fitted as [`LEXICAL`], with [`JUDGE_MODEL`]'s log-odds of "yes" as one more feature.
-pub const WITH_JUDGE: Calibration = Calibration {
+/// Fitted as [`LEXICAL`], with qwen2.5-coder-0.5b's log-odds of "yes" as one more feature.
+const WITH_QWEN_05B: Calibration = Calibration {
     bias: -2.3379,
     weights: &[
         0.9740, 0.0979, 0.1192, 1.0939, -0.6323, 0.0000, -0.5775, 0.0000, 0.0000, 0.0000, -0.2465,
@@ -54,6 +51,15 @@ pub const WITH_JUDGE: Calibration = Calibration {
     ],
     threshold: 0.5,
 };
+
+/// The judges the weights were fitted with, by model name: another model's answers are on
+/// another scale, so each judge has its own fit.
+pub const JUDGES: &[(&str, Calibration)] = &[("qwen2.5-coder-0.5b", WITH_QWEN_05B)];
+
+/// The calibration fitted with `judge`'s answers, if there is one.
+pub fn judge_calibration(judge: &str) -> Option<Calibration> {
+    JUDGES.iter().find(|(n, _)| *n == judge).map(|(_, c)| *c)
+}
 
 impl Calibration {
     pub fn probability(&self, f: &Features) -> f32 {
@@ -103,7 +109,9 @@ impl Checker<'_> {
             Some(j) => {
                 let passage = features::passage(&window, sentences);
                 f.judge = Some(j.probability(&passage, text)?);
-                WITH_JUDGE
+                // A judge without a fit is run only to record its answers for fitting one
+                // (`brief check --data … --features`); its verdicts are the lexical ones.
+                judge_calibration(&j.name).unwrap_or(LEXICAL)
             }
             None => LEXICAL,
         };

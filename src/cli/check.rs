@@ -76,7 +76,7 @@ pub struct CheckUsage;
 
 /// A judge whose answers the calibration has never seen.
 #[derive(Debug, thiserror::Error)]
-#[error("no calibration for the judge `{0}`: the checker's weights were fitted with `{calibrated}` (or run with --judge none)", calibrated = brief::check::JUDGE_MODEL)]
+#[error("no calibration for the judge `{0}`: the checker's weights were fitted with {calibrated} (or run with --judge none; with --data and --features any judge runs, to fit one)", calibrated = calibrated_judges())]
 pub struct UncalibratedJudge(String);
 
 /// One sentence of the checked text and what the checker found.
@@ -219,12 +219,21 @@ fn load_judge(args: &CheckArgs, global: &Global) -> anyhow::Result<Option<(Model
         &global.models_dir,
         global.offline,
     )?;
-    if resolved.name != brief::check::JUDGE_MODEL {
+    let fitting = args.data.is_some() && args.features.is_some();
+    if !fitting && brief::check::judge_calibration(&resolved.name).is_none() {
         anyhow::bail!(UncalibratedJudge(resolved.name));
     }
     let on = model::device(args.device)?;
     let m = Model::load(&resolved.path, resolved.role, &on, args.weights)?;
     Ok(Some((m, resolved.name)))
+}
+
+fn calibrated_judges() -> String {
+    brief::check::JUDGES
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn read_text(path: &PathBuf) -> anyhow::Result<String> {
