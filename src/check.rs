@@ -54,7 +54,24 @@ const WITH_QWEN_05B: Calibration = Calibration {
 
 /// The judges the weights were fitted with, by model name: another model's answers are on
 /// another scale, so each judge has its own fit.
-pub const JUDGES: &[(&str, Calibration)] = &[("qwen2.5-coder-0.5b", WITH_QWEN_05B)];
+pub const JUDGES: &[(&str, Calibration)] = &[
+    ("qwen2.5-coder-0.5b", WITH_QWEN_05B),
+    ("qwen2.5-coder-1.5b", WITH_QWEN_15B),
+];
+
+/// Fitted as [`LEXICAL`], with qwen2.5-coder-1.5b's log-odds of "yes" as one more feature
+/// (`scripts/fit-checker` on `brief check --data faith_dev.jsonl --judge qwen2.5-coder-1.5b
+/// --features`, 2026-12-04): cross-validated balanced accuracy 0.788, ROC AUC 0.861 pooled
+/// (0.746 / 0.812 without the judge); XSum, where the lexical features barely beat chance,
+/// 0.671 / 0.688.
+const WITH_QWEN_15B: Calibration = Calibration {
+    bias: -1.8859,
+    weights: &[
+        0.4371, 0.3899, 0.0666, 0.6495, -0.3155, 0.0000, -0.2506, 0.0000, 0.0000, 0.0000, -0.4482,
+        -0.0834, -0.0735, 1.0775,
+    ],
+    threshold: 0.5,
+};
 
 /// The calibration fitted with `judge`'s answers, if there is one.
 pub fn judge_calibration(judge: &str) -> Option<Calibration> {
