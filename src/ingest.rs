@@ -580,18 +580,11 @@ fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Loaded, I
         opts.max_bytes
     };
     let too_large = |size| {
+        let path = shown.to_string();
         if entries {
-            IngestError::TooLargeFile {
-                path: shown.to_string(),
-                size,
-                limit,
-            }
+            IngestError::TooLargeFile { path, size, limit }
         } else {
-            IngestError::TooLarge {
-                path: shown.to_string(),
-                size,
-                limit,
-            }
+            IngestError::TooLarge { path, size, limit }
         }
     };
     if let Some(size) = known.filter(|&s| s > limit) {
@@ -608,6 +601,15 @@ fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Loaded, I
             .into_iter()
             .partition(|(_, d)| d.text.len() as u64 <= opts.max_bytes);
         loaded.docs = kept;
+        if loaded.docs.is_empty() {
+            return Err(IngestError::NoArticlesInFile {
+                path: shown.to_string(),
+                detail: format!(
+                    "every article in it is over the {} limit on one article",
+                    human_size(opts.max_bytes)
+                ),
+            });
+        }
         loaded
             .rejected
             .extend(over.into_iter().map(|(path, d)| Refused {
@@ -618,9 +620,6 @@ fn load_file(path: &Path, shown: &str, opts: &IngestOptions) -> Result<Loaded, I
                     limit: opts.max_bytes,
                 },
             }));
-        if loaded.docs.is_empty() && !loaded.rejected.is_empty() {
-            return Err(loaded.rejected.remove(0).error);
-        }
     }
     Ok(loaded)
 }

@@ -333,6 +333,13 @@ fn a_feed_or_jsonl_file_is_limited_per_entry_not_as_one_article() {
         err.contains("mixed.jsonl") && err.contains("limit on one article"),
         "{err}"
     );
+    // A file whose every article is over the limit is refused as a whole, saying so.
+    let file = write(dir.path(), "long.jsonl", entry("Stadium", &long));
+    let err = ingest_from(&[file], &opts, &mut io::empty()).expect_err("nothing under the limit");
+    assert!(
+        matches!(err, IngestError::NoArticlesInFile { .. }) && err.to_string().contains("over the"),
+        "{err}"
+    );
     // The file itself has a limit too, ENTRIES_FACTOR times the article's.
     let opts = IngestOptions {
         max_bytes: (lines.len() as u64 / crate::ingest::ENTRIES_FACTOR).max(1) / 2,
