@@ -167,3 +167,25 @@ pub enum CheckError {
     #[error("the judge model failed: {0}")]
     Judge(#[from] crate::llm::model::ModelError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_calibration_has_a_weight_per_feature_and_each_judge_is_found() {
+        let lexical = features::NAMES.len() - 1;
+        assert_eq!(LEXICAL.weights.len(), lexical);
+        for (name, c) in JUDGES {
+            assert_eq!(c.weights.len(), lexical + 1, "{name}");
+            let found = judge_calibration(name).expect("listed judge");
+            assert_eq!(found.bias, c.bias, "{name}");
+            let none = std::path::Path::new("/nonexistent");
+            assert!(
+                crate::llm::manifest::find(none, name).is_ok(),
+                "{name} is no built-in model"
+            );
+        }
+        assert!(judge_calibration("smollm2-135m").is_none());
+    }
+}
