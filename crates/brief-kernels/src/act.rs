@@ -46,8 +46,44 @@ fn split_rows<'a, T>(mut v: &'a mut [T], per_row: usize, bounds: &[usize]) -> Ve
     out
 }
 
+/// Compiles `$body` a second time with AVX2/FMA (or AVX-512) enabled and picks the copy at run
+/// time: only then does the compiler turn `round` into a vector instruction rather than a
+/// libm call per element. The same operations either way, so the same bits.
+macro_rules! multiversion {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) $body:block)*) => {$(
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+                unsafe fn wide($($arg: $ty),*) $body
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($arg: $ty),*) $body
+                if crate::has_avx512f() && is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the features were detected.
+                    return unsafe { wide($($arg),*) };
+                }
+                if crate::has_avx2() {
+                    // SAFETY: the features were detected.
+                    return unsafe { narrow($($arg),*) };
+                }
+            }
+            $body
+        }
+    )*};
+}
+
+multiversion! {
+    fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+        quantize32_body(x, d, sum, qs)
+    }
+    fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+        quantize256_body(x, d, bsums, qs)
+    }
+}
+
 /// Blocks of 32 of `x` into `d`, `sum` and `qs`, which hold exactly as many.
-fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+#[inline(always)]
+fn quantize32_body(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
     for (((xb, qb), d), s) in x
         .chunks_exact(32)
         .zip(qs.chunks_exact_mut(32))
@@ -60,7 +96,8 @@ fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
 }
 
 /// Super-blocks of 256 of `x` into `d`, `bsums` (16 a block) and `qs`.
-fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+#[inline(always)]
+fn quantize256_body(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
     for (((xb, qb), d), sums) in x
         .chunks_exact(256)
         .zip(qs.chunks_exact_mut(256))

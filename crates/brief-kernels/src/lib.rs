@@ -7,6 +7,7 @@
 
 pub mod act;
 pub mod blocks;
+pub mod pointwise;
 pub mod pool;
 #[cfg(target_arch = "x86_64")]
 mod wide;
@@ -252,6 +253,20 @@ pub fn has_avx2() -> bool {
                 && is_x86_feature_detected!("fma")
                 && is_x86_feature_detected!("f16c")
         })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether AVX-512 F runs here (with AVX2/FMA; checked once), for the vectorized pointwise
+/// loops. `BRIEF_NO_SIMD` turns it off with the rest.
+pub fn has_avx512f() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *HAS.get_or_init(|| has_avx2() && is_x86_feature_detected!("avx512f"))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

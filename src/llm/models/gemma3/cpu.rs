@@ -11,6 +11,7 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 
+use brief_kernels::pointwise::{gate_mul, Gate};
 use brief_kernels::{Pool, QMatrix};
 
 use super::Config;
@@ -111,12 +112,6 @@ impl ModelWeights {
     }
 }
 
-/// Gemma's `gelu_pytorch_tanh`, the formula candle's `gelu` uses.
-fn gelu_tanh(x: f32) -> f32 {
-    const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
-    0.5 * x * (1.0 + (SQRT_TWO_OVER_PI * x * (1.0 + 0.044_715 * x * x)).tanh())
-}
-
 impl Forward for ModelWeights {
     fn cache_shape(&self) -> (usize, usize) {
         (
@@ -212,9 +207,8 @@ impl Forward for ModelWeights {
                 &mut s.normed,
                 &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
             );
-            for (g, u) in s.gate.iter_mut().zip(&s.up) {
-                *g = gelu_tanh(*g) * u;
-            }
+            // Gemma's `gelu_pytorch_tanh`, the formula candle's `gelu` uses.
+            gate_mul(pool, Gate::GeluTanh, &mut s.gate, &s.up);
             s.act.set(&s.gate, n, ff);
             project(
                 pool,

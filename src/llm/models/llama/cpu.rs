@@ -16,6 +16,7 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 
+use brief_kernels::pointwise::{gate_mul, Gate};
 use brief_kernels::{Pool, QMatrix};
 
 use super::Config;
@@ -180,9 +181,7 @@ impl Forward for ModelWeights {
                 &mut s.normed,
                 &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
             );
-            for (g, u) in s.gate.iter_mut().zip(&s.up) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
+            gate_mul(pool, Gate::Silu, &mut s.gate, &s.up);
             s.act.set(&s.gate, n, ff);
             project(
                 pool,
