@@ -447,6 +447,19 @@ pub fn attend(
     assert!(out.len() >= hd && len > 0);
     assert!(k.len() >= (len - 1) * stride + hd && v.len() >= (len - 1) * stride + hd);
     #[cfg(target_arch = "x86_64")]
+    if has_avx512f() && matches!(hd, 64 | 128 | 256) {
+        let (k, v) = (k.as_ptr(), v.as_ptr());
+        // SAFETY: the CPU features were checked, and the bounds just above.
+        unsafe {
+            match hd {
+                64 => x86::attend512::<4>(q, k, v, stride, len, scale, scores, out),
+                128 => x86::attend512::<8>(q, k, v, stride, len, scale, scores, out),
+                _ => x86::attend512::<16>(q, k, v, stride, len, scale, scores, out),
+            }
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if has_avx2() && matches!(hd, 64 | 128 | 256) {
         // SAFETY: the CPU features were checked, and the bounds just above.
         unsafe {

@@ -441,6 +441,98 @@ fn exp8(x: __m256) -> __m256 {
     _mm256_andnot_ps(tiny, e)
 }
 
+/// `scores[..len]` (whose largest is `max`; capacity `len + 8`) → e^(s - max) in place, and
+/// 1 / their sum. 8 at a time; the tail is padded with -inf (e^-inf = 0).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn softmax(scores: &mut Vec<f32>, len: usize, max: f32) -> f32 {
+    let padded = len.div_ceil(8) * 8;
+    let sp = scores.as_mut_ptr();
+    for j in len..padded {
+        *sp.add(j) = f32::NEG_INFINITY;
+    }
+    scores.set_len(padded);
+    let mv = _mm256_set1_ps(max);
+    let mut sum = _mm256_setzero_ps();
+    for c in scores.chunks_exact_mut(8) {
+        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), mv));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(c.as_mut_ptr(), e);
+    }
+    1.0 / hsum(sum)
+}
+
+/// [`attend`] on 512-bit registers (head dimension 16·N): a 256-wide head's query and output
+/// fit the 32 registers, where on AVX2 they spill.
+///
+/// # Safety
+/// As [`attend`], and the CPU has AVX-512 F.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma,f16c,avx512f")]
+pub unsafe fn attend512<const N: usize>(
+    q: &[f32],
+    k: *const f32,
+    v: *const f32,
+    stride: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let mut qv = [_mm512_setzero_ps(); N];
+    for (i, r) in qv.iter_mut().enumerate() {
+        *r = _mm512_mul_ps(
+            _mm512_loadu_ps(q.as_ptr().add(16 * i)),
+            _mm512_set1_ps(scale),
+        );
+    }
+    scores.clear();
+    scores.reserve(len + 8);
+    let sp = scores.as_mut_ptr();
+    let mut max = f32::NEG_INFINITY;
+    // Four keys at a time, each its own chain of N FMAs.
+    let mut j = 0;
+    while j + 4 <= len {
+        let kj = k.add(j * stride);
+        let mut acc = [_mm512_setzero_ps(); 4];
+        for (i, qi) in qv.iter().enumerate() {
+            for (t, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(*qi, _mm512_loadu_ps(kj.add(t * stride + 16 * i)), *a);
+            }
+        }
+        for (t, a) in acc.iter().enumerate() {
+            let s = _mm512_reduce_add_ps(*a);
+            max = max.max(s);
+            *sp.add(j + t) = s;
+        }
+        j += 4;
+    }
+    while j < len {
+        let kj = k.add(j * stride);
+        let mut a = _mm512_setzero_ps();
+        for (i, qi) in qv.iter().enumerate() {
+            a = _mm512_fmadd_ps(*qi, _mm512_loadu_ps(kj.add(16 * i)), a);
+        }
+        let s = _mm512_reduce_add_ps(a);
+        max = max.max(s);
+        *sp.add(j) = s;
+        j += 1;
+    }
+    let inv = softmax(scores, len, max);
+    let sp = scores.as_ptr();
+    let mut acc = [_mm512_setzero_ps(); N];
+    for j in 0..len {
+        let w = _mm512_set1_ps(*sp.add(j));
+        let vj = v.add(j * stride);
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(w, _mm512_loadu_ps(vj.add(16 * i)), *a);
+        }
+    }
+    let iv = _mm512_set1_ps(inv);
+    for (i, a) in acc.iter().enumerate() {
+        _mm512_storeu_ps(out.as_mut_ptr().add(16 * i), _mm512_mul_ps(*a, iv));
+    }
+}
+
 /// One query head against `len` cached positions (keys and values `stride` floats apart):
 /// out = softmax(q·kⱼ · scale) · vⱼ, with the query and the output held in `N` registers
 /// (head dimension 8·N) for the whole pass.
@@ -471,30 +563,51 @@ pub unsafe fn attend<const N: usize>(
     scores.reserve(len + 8);
     let sp = scores.as_mut_ptr();
     let mut max = f32::NEG_INFINITY;
-    for j in 0..len {
+    // Four keys at a time, each in two chains: one chain of N dependent FMAs per key waited
+    // on the FMA's latency, at a quarter of its throughput.
+    let mut j = 0;
+    while j + 4 <= len {
         let kj = k.add(j * stride);
-        let mut acc = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kj));
-        for (i, qi) in qv.iter().enumerate().skip(1) {
-            acc = _mm256_fmadd_ps(*qi, _mm256_loadu_ps(kj.add(8 * i)), acc);
+        let (mut even, mut odd) = ([_mm256_setzero_ps(); 4], [_mm256_setzero_ps(); 4]);
+        // Even and odd vectors of the head in fixed registers (N is even).
+        let mut i = 0;
+        while i < N {
+            for t in 0..4 {
+                let kt = kj.add(t * stride + 8 * i);
+                even[t] = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(kt), even[t]);
+                odd[t] = _mm256_fmadd_ps(qv[i + 1], _mm256_loadu_ps(kt.add(8)), odd[t]);
+            }
+            i += 2;
         }
-        let s = hsum(acc);
+        let acc = [
+            [even[0], odd[0]],
+            [even[1], odd[1]],
+            [even[2], odd[2]],
+            [even[3], odd[3]],
+        ];
+        for (t, a) in acc.iter().enumerate() {
+            let s = hsum(_mm256_add_ps(a[0], a[1]));
+            max = max.max(s);
+            *sp.add(j + t) = s;
+        }
+        j += 4;
+    }
+    while j < len {
+        let kj = k.add(j * stride);
+        let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i < N {
+            even = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(kj.add(8 * i)), even);
+            odd = _mm256_fmadd_ps(qv[i + 1], _mm256_loadu_ps(kj.add(8 * i + 8)), odd);
+            i += 2;
+        }
+        let s = hsum(_mm256_add_ps(even, odd));
         max = max.max(s);
         *sp.add(j) = s;
+        j += 1;
     }
-    // Softmax in place, 8 at a time; the tail is padded with -inf (e^-inf = 0).
-    let padded = len.div_ceil(8) * 8;
-    for j in len..padded {
-        *sp.add(j) = f32::NEG_INFINITY;
-    }
-    scores.set_len(padded);
-    let mv = _mm256_set1_ps(max);
-    let mut sum = _mm256_setzero_ps();
-    for c in scores.chunks_exact_mut(8) {
-        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), mv));
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(c.as_mut_ptr(), e);
-    }
-    let inv = 1.0 / hsum(sum);
+    let inv = softmax(scores, len, max);
+    let sp = scores.as_ptr();
     let mut acc = [_mm256_setzero_ps(); N];
     for j in 0..len {
         let w = _mm256_set1_ps(*sp.add(j));
