@@ -22,6 +22,81 @@ pub struct Act256 {
 
 use crate::pool::{Parts, Pool};
 
+/// Rows of a prompt's [`Act256`] interleaved for the column tiles: sixteen rows to a group, one
+/// row per 32-bit lane, so that one `vpdpbusd` multiplies four weights (broadcast) by four
+/// elements of all sixteen rows and each lane's sum is one output. Per group and super-block:
+/// `qs`, 64 quads × 16 rows × 4 bytes, stored + 128 (unsigned, as `vpdpbusd` wants its first
+/// operand); `d`, the 16 rows' scales; `bsum`, per pair of 32-element sub-blocks × 16 rows,
+/// the two sums as i16 halves of a 32-bit lane. Rows past the last are zero (scale 0).
+#[derive(Debug, Default, Clone)]
+pub struct Act256T {
+    pub groups: usize,
+    pub blocks: usize,
+    pub qs: Vec<u8>,
+    pub d: Vec<f32>,
+    pub bsum: Vec<i16>,
+}
+
+/// Rows to a group of [`Act256T`]: the 16 lanes of a 512-bit register.
+pub const GROUP: usize = 16;
+
+impl Act256T {
+    /// Interleaves `a`'s `rows` rows, groups split across `pool`'s threads if given.
+    pub fn build(&mut self, pool: Option<&Pool>, a: &Act256, rows: usize) {
+        let blocks = a.blocks;
+        let groups = rows.div_ceil(GROUP);
+        self.groups = groups;
+        self.blocks = blocks;
+        let (qs_g, d_g, bs_g) = (blocks * 256 * GROUP, blocks * GROUP, blocks * 4 * GROUP * 2);
+        self.qs.clear();
+        self.qs.resize(groups * qs_g, 0x80);
+        self.d.clear();
+        self.d.resize(groups * d_g, 0.0);
+        self.bsum.clear();
+        self.bsum.resize(groups * bs_g, 0);
+        let threads = pool.map_or(1, |p| p.threads());
+        let per = groups.div_ceil(threads).max(1);
+        let qs = Parts::new(self.qs.chunks_mut(per * qs_g));
+        let d = Parts::new(self.d.chunks_mut(per * d_g));
+        let bs = Parts::new(self.bsum.chunks_mut(per * bs_g));
+        let parts = qs.len();
+        let work = |part: usize, _: usize| {
+            if part >= parts {
+                return;
+            }
+            let (qs, d, bs) = (qs.take(part), d.take(part), bs.take(part));
+            for g in 0..qs.len() / qs_g {
+                let group = part * per + g;
+                for lane in 0..GROUP {
+                    let row = group * GROUP + lane;
+                    if row >= rows {
+                        break;
+                    }
+                    for b in 0..blocks {
+                        let (dy, q, sums) = a.block(row, b);
+                        d[g * d_g + b * GROUP + lane] = dy;
+                        let base = g * qs_g + b * 256 * GROUP + 4 * lane;
+                        for quad in 0..64 {
+                            for e in 0..4 {
+                                qs[base + quad * 4 * GROUP + e] = (q[4 * quad + e] as u8) ^ 0x80;
+                            }
+                        }
+                        for p in 0..4 {
+                            let at = g * bs_g + ((b * 4 + p) * GROUP + lane) * 2;
+                            bs[at] = sums[4 * p] + sums[4 * p + 1];
+                            bs[at + 1] = sums[4 * p + 2] + sums[4 * p + 3];
+                        }
+                    }
+                }
+            }
+        };
+        match pool {
+            Some(pool) => pool.run(&work),
+            None => (0..parts).for_each(|part| work(part, parts)),
+        }
+    }
+}
+
 /// Rows below which a decode step quantizes on its own thread: handing out the parts would
 /// cost more than the few blocks of a row or two.
 const SPLIT_ROWS: usize = 4;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::GgmlDType;
 
-pub use act::{Act256, Act32};
+pub use act::{Act256, Act256T, Act32};
 pub use pool::{Parts, Pool};
 
 #[derive(Debug, thiserror::Error)]
@@ -186,8 +186,11 @@ pub struct Input {
     pub x: Vec<f32>,
     q32: Act32,
     q256: Act256,
+    /// `q256` interleaved for the column tiles, made for prompts (rows ≥ a group) on VNNI.
+    q256t: Act256T,
     fresh32: bool,
     fresh256: bool,
+    fresh256t: bool,
 }
 
 impl Input {
@@ -199,6 +202,7 @@ impl Input {
         self.cols = cols;
         self.fresh32 = false;
         self.fresh256 = false;
+        self.fresh256t = false;
     }
 
     /// Takes ownership of new values (`rows` × `cols`), invalidating the quantized forms.
@@ -208,6 +212,7 @@ impl Input {
         self.cols = cols;
         self.fresh32 = false;
         self.fresh256 = false;
+        self.fresh256t = false;
     }
 
     /// Makes the quantized form `qtype`'s kernel reads.
@@ -239,7 +244,23 @@ impl Input {
             }
             _ => {}
         }
+        if qtype == QType::Q4K && !self.fresh256t && rows >= act::GROUP && columns_run_here() {
+            self.q256t.build(pool, &self.q256, rows);
+            self.fresh256t = true;
+        }
     }
+}
+
+/// Whether Q4_K prompts take the column tiles (AVX-512 VNNI; `BRIEF_NO_COLUMNS` turns them
+/// off, for comparing).
+fn columns_run_here() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        cfg!(target_arch = "x86_64")
+            && has_vnni()
+            && std::env::var_os("BRIEF_NO_COLUMNS").is_none()
+            && std::env::var_os("BRIEF_NO_WIDE").is_none()
+    })
 }
 
 /// Whether the AVX2/FMA/F16C kernels run here (checked once).
@@ -697,6 +718,51 @@ pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     matmul(pool, jobs)
 }
 
+/// Weight rows `band` of `w` against every input row on the Q4_K column tiles (see
+/// `wide::q4_k_cols`), into `out` (input rows × `rows`). Rows past a whole tile at the end of
+/// the band take the one-row product.
+#[cfg(target_arch = "x86_64")]
+fn columns(w: &QMatrix, input: &Input, out: SendPtr, rows: usize, band: Range<usize>) {
+    const R: usize = wide::COL_R;
+    const G: usize = act::GROUP;
+    let t = &input.q256t;
+    let nb = w.cols / 256;
+    assert!(t.blocks == nb && t.groups * G >= input.rows && band.end <= w.rows);
+    // As in `wide_matmul`: a band of weight rows small enough to stay in L2 per pass.
+    let step = (64 * 1024 / w.row_bytes().max(1)).clamp(R, 128) / R * R;
+    let mut r0 = band.start;
+    while r0 < band.end {
+        let r1 = (r0 + step).min(band.end);
+        for g in 0..t.groups {
+            let live = (input.rows - g * G).min(G);
+            let mut r = r0;
+            while r < r1 {
+                // SAFETY (each write): row g·G + c < input.rows and weight row r + k < rows
+                // lie inside `out` (checked by the caller), and this thread alone owns the
+                // band's weight rows.
+                if r + R <= r1 {
+                    // SAFETY: `columns_run_here` checked the CPU when q256t was made; rows
+                    // r..r+R exist (r + R <= band.end <= w.rows) and `t` has group g.
+                    let v = unsafe { wide::q4_k_cols(w.row(r).as_ptr(), w.row_bytes(), nb, t, g) };
+                    for (k, vk) in v.iter().enumerate() {
+                        for (c, x) in vk.iter().take(live).enumerate() {
+                            unsafe { *out.get().add((g * G + c) * rows + r + k) = *x };
+                        }
+                    }
+                    r += R;
+                } else {
+                    for c in 0..live {
+                        let i = g * G + c;
+                        unsafe { *out.get().add(i * rows + r) = dot(w, r, input, i) };
+                    }
+                    r += 1;
+                }
+            }
+        }
+        r0 = r1;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     let plan: Vec<(&QMatrix, &Input, SendPtr, usize, Wide)> = jobs
@@ -725,6 +791,10 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                 hi.min(base + rows).saturating_sub(base),
             );
             base += rows;
+            if input.fresh256t && w.qtype == QType::Q4K {
+                columns(w, input, out, rows, a..b);
+                continue;
+            }
             // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay
             // in L1/L2 while every input row goes by.
             let step = (32 * 1024 / w.row_bytes().max(1)).clamp(R, 64) / R * R;

@@ -234,13 +234,20 @@ fn prompt_tiles_agree_with_the_portable_rows() {
     let pool = Pool::new(3);
     // Odd weight-row counts leave rows outside a whole tile; 11 input rows leave three
     // outside a whole tile; 544 columns are an odd number of 32-blocks (one unpaired).
-    for (rows, cols) in [(37usize, 576usize), (9, 544), (6, 1536), (5, 768)] {
+    // 37 input rows: two whole groups of the Q4_K column tiles and five rows of a third.
+    for (rows, cols, in_rows) in [
+        (37usize, 576usize, 11usize),
+        (9, 544, 11),
+        (6, 1536, 11),
+        (5, 768, 11),
+        (37, 768, 37),
+        (8, 512, 16),
+    ] {
         for &t in TYPES {
             if !cols.is_multiple_of(QType::from_ggml(t).unwrap().block_len()) {
                 continue;
             }
             let (_, m) = matrix(t, rows, cols, 5 + rows as u64);
-            let in_rows = 11;
             let x = lcg(17, in_rows * cols, 2.0);
             let mut input = Input::default();
             input.set(&x, in_rows, cols);

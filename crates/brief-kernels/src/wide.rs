@@ -17,7 +17,7 @@
 
 use std::arch::x86_64::*;
 
-use super::act::{Act256, Act32};
+use super::act::{Act256, Act256T, Act32, GROUP};
 use super::blocks::{Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 
 #[inline(always)]
@@ -334,6 +334,124 @@ unsafe fn tile_q4k<const R: usize, const C: usize>(
         for c in 0..C {
             out[k][c] = _mm512_reduce_add_ps(acc[k][c]);
         }
+    }
+    out
+}
+
+/// Weight rows to a column tile.
+pub const COL_R: usize = 4;
+
+/// Q4_K, `COL_R` weight rows × the sixteen rows of group `group` of `a`, one input row per lane
+/// (see [`Act256T`]): four weights at a time broadcast to every lane (`vpdpbusd` with a memory
+/// operand), so the float work per super-block is one vector per weight row for all sixteen
+/// rows, where the row-major tiles spend it per (weight row, input row) pair and reduce a
+/// register to one number at the end.
+///
+/// The activations are stored + 128, so each sub-block's integer sum carries 128·Σw, taken off
+/// once per super-block and weight row; the minimums go through the sums per 32 (`vpdpwssd`).
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW, VL and VNNI (and F16C); `w` starts `COL_R` whole Q4_K rows
+/// `stride` bytes apart with `nb` super-blocks each; `a` was interleaved from rows of `nb`
+/// super-blocks and has group `group`.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn q4_k_cols(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[f32; GROUP]; COL_R] {
+    const R: usize = COL_R;
+    debug_assert!(group < a.groups && nb == a.blocks);
+    let low = _mm256_set1_epi8(0x0F);
+    let ones = _mm512_set1_epi16(1);
+    let mut acc = [_mm512_setzero_ps(); R];
+    // The nibbles of one 64-element chunk of each row, as bytes, for the broadcasts to read.
+    let mut buf = [[0u8; 64]; R];
+    let qs_group = a.qs.as_ptr().add(group * nb * 256 * GROUP);
+    for b in 0..nb {
+        let yb = qs_group.add(b * 256 * GROUP);
+        let mut d = [0f32; R];
+        let mut dmin = [0f32; R];
+        let mut sc = [[0u8; 8]; R];
+        let mut mn = [0u64; R];
+        let mut qs = [std::ptr::null::<u8>(); R];
+        for k in 0..R {
+            let blk = w.add(k * stride + Q4_K_BYTES * b);
+            d[k] = f16_at(blk);
+            dmin[k] = f16_at(blk.add(2));
+            let (s8, m8) = q4k_scales_mins(blk.add(4));
+            sc[k] = s8.to_le_bytes();
+            mn[k] = m8;
+            qs[k] = blk.add(16);
+        }
+        let mut sumi = [_mm512_setzero_si512(); R];
+        // Σ scale·Σw per weight row (in 32-bit lanes, summed at the end of the block).
+        let mut wsum = [_mm512_setzero_si512(); R];
+        for i in 0..4 {
+            for k in 0..R {
+                let bits = _mm256_loadu_si256(qs[k].add(32 * i) as *const __m256i);
+                let lo = _mm256_and_si256(bits, low);
+                let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+                _mm256_storeu_si256(buf[k].as_mut_ptr() as *mut __m256i, lo);
+                _mm256_storeu_si256(buf[k].as_mut_ptr().add(32) as *mut __m256i, hi);
+                let scales = _mm512_mask_blend_epi8(
+                    0xFFFF_FFFF_0000_0000,
+                    _mm512_set1_epi8(sc[k][2 * i] as i8),
+                    _mm512_set1_epi8(sc[k][2 * i + 1] as i8),
+                );
+                let p = _mm512_maddubs_epi16(join(lo, hi), scales);
+                wsum[k] = _mm512_dpwssd_epi32(wsum[k], p, ones);
+            }
+            let mut dlo = [_mm512_setzero_si512(); R];
+            let mut dhi = [_mm512_setzero_si512(); R];
+            for q in 0..8 {
+                let ylo = _mm512_loadu_si512(yb.add((16 * i + q) * 4 * GROUP) as *const __m512i);
+                let yhi =
+                    _mm512_loadu_si512(yb.add((16 * i + 8 + q) * 4 * GROUP) as *const __m512i);
+                for k in 0..R {
+                    let wl = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
+                    let wh =
+                        std::ptr::read_unaligned(buf[k].as_ptr().add(32 + 4 * q) as *const i32);
+                    dlo[k] = _mm512_dpbusd_epi32(dlo[k], ylo, _mm512_set1_epi32(wl));
+                    dhi[k] = _mm512_dpbusd_epi32(dhi[k], yhi, _mm512_set1_epi32(wh));
+                }
+            }
+            for k in 0..R {
+                let slo = _mm512_mullo_epi32(dlo[k], _mm512_set1_epi32(sc[k][2 * i] as i32));
+                let shi = _mm512_mullo_epi32(dhi[k], _mm512_set1_epi32(sc[k][2 * i + 1] as i32));
+                sumi[k] = _mm512_add_epi32(sumi[k], _mm512_add_epi32(slo, shi));
+            }
+        }
+        let dy = _mm512_loadu_ps(a.d.as_ptr().add((group * nb + b) * GROUP));
+        let bs = a.bsum.as_ptr().add((group * nb + b) * 4 * GROUP * 2);
+        for k in 0..R {
+            let mut summ = _mm512_setzero_si512();
+            for p in 0..4 {
+                let pair = (mn[k] >> (16 * p)) as u32;
+                // The two minimums of the pair as the i16 halves of a 32-bit lane.
+                let m2 = (pair & 0xFF) | ((pair >> 8) & 0xFF) << 16;
+                let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
+                summ = _mm512_dpwssd_epi32(summ, sums, _mm512_set1_epi32(m2 as i32));
+            }
+            let offset = 128 * _mm512_reduce_add_epi32(wsum[k]);
+            let t = _mm512_sub_epi32(sumi[k], _mm512_set1_epi32(offset));
+            acc[k] = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(t),
+                _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
+                acc[k],
+            );
+            acc[k] = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(summ),
+                _mm512_mul_ps(_mm512_set1_ps(-dmin[k]), dy),
+                acc[k],
+            );
+        }
+    }
+    let mut out = [[0f32; GROUP]; R];
+    for k in 0..R {
+        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
     }
     out
 }
