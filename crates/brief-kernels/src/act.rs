@@ -27,7 +27,8 @@ use crate::pool::{Parts, Pool};
 /// elements of all sixteen rows and each lane's sum is one output. Per group and super-block:
 /// `qs`, 64 quads × 16 rows × 4 bytes, stored + 128 (unsigned, as `vpdpbusd` wants its first
 /// operand); `d`, the 16 rows' scales; `bsum`, per pair of 32-element sub-blocks × 16 rows,
-/// the two sums as i16 halves of a 32-bit lane. Rows past the last are zero (scale 0).
+/// the two sums as i16 halves of a 32-bit lane (Q4_K's sub-blocks); `bsum16` the same for the
+/// eight pairs of 16-element sums (Q6_K's). Rows past the last are zero (scale 0).
 #[derive(Debug, Default, Clone)]
 pub struct Act256T {
     pub groups: usize,
@@ -35,6 +36,71 @@ pub struct Act256T {
     pub qs: Vec<u8>,
     pub d: Vec<f32>,
     pub bsum: Vec<i16>,
+    pub bsum16: Vec<i16>,
+}
+
+/// Rows of a prompt's [`Act32`] interleaved for the column tiles, as [`Act256T`] is: per
+/// group of sixteen rows and block of 32, `qs` (8 quads × 16 rows × 4 bytes, + 128), `d` (the
+/// rows' scales) and `sy` (scale × integer sum, what a format's offset multiplies).
+#[derive(Debug, Default, Clone)]
+pub struct Act32T {
+    pub groups: usize,
+    pub blocks: usize,
+    pub qs: Vec<u8>,
+    pub d: Vec<f32>,
+    pub sy: Vec<f32>,
+}
+
+impl Act32T {
+    /// Interleaves `a`'s `rows` rows, groups split across `pool`'s threads if given.
+    pub fn build(&mut self, pool: Option<&Pool>, a: &Act32, rows: usize) {
+        let blocks = a.blocks;
+        let groups = rows.div_ceil(GROUP);
+        self.groups = groups;
+        self.blocks = blocks;
+        let (qs_g, d_g) = (blocks * 32 * GROUP, blocks * GROUP);
+        self.qs.clear();
+        self.qs.resize(groups * qs_g, 0x80);
+        self.d.clear();
+        self.d.resize(groups * d_g, 0.0);
+        self.sy.clear();
+        self.sy.resize(groups * d_g, 0.0);
+        let threads = pool.map_or(1, |p| p.threads());
+        let per = groups.div_ceil(threads).max(1);
+        let qs = Parts::new(self.qs.chunks_mut(per * qs_g));
+        let d = Parts::new(self.d.chunks_mut(per * d_g));
+        let sy = Parts::new(self.sy.chunks_mut(per * d_g));
+        let parts = qs.len();
+        let work = |part: usize, _: usize| {
+            if part >= parts {
+                return;
+            }
+            let (qs, d, sy) = (qs.take(part), d.take(part), sy.take(part));
+            for g in 0..qs.len() / qs_g {
+                for lane in 0..GROUP {
+                    let row = (part * per + g) * GROUP + lane;
+                    if row >= rows {
+                        break;
+                    }
+                    for b in 0..blocks {
+                        let (dy, q, sum) = a.block(row, b);
+                        d[g * d_g + b * GROUP + lane] = dy;
+                        sy[g * d_g + b * GROUP + lane] = dy * sum as f32;
+                        let base = g * qs_g + b * 32 * GROUP + 4 * lane;
+                        for quad in 0..8 {
+                            for e in 0..4 {
+                                qs[base + quad * 4 * GROUP + e] = (q[4 * quad + e] as u8) ^ 0x80;
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        match pool {
+            Some(pool) => pool.run(&work),
+            None => (0..parts).for_each(|part| work(part, parts)),
+        }
+    }
 }
 
 /// Rows to a group of [`Act256T`]: the 16 lanes of a 512-bit register.
@@ -54,17 +120,20 @@ impl Act256T {
         self.d.resize(groups * d_g, 0.0);
         self.bsum.clear();
         self.bsum.resize(groups * bs_g, 0);
+        self.bsum16.clear();
+        self.bsum16.resize(groups * 2 * bs_g, 0);
         let threads = pool.map_or(1, |p| p.threads());
         let per = groups.div_ceil(threads).max(1);
         let qs = Parts::new(self.qs.chunks_mut(per * qs_g));
         let d = Parts::new(self.d.chunks_mut(per * d_g));
         let bs = Parts::new(self.bsum.chunks_mut(per * bs_g));
+        let bs16 = Parts::new(self.bsum16.chunks_mut(per * 2 * bs_g));
         let parts = qs.len();
         let work = |part: usize, _: usize| {
             if part >= parts {
                 return;
             }
-            let (qs, d, bs) = (qs.take(part), d.take(part), bs.take(part));
+            let (qs, d, bs, bs16) = (qs.take(part), d.take(part), bs.take(part), bs16.take(part));
             for g in 0..qs.len() / qs_g {
                 let group = part * per + g;
                 for lane in 0..GROUP {
@@ -85,6 +154,11 @@ impl Act256T {
                             let at = g * bs_g + ((b * 4 + p) * GROUP + lane) * 2;
                             bs[at] = sums[4 * p] + sums[4 * p + 1];
                             bs[at + 1] = sums[4 * p + 2] + sums[4 * p + 3];
+                        }
+                        for p in 0..8 {
+                            let at = g * 2 * bs_g + ((b * 8 + p) * GROUP + lane) * 2;
+                            bs16[at] = sums[2 * p];
+                            bs16[at + 1] = sums[2 * p + 1];
                         }
                     }
                 }

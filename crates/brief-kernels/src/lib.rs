@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::GgmlDType;
 
-pub use act::{Act256, Act256T, Act32};
+pub use act::{Act256, Act256T, Act32, Act32T};
 pub use pool::{Parts, Pool};
 
 #[derive(Debug, thiserror::Error)]
@@ -188,9 +188,12 @@ pub struct Input {
     q256: Act256,
     /// `q256` interleaved for the column tiles, made for prompts (rows ≥ a group) on VNNI.
     q256t: Act256T,
+    /// `q32` interleaved likewise.
+    q32t: Act32T,
     fresh32: bool,
     fresh256: bool,
     fresh256t: bool,
+    fresh32t: bool,
 }
 
 impl Input {
@@ -203,6 +206,7 @@ impl Input {
         self.fresh32 = false;
         self.fresh256 = false;
         self.fresh256t = false;
+        self.fresh32t = false;
     }
 
     /// Takes ownership of new values (`rows` × `cols`), invalidating the quantized forms.
@@ -213,6 +217,7 @@ impl Input {
         self.fresh32 = false;
         self.fresh256 = false;
         self.fresh256t = false;
+        self.fresh32t = false;
     }
 
     /// Makes the quantized form `qtype`'s kernel reads.
@@ -244,14 +249,21 @@ impl Input {
             }
             _ => {}
         }
-        if qtype == QType::Q4K && !self.fresh256t && rows >= act::GROUP && columns_run_here() {
+        if qtype == QType::F32 || rows < act::GROUP || !columns_run_here() {
+            return;
+        }
+        if qtype.block_len() == 256 && !self.fresh256t {
             self.q256t.build(pool, &self.q256, rows);
             self.fresh256t = true;
+        }
+        if qtype.block_len() == 32 && !self.fresh32t {
+            self.q32t.build(pool, &self.q32, rows);
+            self.fresh32t = true;
         }
     }
 }
 
-/// Whether Q4_K prompts take the column tiles (AVX-512 VNNI; `BRIEF_NO_COLUMNS` turns them
+/// Whether prompts take the column tiles (AVX-512 VNNI; `BRIEF_NO_COLUMNS` turns them
 /// off, for comparing).
 fn columns_run_here() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -718,22 +730,29 @@ pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     matmul(pool, jobs)
 }
 
-/// Weight rows `band` of `w` against every input row on the Q4_K column tiles (see
-/// `wide::q4_k_cols`), into `out` (input rows × `rows`). Rows past a whole tile at the end of
-/// the band take the one-row product.
+/// Weight rows `band` of `w` against every input row on the column tiles (`tile(r, g)`: weight
+/// rows r..r + COL_R × the sixteen input rows of group g; see `wide::q4_k_cols`), into `out`
+/// (input rows × `rows`). Rows past a whole tile at the end of the band take the one-row
+/// product.
 #[cfg(target_arch = "x86_64")]
-fn columns(w: &QMatrix, input: &Input, out: SendPtr, rows: usize, band: Range<usize>) {
+fn columns(
+    w: &QMatrix,
+    input: &Input,
+    out: SendPtr,
+    rows: usize,
+    band: Range<usize>,
+    groups: usize,
+    tile: impl Fn(usize, usize) -> [[f32; act::GROUP]; wide::COL_R],
+) {
     const R: usize = wide::COL_R;
     const G: usize = act::GROUP;
-    let t = &input.q256t;
-    let nb = w.cols / 256;
-    assert!(t.blocks == nb && t.groups * G >= input.rows && band.end <= w.rows);
+    assert!(groups * G >= input.rows && band.end <= w.rows);
     // As in `wide_matmul`: a band of weight rows small enough to stay in L2 per pass.
     let step = (64 * 1024 / w.row_bytes().max(1)).clamp(R, 128) / R * R;
     let mut r0 = band.start;
     while r0 < band.end {
         let r1 = (r0 + step).min(band.end);
-        for g in 0..t.groups {
+        for g in 0..groups {
             let live = (input.rows - g * G).min(G);
             let mut r = r0;
             while r < r1 {
@@ -741,9 +760,7 @@ fn columns(w: &QMatrix, input: &Input, out: SendPtr, rows: usize, band: Range<us
                 // lie inside `out` (checked by the caller), and this thread alone owns the
                 // band's weight rows.
                 if r + R <= r1 {
-                    // SAFETY: `columns_run_here` checked the CPU when q256t was made; rows
-                    // r..r+R exist (r + R <= band.end <= w.rows) and `t` has group g.
-                    let v = unsafe { wide::q4_k_cols(w.row(r).as_ptr(), w.row_bytes(), nb, t, g) };
+                    let v = tile(r, g);
                     for (k, vk) in v.iter().enumerate() {
                         for (c, x) in vk.iter().take(live).enumerate() {
                             unsafe { *out.get().add((g * G + c) * rows + r + k) = *x };
@@ -791,8 +808,34 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                 hi.min(base + rows).saturating_sub(base),
             );
             base += rows;
-            if input.fresh256t && w.qtype == QType::Q4K {
-                columns(w, input, out, rows, a..b);
+            let (t256, t32) = (&input.q256t, &input.q32t);
+            let (p, stride) = (w.bytes.as_slice().as_ptr(), w.row_bytes());
+            let nb = w.cols / w.qtype.block_len();
+            // SAFETY (each kernel call): `columns_run_here` checked the CPU when the
+            // interleaved form was made (fresh), from this input with nb blocks a row; `columns`
+            // asks only for whole tiles of rows inside the band and groups that exist.
+            let tile = |r: usize, g: usize| unsafe {
+                let at = p.add(r * stride);
+                match w.qtype {
+                    QType::Q4K => wide::q4_k_cols(at, stride, nb, t256, g),
+                    QType::Q6K => wide::q6_k_cols(at, stride, nb, t256, g),
+                    QType::Q8_0 => wide::q8_0_cols(at, stride, nb, t32, g),
+                    QType::Q4_1 => wide::q4_1_cols(at, stride, nb, t32, g),
+                    QType::Q5_0 => wide::q5_0_cols(at, stride, nb, t32, g),
+                    QType::F32 => unreachable!("no wide tiles for f32"),
+                }
+            };
+            let ready = match w.qtype.block_len() {
+                256 => input.fresh256t && t256.blocks == nb,
+                _ => input.fresh32t && t32.blocks == nb,
+            };
+            if ready {
+                let groups = if w.qtype.block_len() == 256 {
+                    t256.groups
+                } else {
+                    t32.groups
+                };
+                columns(w, input, out, rows, a..b, groups, tile);
                 continue;
             }
             // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay

@@ -17,7 +17,7 @@
 
 use std::arch::x86_64::*;
 
-use super::act::{Act256, Act256T, Act32, GROUP};
+use super::act::{Act256, Act256T, Act32, Act32T, GROUP};
 use super::blocks::{Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 
 #[inline(always)]
@@ -42,6 +42,14 @@ unsafe fn join(lo: __m256i, hi: __m256i) -> __m512i {
 trait Wide32 {
     const BYTES: usize;
     unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32);
+    /// As `unpack`, with bytes that read the same as signed (the column tiles broadcast the
+    /// weights as `vpdpbusd`'s signed operand): all but Q8_0 are already.
+    #[inline(always)]
+    unsafe fn unpack_signed(blk: *const u8) -> (__m256i, f32, f32) {
+        Self::unpack(blk)
+    }
+    /// Whether the offset `c` is ever nonzero.
+    const OFFSET: bool = true;
     /// Blocks `blk` and the next as one register, with both scales and offsets.
     #[inline(always)]
     unsafe fn unpack2(blk: *const u8) -> (__m512i, [f32; 2], [f32; 2]) {
@@ -75,6 +83,15 @@ unsafe fn nibbles32(p: *const u8) -> __m256i {
 
 impl Wide32 for W8_0 {
     const BYTES: usize = Q8_0_BYTES;
+    const OFFSET: bool = false;
+    #[inline(always)]
+    unsafe fn unpack_signed(blk: *const u8) -> (__m256i, f32, f32) {
+        (
+            _mm256_loadu_si256(blk.add(2) as *const __m256i),
+            f16_at(blk),
+            0.0,
+        )
+    }
     #[inline(always)]
     unsafe fn unpack(blk: *const u8) -> (__m256i, f32, f32) {
         // q + 128 as unsigned: the offset comes back as -128·d·Σy.
@@ -454,6 +471,222 @@ pub unsafe fn q4_k_cols(
         _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
     }
     out
+}
+
+/// Q6_K on the column tiles (see [`q4_k_cols`]): values 0..63 broadcast four at a time, one
+/// integer sum per 16-element sub-block times its signed scale. Taken off once per super-block
+/// and weight row: the activations' +128 (128·Σ scale·Σq) and the format's offset of 32
+/// (32·Σ scale·(the row's sum per 16), through `vpdpwssd`).
+///
+/// # Safety
+/// As [`q4_k_cols`], for Q6_K rows.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn q6_k_cols(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[f32; GROUP]; COL_R] {
+    const R: usize = COL_R;
+    debug_assert!(group < a.groups && nb == a.blocks);
+    let low = _mm512_set1_epi8(0x0F);
+    let m0 = join(_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0C));
+    let s0 = join(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
+    let m1 = join(_mm256_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8));
+    let s1 = join(_mm256_set1_epi16(0), _mm256_set1_epi16(2));
+    let ones = _mm512_set1_epi16(1);
+    // Byte lane → which of a register's four sub-blocks (one per 128-bit lane) it is in.
+    let lane_of = _mm512_set_epi64(
+        0x0303_0303_0303_0303,
+        0x0303_0303_0303_0303,
+        0x0202_0202_0202_0202,
+        0x0202_0202_0202_0202,
+        0x0101_0101_0101_0101,
+        0x0101_0101_0101_0101,
+        0,
+        0,
+    );
+    let mut acc = [_mm512_setzero_ps(); R];
+    let mut buf = [[0u8; 64]; R];
+    let qs_group = a.qs.as_ptr().add(group * nb * 256 * GROUP);
+    for b in 0..nb {
+        let yb = qs_group.add(b * 256 * GROUP);
+        let mut d = [0f32; R];
+        let mut blk = [std::ptr::null::<u8>(); R];
+        let mut sc = [[0i8; 16]; R];
+        let mut sc16 = [_mm_setzero_si128(); R];
+        for k in 0..R {
+            blk[k] = w.add(k * stride + Q6_K_BYTES * b);
+            d[k] = f16_at(blk[k].add(208));
+            sc16[k] = _mm_loadu_si128(blk[k].add(192) as *const __m128i);
+            sc[k] = std::ptr::read_unaligned(blk[k].add(192) as *const [i8; 16]);
+        }
+        let mut sumi = [_mm512_setzero_si512(); R];
+        let mut wsum = [_mm512_setzero_si512(); R];
+        for j in 0..4 {
+            let (h, m) = (j / 2, j % 2);
+            for k in 0..R {
+                let ql = _mm512_loadu_si512(blk[k].add(64 * h) as *const __m512i);
+                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    blk[k].add(128 + 32 * h) as *const __m256i
+                ));
+                let u = if m == 0 {
+                    _mm512_or_si512(
+                        _mm512_and_si512(ql, low),
+                        _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
+                    )
+                } else {
+                    _mm512_or_si512(
+                        _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                        _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
+                    )
+                };
+                _mm512_storeu_si512(buf[k].as_mut_ptr() as *mut __m512i, u);
+                // The four sub-blocks' scales, one per 128-bit lane, for Σ scale·q.
+                let four = _mm512_broadcast_i32x4(sc16[k]);
+                let four = _mm512_shuffle_epi8(
+                    four,
+                    _mm512_add_epi8(lane_of, _mm512_set1_epi8((4 * j) as i8)),
+                );
+                wsum[k] = _mm512_dpwssd_epi32(wsum[k], _mm512_maddubs_epi16(u, four), ones);
+            }
+            for s in 0..4 {
+                let mut dsub = [_mm512_setzero_si512(); R];
+                for q in 0..4 {
+                    let quad = 16 * j + 4 * s + q;
+                    let y = _mm512_loadu_si512(yb.add(quad * 4 * GROUP) as *const __m512i);
+                    for k in 0..R {
+                        let wq = std::ptr::read_unaligned(
+                            buf[k].as_ptr().add(16 * s + 4 * q) as *const i32
+                        );
+                        dsub[k] = _mm512_dpbusd_epi32(dsub[k], y, _mm512_set1_epi32(wq));
+                    }
+                }
+                for k in 0..R {
+                    let scale = _mm512_set1_epi32(sc[k][4 * j + s] as i32);
+                    sumi[k] = _mm512_add_epi32(sumi[k], _mm512_mullo_epi32(dsub[k], scale));
+                }
+            }
+        }
+        let dy = _mm512_loadu_ps(a.d.as_ptr().add((group * nb + b) * GROUP));
+        let bs = a.bsum16.as_ptr().add((group * nb + b) * 8 * GROUP * 2);
+        for k in 0..R {
+            let mut offs = _mm512_setzero_si512();
+            for p in 0..8 {
+                let pair = (sc[k][2 * p] as i16 as u16 as u32)
+                    | ((sc[k][2 * p + 1] as i16 as u16 as u32) << 16);
+                let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
+                offs = _mm512_dpwssd_epi32(offs, sums, _mm512_set1_epi32(pair as i32));
+            }
+            let plus128 = 128 * _mm512_reduce_add_epi32(wsum[k]);
+            let t = _mm512_sub_epi32(
+                _mm512_sub_epi32(sumi[k], _mm512_set1_epi32(plus128)),
+                _mm512_slli_epi32(offs, 5),
+            );
+            acc[k] = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(t),
+                _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
+                acc[k],
+            );
+        }
+    }
+    let mut out = [[0f32; GROUP]; R];
+    for k in 0..R {
+        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
+    }
+    out
+}
+
+/// A 32-element format on the column tiles (see [`q4_k_cols`]): per block and weight row, the
+/// 32 weights broadcast four at a time against sixteen rows, then one float step for all
+/// sixteen: dy·(d·(Σw·(y + 128) - 128·Σw) + c·Σy).
+#[inline(always)]
+unsafe fn cols32<B: Wide32>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32T,
+    group: usize,
+) -> [[f32; GROUP]; COL_R] {
+    const R: usize = COL_R;
+    debug_assert!(group < a.groups && nb == a.blocks);
+    let mut acc = [_mm512_setzero_ps(); R];
+    let mut buf = [[0u8; 32]; R];
+    let first = group * nb;
+    for b in 0..nb {
+        let yb = a.qs.as_ptr().add((first + b) * 32 * GROUP);
+        let mut dk = [0f32; R];
+        let mut ck = [0f32; R];
+        let mut wsum = [0i32; R];
+        for k in 0..R {
+            let (s, d, c) = B::unpack_signed(w.add(k * stride + B::BYTES * b));
+            _mm256_storeu_si256(buf[k].as_mut_ptr() as *mut __m256i, s);
+            // Σw from the sums of w + 128 in four 8-byte runs.
+            let t = _mm256_sad_epu8(
+                _mm256_xor_si256(s, _mm256_set1_epi8(0x80u8 as i8)),
+                _mm256_setzero_si256(),
+            );
+            let t = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+            let t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+            wsum[k] = _mm_cvtsi128_si32(t) - 128 * 32;
+            dk[k] = d;
+            ck[k] = c;
+        }
+        // Two chains a row (even and odd quads), so eight sums are in flight.
+        let mut even = [_mm512_setzero_si512(); R];
+        let mut odd = [_mm512_setzero_si512(); R];
+        for q in (0..8).step_by(2) {
+            let y0 = _mm512_loadu_si512(yb.add(q * 4 * GROUP) as *const __m512i);
+            let y1 = _mm512_loadu_si512(yb.add((q + 1) * 4 * GROUP) as *const __m512i);
+            for k in 0..R {
+                let w0 = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
+                let w1 = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q + 4) as *const i32);
+                even[k] = _mm512_dpbusd_epi32(even[k], y0, _mm512_set1_epi32(w0));
+                odd[k] = _mm512_dpbusd_epi32(odd[k], y1, _mm512_set1_epi32(w1));
+            }
+        }
+        let dy = _mm512_loadu_ps(a.d.as_ptr().add((first + b) * GROUP));
+        let sy = _mm512_loadu_ps(a.sy.as_ptr().add((first + b) * GROUP));
+        for k in 0..R {
+            let t = _mm512_sub_epi32(
+                _mm512_add_epi32(even[k], odd[k]),
+                _mm512_set1_epi32(128 * wsum[k]),
+            );
+            acc[k] = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(t),
+                _mm512_mul_ps(_mm512_set1_ps(dk[k]), dy),
+                acc[k],
+            );
+            if B::OFFSET {
+                acc[k] = _mm512_fmadd_ps(sy, _mm512_set1_ps(ck[k]), acc[k]);
+            }
+        }
+    }
+    let mut out = [[0f32; GROUP]; R];
+    for k in 0..R {
+        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
+    }
+    out
+}
+
+macro_rules! cols32 {
+    ($($name:ident => $fmt:ty;)*) => {$(
+        /// A column tile of this 32-element format (see `cols32`).
+        ///
+        /// # Safety
+        /// As [`q4_k_cols`], for rows of this format and `a` interleaved from 32-blocks.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $name(w: *const u8, stride: usize, nb: usize, a: &Act32T, group: usize) -> [[f32; GROUP]; COL_R] {
+            cols32::<$fmt>(w, stride, nb, a, group)
+        }
+    )*};
+}
+
+cols32! {
+    q8_0_cols => W8_0;
+    q4_1_cols => W4_1;
+    q5_0_cols => W5_0;
 }
 
 /// Q6_K: `R` weight rows × activation rows `row..row + C` (see `tile32`). Stored as 0..63
