@@ -463,6 +463,52 @@ pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
+/// [`attend`] for the `group` query heads that share one kv head: `q` and `out` hold their
+/// `group` heads back to back (head dimension `q.len() / group`). Where AVX-512 runs, each
+/// key and value row is read once for the group.
+#[allow(clippy::too_many_arguments)]
+pub fn attend_group(
+    q: &[f32],
+    group: usize,
+    k: &[f32],
+    v: &[f32],
+    stride: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let hd = q.len() / group.max(1);
+    assert!(group > 0 && q.len() == group * hd && out.len() >= group * hd && len > 0);
+    assert!(k.len() >= (len - 1) * stride + hd && v.len() >= (len - 1) * stride + hd);
+    #[cfg(target_arch = "x86_64")]
+    if group > 1 && has_avx512f() && matches!(hd, 64 | 128 | 256) {
+        let (k, v) = (k.as_ptr(), v.as_ptr());
+        // SAFETY: the CPU features were checked, and the bounds just above.
+        unsafe {
+            match hd {
+                64 => x86::attend_group512::<4>(q, group, k, v, stride, len, scale, scores, out),
+                128 => x86::attend_group512::<8>(q, group, k, v, stride, len, scale, scores, out),
+                _ => x86::attend_group512::<16>(q, group, k, v, stride, len, scale, scores, out),
+            }
+        }
+        return;
+    }
+    for g in 0..group {
+        let o = &mut out[g * hd..(g + 1) * hd];
+        attend(
+            &q[g * hd..(g + 1) * hd],
+            k,
+            v,
+            stride,
+            len,
+            scale,
+            scores,
+            o,
+        );
+    }
+}
+
 /// Causal attention of one query head over `len` cached positions (keys and values `stride`
 /// floats apart, starting at `k[0]`, `v[0]`): out = softmax(q·kⱼ·scale)·vⱼ. `scores` is scratch.
 #[allow(clippy::too_many_arguments)]

@@ -174,6 +174,34 @@ fn wrong_sizes_are_rejected() {
 }
 
 #[test]
+fn grouped_attention_matches_one_head_at_a_time() {
+    for hd in [64, 128, 256] {
+        for group in [1, 2, 3, 4, 6, 7] {
+            for len in [1, 5, 300] {
+                let stride = hd * 2;
+                let q = lcg(9, group * hd, 2.0);
+                let k = lcg(2, len * stride, 2.0);
+                let v = lcg(3, len * stride, 1.0);
+                let scale = 1.0 / (hd as f32).sqrt();
+                let (mut one, mut all) = (vec![0f32; group * hd], vec![0f32; group * hd]);
+                let mut scores = Vec::new();
+                for g in 0..group {
+                    let (qg, og) = (&q[g * hd..(g + 1) * hd], &mut one[g * hd..(g + 1) * hd]);
+                    attend(qg, &k, &v, stride, len, scale, &mut scores, og);
+                }
+                attend_group(&q, group, &k, &v, stride, len, scale, &mut scores, &mut all);
+                for (i, (a, b)) in one.iter().zip(&all).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * (1.0 + a.abs()),
+                        "hd {hd} group {group} len {len} [{i}]: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn attention_matches_a_plain_softmax() {
     for hd in [32, 64, 128, 256] {
         for len in [1, 7, 300] {

@@ -461,6 +461,125 @@ unsafe fn softmax(scores: &mut Vec<f32>, len: usize, max: f32) -> f32 {
     1.0 / hsum(sum)
 }
 
+/// [`softmax`] on a slice of `len.div_ceil(8) * 8` scores (the tail is overwritten with -inf).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn softmax_slice(scores: &mut [f32], len: usize, max: f32) -> f32 {
+    let padded = len.div_ceil(8) * 8;
+    let scores = &mut scores[..padded];
+    scores[len..].fill(f32::NEG_INFINITY);
+    let mv = _mm256_set1_ps(max);
+    let mut sum = _mm256_setzero_ps();
+    for c in scores.chunks_exact_mut(8) {
+        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), mv));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(c.as_mut_ptr(), e);
+    }
+    1.0 / hsum(sum)
+}
+
+/// The `group` query heads that share one kv head (`q` and `out`: `group` heads of 16·N floats
+/// back to back) against `len` cached positions, on 512-bit registers: each key and value row
+/// is loaded once for the whole group, where one head at a time read the cache `group` times.
+///
+/// # Safety
+/// The CPU has AVX-512 F (and AVX2, FMA); `k` and `v` point at `len` rows of at least 16·N
+/// floats each, `stride` floats apart; `q` and `out` hold `group`·16·N floats.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma,f16c,avx512f")]
+pub unsafe fn attend_group512<const N: usize>(
+    q: &[f32],
+    group: usize,
+    k: *const f32,
+    v: *const f32,
+    stride: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let hd = 16 * N;
+    let ls = len.div_ceil(8) * 8;
+    scores.clear();
+    scores.resize(group * ls, 0.0);
+    let mut max = vec![f32::NEG_INFINITY; group];
+    let sv = _mm512_set1_ps(scale);
+    for j in 0..len {
+        let kj = k.add(j * stride);
+        let mut kr = [_mm512_setzero_ps(); N];
+        for (i, r) in kr.iter_mut().enumerate() {
+            *r = _mm512_loadu_ps(kj.add(16 * i));
+        }
+        for g in 0..group {
+            let qg = q.as_ptr().add(g * hd);
+            let (mut a0, mut a1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+            let mut i = 0;
+            while i < N {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(qg.add(16 * i)), kr[i], a0);
+                if i + 1 < N {
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(qg.add(16 * i + 16)), kr[i + 1], a1);
+                }
+                i += 2;
+            }
+            let s = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_add_ps(a0, a1), sv));
+            max[g] = max[g].max(s);
+            *scores.get_unchecked_mut(g * ls + j) = s;
+        }
+    }
+    let mut inv = vec![0f32; group];
+    for g in 0..group {
+        inv[g] = softmax_slice(&mut scores[g * ls..(g + 1) * ls], len, max[g]);
+    }
+    let sp = scores.as_ptr();
+    // Heads in chunks whose accumulators fit the registers beside one value row.
+    let chunk = (24 / N).clamp(1, 6);
+    let mut g0 = 0;
+    while g0 < group {
+        let h = chunk.min(group - g0);
+        let o = out.as_mut_ptr().add(g0 * hd);
+        let (sg, ig) = (sp.add(g0 * ls), &inv[g0..g0 + h]);
+        match h {
+            1 => weighted_values::<N, 1>(v, stride, len, sg, ls, ig, o),
+            2 => weighted_values::<N, 2>(v, stride, len, sg, ls, ig, o),
+            3 => weighted_values::<N, 3>(v, stride, len, sg, ls, ig, o),
+            4 => weighted_values::<N, 4>(v, stride, len, sg, ls, ig, o),
+            5 => weighted_values::<N, 5>(v, stride, len, sg, ls, ig, o),
+            _ => weighted_values::<N, 6>(v, stride, len, sg, ls, ig, o),
+        }
+        g0 += h;
+    }
+}
+
+/// out[h] = inv[h] · Σⱼ s[h·ls + j]·vⱼ for `H` heads, their accumulators in registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn weighted_values<const N: usize, const H: usize>(
+    v: *const f32,
+    stride: usize,
+    len: usize,
+    s: *const f32,
+    ls: usize,
+    inv: &[f32],
+    out: *mut f32,
+) {
+    let mut acc = [[_mm512_setzero_ps(); N]; H];
+    for j in 0..len {
+        let vj = v.add(j * stride);
+        for i in 0..N {
+            let vr = _mm512_loadu_ps(vj.add(16 * i));
+            for h in 0..H {
+                let w = _mm512_set1_ps(*s.add(h * ls + j));
+                acc[h][i] = _mm512_fmadd_ps(w, vr, acc[h][i]);
+            }
+        }
+    }
+    for h in 0..H {
+        let iv = _mm512_set1_ps(inv[h]);
+        for i in 0..N {
+            _mm512_storeu_ps(out.add(h * 16 * N + 16 * i), _mm512_mul_ps(acc[h][i], iv));
+        }
+    }
+}
+
 /// [`attend`] on 512-bit registers (head dimension 16·N): a 256-wide head's query and output
 /// fit the 32 registers, where on AVX2 they spill.
 ///
