@@ -17,6 +17,25 @@ pub fn f16_at(b: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f32()
 }
 
+/// All eight of a Q4_K super-block's scales and minimums at once, a byte each (scale j in
+/// byte j), by whole-word shifts and masks: what [`q4k_scale_min`] gives one at a time.
+#[inline(always)]
+pub fn q4k_scales_mins(s: &[u8; 12]) -> (u64, u64) {
+    const LOW6: u32 = 0x3f3f_3f3f;
+    const LOW4: u32 = 0x0f0f_0f0f;
+    const LOW2: u32 = 0x0303_0303;
+    let word = |i: usize| u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]);
+    let (w0, w1, w2) = (word(0), word(4), word(8));
+    let scales_lo = w0 & LOW6;
+    let scales_hi = (w2 & LOW4) | (((w0 >> 6) & LOW2) << 4);
+    let mins_lo = w1 & LOW6;
+    let mins_hi = ((w2 >> 4) & LOW4) | (((w1 >> 6) & LOW2) << 4);
+    (
+        scales_lo as u64 | (scales_hi as u64) << 32,
+        mins_lo as u64 | (mins_hi as u64) << 32,
+    )
+}
+
 /// The 6-bit scale and min of sub-block `j` of a Q4_K super-block.
 #[inline(always)]
 pub fn q4k_scale_min(j: usize, s: &[u8]) -> (u8, u8) {
@@ -199,4 +218,28 @@ pub fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
         acc += d * sumi as f32;
     }
     acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_and_minimums_unpack_as_the_one_at_a_time_reference() {
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..1000 {
+            let mut bytes = [0u8; 12];
+            for b in bytes.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *b = x as u8;
+            }
+            let (s8, m8) = q4k_scales_mins(&bytes);
+            for j in 0..8 {
+                let (s, m) = q4k_scale_min(j, &bytes);
+                assert_eq!(((s8 >> (8 * j)) as u8, (m8 >> (8 * j)) as u8), (s, m));
+            }
+        }
+    }
 }

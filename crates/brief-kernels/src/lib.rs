@@ -343,7 +343,9 @@ pub fn dot(w: &QMatrix, r: usize, input: &Input, row: usize) -> f32 {
                 QType::F32 => {
                     return x86::dot_f32_bytes(wr, &input.x[row * input.cols..][..w.cols])
                 }
+                QType::Q4K if has_vnni() => return x86::dot_q4_k_vnni(wr, &input.q256, row),
                 QType::Q4K => return x86::dot_q4_k(wr, &input.q256, row),
+                QType::Q6K if has_vnni() => return x86::dot_q6_k_vnni(wr, &input.q256, row),
                 QType::Q6K => return x86::dot_q6_k(wr, &input.q256, row),
                 // The 32-element types have tiles (above).
                 QType::Q8_0 | QType::Q4_1 | QType::Q5_0 => {}

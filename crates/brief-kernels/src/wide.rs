@@ -18,7 +18,7 @@
 use std::arch::x86_64::*;
 
 use super::act::{Act256, Act256T, Act32, Act32T, GROUP};
-use super::blocks::{Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
+use super::blocks::{q4k_scales_mins, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 
 #[inline(always)]
 unsafe fn f16_at(p: *const u8) -> f32 {
@@ -235,13 +235,13 @@ const fn scale_index(q6: bool, reg: usize) -> [i16; 32] {
     idx
 }
 
-const Q4K_IDX: [[i16; 32]; 4] = [
+pub(crate) const Q4K_IDX: [[i16; 32]; 4] = [
     scale_index(false, 0),
     scale_index(false, 1),
     scale_index(false, 2),
     scale_index(false, 3),
 ];
-const Q6K_IDX: [[i16; 32]; 4] = [
+pub(crate) const Q6K_IDX: [[i16; 32]; 4] = [
     scale_index(true, 0),
     scale_index(true, 1),
     scale_index(true, 2),
@@ -249,29 +249,8 @@ const Q6K_IDX: [[i16; 32]; 4] = [
 ];
 
 #[inline(always)]
-unsafe fn idx(v: &[i16; 32]) -> __m512i {
+pub(crate) unsafe fn idx(v: &[i16; 32]) -> __m512i {
     _mm512_loadu_si512(v.as_ptr() as *const __m512i)
-}
-
-/// A Q4_K super-block's twelve bytes of 6-bit scales and minimums → the eight scales and the
-/// eight minimums, a byte each, by whole-word shifts and masks (what `q4k_scale_min` does one
-/// at a time): this runs for every weight row of every tile.
-#[inline(always)]
-unsafe fn q4k_scales_mins(p: *const u8) -> (u64, u64) {
-    const LOW6: u32 = 0x3f3f_3f3f;
-    const LOW4: u32 = 0x0f0f_0f0f;
-    const LOW2: u32 = 0x0303_0303;
-    let w0 = std::ptr::read_unaligned(p as *const u32);
-    let w1 = std::ptr::read_unaligned(p.add(4) as *const u32);
-    let w2 = std::ptr::read_unaligned(p.add(8) as *const u32);
-    let scales_lo = w0 & LOW6;
-    let scales_hi = (w2 & LOW4) | (((w0 >> 6) & LOW2) << 4);
-    let mins_lo = w1 & LOW6;
-    let mins_hi = ((w2 >> 4) & LOW4) | (((w1 >> 6) & LOW2) << 4);
-    (
-        scales_lo as u64 | (scales_hi as u64) << 32,
-        mins_lo as u64 | (mins_hi as u64) << 32,
-    )
 }
 
 /// Q4_K: `R` weight rows × activation rows `row..row + C` (see `tile32`).
@@ -295,7 +274,7 @@ unsafe fn tile_q4k<const R: usize, const C: usize>(
             let blk = w.add(k * stride + Q4_K_BYTES * b);
             d[k] = f16_at(blk);
             dmin[k] = f16_at(blk.add(2));
-            let (s8, m8) = q4k_scales_mins(blk.add(4));
+            let (s8, m8) = q4k_scales_mins(&*(blk.add(4) as *const [u8; 12]));
             sc[k] = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
             mn[k] = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64));
             qs[k] = blk.add(16);
@@ -398,7 +377,7 @@ pub unsafe fn q4_k_cols(
             let blk = w.add(k * stride + Q4_K_BYTES * b);
             d[k] = f16_at(blk);
             dmin[k] = f16_at(blk.add(2));
-            let (s8, m8) = q4k_scales_mins(blk.add(4));
+            let (s8, m8) = q4k_scales_mins(&*(blk.add(4) as *const [u8; 12]));
             sc[k] = s8.to_le_bytes();
             mn[k] = m8;
             qs[k] = blk.add(16);
@@ -839,31 +818,4 @@ wide! {
     q6_k, q6_k_one => A256,
         |w, stride, nb, a, row| halves_of::<4>(|r| tile_q6k::<R, 4>(w, stride, nb, a, r), row),
         tile_q6k::<R, 1>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::blocks::q4k_scale_min;
-
-    #[test]
-    fn scales_and_minimums_unpack_as_the_one_at_a_time_reference() {
-        let mut x = 0x9e37_79b9u32;
-        for _ in 0..1000 {
-            let bytes: Vec<u8> = (0..12)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                })
-                .collect();
-            // SAFETY: twelve bytes are read.
-            let (s8, m8) = unsafe { q4k_scales_mins(bytes.as_ptr()) };
-            for j in 0..8 {
-                let (s, m) = q4k_scale_min(j, &bytes);
-                assert_eq!(((s8 >> (8 * j)) as u8, (m8 >> (8 * j)) as u8), (s, m));
-            }
-        }
-    }
 }

@@ -108,6 +108,62 @@ pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     hsum(acc) - mins
 }
 
+/// [`dot_q4_k`] on AVX-512 VNNI: a 64-element chunk a register, the scales and minimums
+/// unpacked by whole words, `vpdpwssd` for multiply-by-scale-and-add. The same integers
+/// land in the same eight float lanes (the two halves of a 512-bit sum are one 256-bit
+/// lane's low and high parts there), so the result is bitwise `dot_q4_k`'s and a batch's tiles.
+///
+/// # Safety
+/// As `dot_q4_k`, and the CPU has AVX-512 F, BW, VL and VNNI.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot_q4_k_vnni(w: &[u8], a: &Act256, row: usize) -> f32 {
+    use super::blocks::q4k_scales_mins;
+    use super::wide::{idx, Q4K_IDX};
+    let nb = w.len() / Q4_K_BYTES;
+    let mut acc = _mm256_setzero_ps();
+    let mut mins = 0f32;
+    let low = _mm256_set1_epi8(0x0F);
+    let (ahead, chunk, lines) = lookahead1(w, nb);
+    for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
+        let p = w.as_ptr().add(Q4_K_BYTES * b);
+        let (dy, yq, bsums) = a.block(row, b);
+        let d = f16_at(p) * dy;
+        let dmin = f16_at(p.add(2)) * dy;
+        let (s8, m8) = q4k_scales_mins(&*(p.add(4) as *const [u8; 12]));
+        // Σ min·(sum per 32), exactly the integer `dot_q4_k` adds up one at a time.
+        let per32 = _mm_hadd_epi16(
+            _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
+            _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
+        );
+        let mn = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64));
+        let summ = _mm_madd_epi16(mn, per32);
+        let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
+        let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
+        mins += dmin * _mm_cvtsi128_si32(summ) as f32;
+        let sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
+        let (qs, yp) = (p.add(16), yq.as_ptr());
+        let mut sumi = _mm512_setzero_si512();
+        for i in 0..4 {
+            let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
+            let u = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_and_si256(bits, low)),
+                _mm256_and_si256(_mm256_srli_epi16(bits, 4), low),
+                1,
+            );
+            let y = _mm512_loadu_si512(yp.add(64 * i) as *const __m512i);
+            let s = _mm512_permutexvar_epi16(idx(&Q4K_IDX[i]), sc);
+            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u, y), s);
+        }
+        let sumi = _mm256_add_epi32(
+            _mm512_castsi512_si256(sumi),
+            _mm512_extracti64x4_epi64(sumi, 1),
+        );
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum(acc) - mins
+}
+
 /// # Safety
 /// As `dot_q4_k`, for Q6_K super-blocks.
 #[target_feature(enable = "avx2,fma,f16c")]
@@ -155,6 +211,62 @@ pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
             }
         }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum(acc) - offset
+}
+
+/// [`dot_q6_k`] on AVX-512 VNNI: two of its 32-element pieces a register, `vpdpwssd` with the
+/// sixteen scales spread per 16 lanes. Bitwise `dot_q6_k`'s result, as with `dot_q4_k_vnni`.
+///
+/// # Safety
+/// As `dot_q6_k`, and the CPU has AVX-512 F, BW, VL and VNNI.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot_q6_k_vnni(w: &[u8], a: &Act256, row: usize) -> f32 {
+    use super::wide::{idx, Q6K_IDX};
+    let nb = w.len() / Q6_K_BYTES;
+    let mut acc = _mm256_setzero_ps();
+    let mut offset = 0f32;
+    let low = _mm512_set1_epi8(0x0F);
+    let m0 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);
+    let s0 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    let m1 = _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8), 1);
+    let s1 = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    let (ahead, chunk, lines) = lookahead1(w, nb);
+    for b in 0..nb {
+        prefetch_ahead(ahead, chunk, lines, b);
+        let p = w.as_ptr().add(Q6_K_BYTES * b);
+        let (dy, yq, bsums) = a.block(row, b);
+        let d = f16_at(p.add(208)) * dy;
+        let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(192) as *const __m128i));
+        let corr = _mm256_madd_epi16(sc16, _mm256_loadu_si256(bsums.as_ptr() as *const __m256i));
+        offset += d * (32 * hsum_i32(corr)) as f32;
+        let sc = _mm512_castsi256_si512(sc16);
+        let mut sumi = _mm512_setzero_si512();
+        for j in 0..4 {
+            let (h, m) = (j / 2, j % 2);
+            let ql = _mm512_loadu_si512(p.add(64 * h) as *const __m512i);
+            let qh =
+                _mm512_broadcast_i64x4(_mm256_loadu_si256(p.add(128 + 32 * h) as *const __m256i));
+            let u = if m == 0 {
+                _mm512_or_si512(
+                    _mm512_and_si512(ql, low),
+                    _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
+                )
+            } else {
+                _mm512_or_si512(
+                    _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                    _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
+                )
+            };
+            let y = _mm512_loadu_si512(yq.as_ptr().add(64 * j) as *const __m512i);
+            let s = _mm512_permutexvar_epi16(idx(&Q6K_IDX[j]), sc);
+            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u, y), s);
+        }
+        let sumi = _mm256_add_epi32(
+            _mm512_castsi512_si256(sumi),
+            _mm512_extracti64x4_epi64(sumi, 1),
+        );
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }
     hsum(acc) - offset
