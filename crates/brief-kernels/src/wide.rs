@@ -334,6 +334,51 @@ unsafe fn tile_q4k<const R: usize, const C: usize>(
     out
 }
 
+/// Q6_K's 64-element chunks as bytes 0..63: chunk `j` (0..4) of the super-block at `blk` is
+/// elements 64j..64j + 64 in order, the low four bits from `ql` and the high two from `qh`
+/// (per half of a register, which pair of `qh` bits and the shift). One unpacking for the row
+/// tiles, the column tiles and the VNNI decode rows.
+#[derive(Clone, Copy)]
+pub(crate) struct Q6kChunks {
+    low: __m512i,
+    m0: __m512i,
+    s0: __m512i,
+    m1: __m512i,
+    s1: __m512i,
+}
+
+impl Q6kChunks {
+    #[inline(always)]
+    pub(crate) unsafe fn new() -> Self {
+        Self {
+            low: _mm512_set1_epi8(0x0F),
+            m0: join(_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0C)),
+            s0: join(_mm256_set1_epi16(4), _mm256_set1_epi16(2)),
+            m1: join(_mm256_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8)),
+            s1: join(_mm256_set1_epi16(0), _mm256_set1_epi16(2)),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) unsafe fn chunk(&self, blk: *const u8, j: usize) -> __m512i {
+        let (h, m) = (j / 2, j % 2);
+        let ql = _mm512_loadu_si512(blk.add(64 * h) as *const __m512i);
+        let qh =
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(blk.add(128 + 32 * h) as *const __m256i));
+        if m == 0 {
+            _mm512_or_si512(
+                _mm512_and_si512(ql, self.low),
+                _mm512_sllv_epi16(_mm512_and_si512(qh, self.m0), self.s0),
+            )
+        } else {
+            _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), self.low),
+                _mm512_srlv_epi16(_mm512_and_si512(qh, self.m1), self.s1),
+            )
+        }
+    }
+}
+
 /// Weight rows to a column tile.
 pub const COL_R: usize = 4;
 
@@ -469,11 +514,7 @@ pub unsafe fn q6_k_cols(
 ) -> [[f32; GROUP]; COL_R] {
     const R: usize = COL_R;
     debug_assert!(group < a.groups && nb == a.blocks);
-    let low = _mm512_set1_epi8(0x0F);
-    let m0 = join(_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0C));
-    let s0 = join(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
-    let m1 = join(_mm256_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8));
-    let s1 = join(_mm256_set1_epi16(0), _mm256_set1_epi16(2));
+    let q6 = Q6kChunks::new();
     let ones = _mm512_set1_epi16(1);
     // Byte lane → which of a register's four sub-blocks (one per 128-bit lane) it is in.
     let lane_of = _mm512_set_epi64(
@@ -504,23 +545,8 @@ pub unsafe fn q6_k_cols(
         let mut sumi = [_mm512_setzero_si512(); R];
         let mut wsum = [_mm512_setzero_si512(); R];
         for j in 0..4 {
-            let (h, m) = (j / 2, j % 2);
             for k in 0..R {
-                let ql = _mm512_loadu_si512(blk[k].add(64 * h) as *const __m512i);
-                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
-                    blk[k].add(128 + 32 * h) as *const __m256i
-                ));
-                let u = if m == 0 {
-                    _mm512_or_si512(
-                        _mm512_and_si512(ql, low),
-                        _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
-                    )
-                } else {
-                    _mm512_or_si512(
-                        _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
-                        _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
-                    )
-                };
+                let u = q6.chunk(blk[k], j);
                 _mm512_storeu_si512(buf[k].as_mut_ptr() as *mut __m512i, u);
                 // The four sub-blocks' scales, one per 128-bit lane, for Σ scale·q.
                 let four = _mm512_broadcast_i32x4(sc16[k]);
@@ -678,12 +704,7 @@ unsafe fn tile_q6k<const R: usize, const C: usize>(
     a: &Act256,
     row: usize,
 ) -> [[f32; C]; R] {
-    let low = _mm512_set1_epi8(0x0F);
-    // Per half of a register: which high bits (`qh`) go with the low ones, and the shift.
-    let m0 = join(_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0C));
-    let s0 = join(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
-    let m1 = join(_mm256_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8));
-    let s1 = join(_mm256_set1_epi16(0), _mm256_set1_epi16(2));
+    let q6 = Q6kChunks::new();
     let mut acc = [[_mm512_setzero_ps(); C]; R];
     for b in 0..nb {
         let mut d = [0f32; R];
@@ -705,25 +726,10 @@ unsafe fn tile_q6k<const R: usize, const C: usize>(
         }
         let mut sumi = [[_mm512_setzero_si512(); C]; R];
         for j in 0..4 {
-            let (h, m) = (j / 2, j % 2);
             let mut u = [_mm512_setzero_si512(); R];
             let mut s = [_mm512_setzero_si512(); R];
             for k in 0..R {
-                let ql = _mm512_loadu_si512(blk[k].add(64 * h) as *const __m512i);
-                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
-                    blk[k].add(128 + 32 * h) as *const __m256i
-                ));
-                u[k] = if m == 0 {
-                    _mm512_or_si512(
-                        _mm512_and_si512(ql, low),
-                        _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
-                    )
-                } else {
-                    _mm512_or_si512(
-                        _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
-                        _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
-                    )
-                };
+                u[k] = q6.chunk(blk[k], j);
                 s[k] = _mm512_permutexvar_epi16(idx(&Q6K_IDX[j]), _mm512_castsi256_si512(sc16[k]));
             }
             for c in 0..C {

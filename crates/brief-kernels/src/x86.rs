@@ -223,15 +223,11 @@ pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
 /// As `dot_q6_k`, and the CPU has AVX-512 F, BW, VL and VNNI.
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
 pub unsafe fn dot_q6_k_vnni(w: &[u8], a: &Act256, row: usize) -> f32 {
-    use super::wide::{idx, Q6K_IDX};
+    use super::wide::{idx, Q6kChunks, Q6K_IDX};
     let nb = w.len() / Q6_K_BYTES;
     let mut acc = _mm256_setzero_ps();
     let mut offset = 0f32;
-    let low = _mm512_set1_epi8(0x0F);
-    let m0 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);
-    let s0 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-    let m1 = _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8(0xC0u8 as i8), 1);
-    let s1 = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    let q6 = Q6kChunks::new();
     let (ahead, chunk, lines) = lookahead1(w, nb);
     for b in 0..nb {
         prefetch_ahead(ahead, chunk, lines, b);
@@ -244,21 +240,7 @@ pub unsafe fn dot_q6_k_vnni(w: &[u8], a: &Act256, row: usize) -> f32 {
         let sc = _mm512_castsi256_si512(sc16);
         let mut sumi = _mm512_setzero_si512();
         for j in 0..4 {
-            let (h, m) = (j / 2, j % 2);
-            let ql = _mm512_loadu_si512(p.add(64 * h) as *const __m512i);
-            let qh =
-                _mm512_broadcast_i64x4(_mm256_loadu_si256(p.add(128 + 32 * h) as *const __m256i));
-            let u = if m == 0 {
-                _mm512_or_si512(
-                    _mm512_and_si512(ql, low),
-                    _mm512_sllv_epi16(_mm512_and_si512(qh, m0), s0),
-                )
-            } else {
-                _mm512_or_si512(
-                    _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
-                    _mm512_srlv_epi16(_mm512_and_si512(qh, m1), s1),
-                )
-            };
+            let u = q6.chunk(p, j);
             let y = _mm512_loadu_si512(yq.as_ptr().add(64 * j) as *const __m512i);
             let s = _mm512_permutexvar_epi16(idx(&Q6K_IDX[j]), sc);
             sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u, y), s);
@@ -557,20 +539,15 @@ fn exp8(x: __m256) -> __m256 {
 /// 1 / their sum. 8 at a time; the tail is padded with -inf (e^-inf = 0).
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn softmax(scores: &mut Vec<f32>, len: usize, max: f32) -> f32 {
+    // The padding is written through the pointer before the length covers it (the capacity is
+    // at least len + 8: the caller's contract), so no slice ever spans unwritten floats.
     let padded = len.div_ceil(8) * 8;
     let sp = scores.as_mut_ptr();
     for j in len..padded {
         *sp.add(j) = f32::NEG_INFINITY;
     }
     scores.set_len(padded);
-    let mv = _mm256_set1_ps(max);
-    let mut sum = _mm256_setzero_ps();
-    for c in scores.chunks_exact_mut(8) {
-        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), mv));
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(c.as_mut_ptr(), e);
-    }
-    1.0 / hsum(sum)
+    softmax_slice(scores, len, max)
 }
 
 /// [`softmax`] on a slice of `len.div_ceil(8) * 8` scores (the tail is overwritten with -inf).
