@@ -304,8 +304,16 @@ fn check_points(
 }
 
 /// Pairs of points that state the same fact: their meanings nearly coincide, or the checker
-/// finds one supported by the other alone.
+/// finds one supported by the other alone. The features alone decide here, judge or not: the
+/// figure is then comparable between runs, and a judge would ask twice for every pair.
 pub fn redundant_pairs(points: &[Point], checker: &mut Checker) -> Result<usize, CheckError> {
+    let judge = checker.judge.take();
+    let n = count_redundant(points, checker);
+    checker.judge = judge;
+    n
+}
+
+fn count_redundant(points: &[Point], checker: &mut Checker) -> Result<usize, CheckError> {
     let as_source = |p: &Point| evidence::Sentence {
         source: ArticleId(0),
         position: 0,

@@ -508,6 +508,9 @@ pub struct Params {
     pub words: Option<usize>,
     pub mode: Mode,
     pub style: Style,
+    /// The model whose answers joined the checker's features, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -578,6 +581,7 @@ mod tests {
                     words: None,
                     mode: Mode::Extractive,
                     style: Style::Briefing,
+                    judge: None,
                 },
                 tokens: Usage::default(),
                 timings: Timings::default(),

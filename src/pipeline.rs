@@ -14,6 +14,7 @@ use crate::briefing::{
     Briefing, Document, Params, PromptsRecord, RunRecord, Source, SummarySentence, Timings,
 };
 use crate::check::evidence::{self, Index};
+use crate::check::judge::Judge;
 use crate::check::Checker;
 use crate::consolidate;
 use crate::disagree;
@@ -23,7 +24,7 @@ use crate::llm::embed::Embedder;
 use crate::llm::generate::{GenParams, Usage};
 use crate::llm::model::{DeviceChoice, WeightFormat};
 use crate::llm::prompts::Prompts;
-use crate::llm::registry::{self, LoadedModel, ModelSpec};
+use crate::llm::registry::{self, JudgeModel, LoadedModel, ModelSpec};
 use crate::summarize::{self, ArticleSummary};
 
 /// Everything a run depends on.
@@ -44,6 +45,11 @@ pub struct RunConfig {
     pub words: Option<usize>,
     pub mode: Mode,
     pub keep_unsupported: bool,
+    /// A model whose own answer joins the checker's features (`--judge`): slower, and the
+    /// checker catches more false statements (docs/thresholds.md). It must be one the
+    /// checker's weights were fitted with ([`crate::check::JUDGES`]).
+    #[serde(default)]
+    pub judge: Option<ModelSpec>,
     /// Write each article's own summary (the model's slowest work). Off only for callers that
     /// need just the briefing points, in extractive mode.
     pub summaries: bool,
@@ -65,15 +71,49 @@ pub trait Progress {
 
 impl Progress for () {}
 
-/// The model and embedder a run of `cfg` needs, fetched if missing.
+/// The model, embedder and judge a run of `cfg` needs, fetched if missing.
 pub fn load_model(cfg: &RunConfig) -> anyhow::Result<LoadedModel> {
-    registry::load_model(
+    let mut loaded = registry::load_model(
         &cfg.model,
         &cfg.models_dir,
         cfg.offline,
         cfg.device,
         cfg.weights,
-    )
+    )?;
+    load_judge(cfg, &mut loaded)?;
+    Ok(loaded)
+}
+
+/// A judge whose answers the checker's weights were never fitted on: its probability would be
+/// on an unknown scale, so it is refused rather than silently weighed like another.
+#[derive(Debug, thiserror::Error)]
+#[error("no calibration for the judge `{0}`: the checker's weights were fitted with {fitted} (or give --judge none)", fitted = fitted_judges())]
+pub struct UncalibratedJudge(pub String);
+
+fn fitted_judges() -> String {
+    crate::check::JUDGES
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Gives `loaded` the judge `cfg` asks for, if any and not already there.
+pub fn load_judge(cfg: &RunConfig, loaded: &mut LoadedModel) -> anyhow::Result<()> {
+    let Some(spec) = &cfg.judge else {
+        return Ok(());
+    };
+    if loaded.judge.is_none() {
+        registry::load_judge(loaded, spec, &cfg.models_dir, cfg.offline)?;
+    }
+    let name = loaded.judge.as_ref().map(|j| j.name().to_string());
+    match name {
+        Some(n) if crate::check::judge_calibration(&n).is_none() => {
+            loaded.judge = None;
+            Err(UncalibratedJudge(n).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs the whole pipeline over the configured inputs.
@@ -211,9 +251,14 @@ pub fn brief(
         words: cfg.words,
         keep_unsupported: cfg.keep_unsupported,
     };
+    let judge = match &mut loaded.judge {
+        None => None,
+        Some(JudgeModel::Main { name }) => Some(Judge::new(&mut loaded.model, prompts, name)?),
+        Some(JudgeModel::Other { model, name }) => Some(Judge::new(model, prompts, name)?),
+    };
     let mut checker = Checker {
         embedder: &loaded.embedder,
-        judge: None,
+        judge,
     };
     let attribute::Attributed {
         lede,
@@ -295,6 +340,7 @@ pub fn brief(
                 words: cfg.words,
                 mode: cfg.mode,
                 style: cfg.style,
+                judge: loaded.judge.as_ref().map(|j| j.name().to_string()),
             },
             tokens: usage,
             timings,

@@ -199,6 +199,7 @@ fn story_key(
         "mode": cfg.mode,
         "style": cfg.style,
         "keep_unsupported": cfg.keep_unsupported,
+        "judge": cfg.judge,
         "weights": cfg.weights,
     });
     hex_sha(key.to_string().as_bytes())
@@ -389,14 +390,16 @@ impl Lazy<'_> {
                 None => Embedder::load_default(&self.cfg.models_dir, self.cfg.offline)?,
             };
             tracing::info!("loading {:?}", self.cfg.model);
-            self.loaded = Some(registry::load_model_with(
+            let mut loaded = registry::load_model_with(
                 &self.cfg.model,
                 &self.cfg.models_dir,
                 self.cfg.offline,
                 self.cfg.device,
                 self.cfg.weights,
                 e,
-            )?);
+            )?;
+            crate::pipeline::load_judge(self.cfg, &mut loaded)?;
+            self.loaded = Some(loaded);
         }
         Ok(self.loaded.as_mut().expect("just loaded"))
     }

@@ -539,3 +539,27 @@ fn a_template_with_an_unknown_variable_is_exit_2_naming_it_before_the_model() {
     );
     assert_bad_input(&o, "is a directory");
 }
+
+/// A judge the checker's weights were not fitted with would weigh answers on an unknown
+/// scale: refused with exit 2 naming it, and nothing written.
+#[test]
+fn a_judge_without_a_calibration_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let out = dir.path().join("b.md");
+    let o = brief(
+        &[
+            "run",
+            seeds().to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--judge",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_bad_input(&o, "no calibration for the judge `tiny`");
+    assert!(!out.exists());
+}

@@ -419,3 +419,60 @@ fn gemma3_kernels_match_the_f32_reference() {
         worst_gap: short.worst_gap.max(long.worst_gap),
     });
 }
+
+/// Each summary sentence of a seeds run, as the model wrote it, with its checker score.
+fn summary_scores(v: &serde_json::Value) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for s in v["sources"].as_array().unwrap() {
+        for t in s["sentences"].as_array().unwrap() {
+            let written = t["replaced"].as_str().or(t["text"].as_str()).unwrap();
+            out.push((written.to_string(), t["verdict"]["score"].as_f64().unwrap()));
+        }
+    }
+    out
+}
+
+fn run_seeds_json(extra: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("seeds.json");
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args(["-q", "run", seeds.to_str().unwrap(), "--format", "json"])
+        .args(extra)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+}
+
+#[test]
+fn a_judge_weighs_in_on_every_summary_sentence_of_a_run() {
+    let _ = model_path(manifest::DEFAULT_MODEL);
+    let _ = model_path("qwen2.5-coder-0.5b");
+    let plain = run_seeds_json(&[]);
+    let judged = run_seeds_json(&["--judge", "qwen2.5-coder-0.5b"]);
+    assert!(plain["run"]["params"].get("judge").is_none());
+    assert_eq!(judged["run"]["params"]["judge"], "qwen2.5-coder-0.5b");
+    // Greedy decoding writes the same summaries; the judge's answer moves their scores.
+    let (a, b) = (summary_scores(&plain), summary_scores(&judged));
+    assert!(!a.is_empty());
+    assert_eq!(
+        a.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        b.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    let moved = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| (x.1 - y.1).abs() > 1e-3)
+        .count();
+    assert!(
+        moved * 2 > a.len(),
+        "the judge moved {moved} of {} scores",
+        a.len()
+    );
+    for (_, s) in &b {
+        assert!((0.0..=1.0).contains(s), "{s}");
+    }
+}

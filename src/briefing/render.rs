@@ -349,6 +349,7 @@ fn sample_document(full: bool) -> Document {
                 points: 1,
                 words: None,
                 mode: super::Mode::Hybrid,
+                judge: None,
                 style: super::Style::Briefing,
             },
             tokens: Default::default(),

@@ -667,20 +667,42 @@ pub fn extract(
     (f, window, findings)
 }
 
-/// The text a judge reads for a window: the window with one sentence of context on each side
-/// from the same source (a pronoun's referent is most often just before it).
-pub fn passage(window: &Window, sentences: &[Sentence]) -> String {
+/// The text a judge reads for a window: the window's whole source when it fits in `max_chars`,
+/// else the window widened a sentence at a time on both sides until it would not. A summary
+/// sentence leans on more than its best sentence (who "he" is, which event a date belongs to),
+/// and on faith_dev the whole source let the judge rank XSum's claims far better than the
+/// window and one neighbour did (docs/thresholds.md). A short source gives every claim the
+/// same passage, so the judge's prompts share their opening.
+pub fn passage(window: &Window, sentences: &[Sentence], max_chars: usize) -> String {
     let (Some(&first), Some(&last)) = (window.sentences.first(), window.sentences.last()) else {
         return String::new();
     };
     let source = sentences[first].source;
-    let from = first
-        .checked_sub(1)
-        .filter(|&p| sentences[p].source == source)
-        .unwrap_or(first);
-    let to = Some(last + 1)
-        .filter(|&n| n < sentences.len() && sentences[n].source == source)
-        .unwrap_or(last);
+    let same = |i: usize| sentences[i].source == source;
+    let (mut from, mut to) = (first, last);
+    let mut chars: usize = (from..=to).map(|i| sentences[i].text.len() + 1).sum();
+    loop {
+        let before = from.checked_sub(1).filter(|&p| same(p));
+        let after = Some(to + 1).filter(|&n| n < sentences.len() && same(n));
+        // Both sides each round, the earlier first: what a sentence leans on is more often
+        // before it.
+        let mut grew = false;
+        for i in [before, after].into_iter().flatten() {
+            let len = sentences[i].text.len() + 1;
+            if chars + len <= max_chars {
+                chars += len;
+                if i < from {
+                    from = i;
+                } else {
+                    to = i;
+                }
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
     sentences[from..=to]
         .iter()
         .map(|s| s.text.as_str())
@@ -985,5 +1007,43 @@ mod tests {
         let (f, _, found) = extract("The minister said “we will retaliate”.", &[1.0], &s);
         assert_eq!(f.quotes_missing, 1.0);
         assert!(matches!(found.reason(), Some(Reason::MissingQuote { .. })));
+    }
+
+    #[test]
+    fn a_judge_reads_the_whole_source_when_it_fits_else_the_window_widened_both_ways() {
+        let mut sentences: Vec<Sentence> = (0..10)
+            .map(|i| sentence(i, &format!("Sentence number {i} of the first."), vec![1.0]))
+            .collect();
+        let mut other = sentence(0, "Another source entirely.", vec![1.0]);
+        other.source = ArticleId(2);
+        sentences.push(other);
+        let window = Window {
+            sentences: vec![6],
+            spans: Vec::new(),
+        };
+        let whole = passage(&window, &sentences, 10_000);
+        assert!(whole.starts_with("Sentence number 0 "), "{whole}");
+        assert!(whole.ends_with("number 9 of the first."), "{whole}");
+        assert!(!whole.contains("Another"), "{whole}");
+        // Each sentence is 32 characters with its space: room for five of them.
+        let five = passage(&window, &sentences, 160);
+        assert_eq!(
+            five,
+            (4..=8)
+                .map(|i| format!("Sentence number {i} of the first."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        // At the source's end it widens on the side that has room.
+        let last = Window {
+            sentences: vec![9],
+            spans: Vec::new(),
+        };
+        assert!(passage(&last, &sentences, 160).starts_with("Sentence number 5 "));
+        // A window longer than the limit is still given whole.
+        assert_eq!(
+            passage(&window, &sentences, 5),
+            "Sentence number 6 of the first."
+        );
     }
 }

@@ -18,11 +18,17 @@ pub struct Judge<'m> {
     no: Vec<u32>,
     /// The model's name, for the calibration that fits it.
     pub name: String,
+    /// The last prompt's tokens, which the model's cache holds: claims checked against the
+    /// same passage share everything up to the statement.
+    cached: Vec<u32>,
 }
 
-/// The passage a judge reads is cut to this many characters: a window and its two neighbours
-/// are far below it; a run-on "sentence" from a scraper is not.
-const MAX_PASSAGE_CHARS: usize = 2_000;
+/// The most characters of source a judge reads (about 1,000 tokens): a whole news article of
+/// typical length, or the part around the window of a longer one ([`features::passage`]); a
+/// run-on "sentence" from a scraper is cut to it too.
+///
+/// [`features::passage`]: crate::check::features::passage
+pub const PASSAGE_CHARS: usize = 4_000;
 
 impl<'m> Judge<'m> {
     pub fn new(model: &'m mut Model, prompts: &'m Prompts, name: &str) -> Result<Self, ModelError> {
@@ -49,12 +55,13 @@ impl<'m> Judge<'m> {
             yes,
             no,
             name: name.to_string(),
+            cached: Vec::new(),
         })
     }
 
     /// P(yes) / (P(yes) + P(no)) for the first token of the answer.
     pub fn probability(&mut self, passage: &str, statement: &str) -> Result<f32, ModelError> {
-        let passage: String = passage.chars().take(MAX_PASSAGE_CHARS).collect();
+        let passage: String = passage.chars().take(PASSAGE_CHARS).collect();
         let prompt = render_prompt(
             self.model,
             self.prompts,
@@ -63,8 +70,23 @@ impl<'m> Judge<'m> {
         )
         .map_err(|e| ModelError::inference(e.to_string()))?;
         let ids = encode(self.model, &prompt)?;
-        self.model.reset();
-        let logits = self.model.forward(&ids, 0)?;
+        // At least the last token is run again: its logits are the answer.
+        let shared = if self.model.rewinds() {
+            self.cached
+                .iter()
+                .zip(&ids)
+                .take_while(|(a, b)| a == b)
+                .count()
+                .min(ids.len().saturating_sub(1))
+        } else {
+            0
+        };
+        if shared == 0 {
+            self.model.reset();
+        }
+        self.cached.clear();
+        let logits = self.model.forward(&ids[shared..], shared)?;
+        self.cached = ids;
         let lse = |set: &[u32]| -> f32 {
             let vals: Vec<f32> = set
                 .iter()

@@ -188,6 +188,11 @@ pub struct BriefingArgs {
     /// Show points no source supports (marked) instead of dropping them.
     #[arg(long)]
     pub keep_unsupported: bool,
+    /// A model that also judges every checked sentence (its yes/no to "does the passage
+    /// support it?" joins the checker's features); "none": the features alone. Catches more
+    /// false statements, at about 1.7 s a sentence for qwen2.5-coder-1.5b on 2 cores.
+    #[arg(long, value_name = "MODEL", default_value = defaults::JUDGE)]
+    pub judge: String,
 }
 
 impl BriefingArgs {
@@ -198,6 +203,7 @@ impl BriefingArgs {
             words: None,
             mode: defaults::MODE,
             keep_unsupported: false,
+            judge: defaults::JUDGE.to_string(),
         }
     }
 }
@@ -262,6 +268,7 @@ impl GenArgs {
             words: b.words,
             mode: b.mode,
             keep_unsupported: b.keep_unsupported,
+            judge: (b.judge != "none").then(|| ModelSpec::parse(&b.judge)),
             summaries: true,
             style,
             device: self.device,

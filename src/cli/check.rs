@@ -17,6 +17,7 @@ use brief::llm::model::{self, DeviceChoice, Model, WeightFormat};
 use brief::llm::prompts::Prompts;
 use brief::llm::registry::{resolve_model, ModelSpec};
 use brief::measure::faith;
+use brief::pipeline::UncalibratedJudge;
 
 use super::args::{Global, IngestArgs};
 use super::choice::choice;
@@ -73,11 +74,6 @@ pub const UNSUPPORTED_EXIT: u8 = 4;
 #[derive(Debug, thiserror::Error)]
 #[error("no text to check: give the sources and then the text (`brief check --sources DIR TEXT.md`), or --data FILE")]
 pub struct CheckUsage;
-
-/// A judge whose answers the calibration has never seen.
-#[derive(Debug, thiserror::Error)]
-#[error("no calibration for the judge `{0}`: the checker's weights were fitted with {calibrated} (or run with --judge none; with --data and --features any judge runs, to fit one)", calibrated = calibrated_judges())]
-pub struct UncalibratedJudge(String);
 
 /// One sentence of the checked text and what the checker found.
 #[derive(Serialize)]
@@ -226,14 +222,6 @@ fn load_judge(args: &CheckArgs, global: &Global) -> anyhow::Result<Option<(Model
     let on = model::device(args.device)?;
     let m = Model::load(&resolved.path, resolved.role, &on, args.weights)?;
     Ok(Some((m, resolved.name)))
-}
-
-fn calibrated_judges() -> String {
-    brief::check::JUDGES
-        .iter()
-        .map(|(n, _)| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn read_text(path: &PathBuf) -> anyhow::Result<String> {

@@ -86,6 +86,7 @@ impl CompareArgs {
             words: None,
             mode: brief::briefing::Mode::Hybrid,
             keep_unsupported: false,
+            judge: defaults::JUDGE.to_string(),
         };
         let config = self
             .gen

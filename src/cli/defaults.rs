@@ -17,8 +17,9 @@ use brief::llm::model::{DeviceChoice, WeightFormat};
 use super::report::ReportFormat;
 
 pub const MODEL: &str = manifest::DEFAULT_MODEL;
-/// The model `brief check` asks as well as weighing the features ("none" for the features
-/// alone); see docs/thresholds.md for why this one.
+/// The model `brief check`, `run` and `report` ask as well as weighing the checker's features
+/// ("none": the features alone, the default because a judge costs seconds a sentence; see
+/// docs/thresholds.md for what it adds).
 pub const JUDGE: &str = "none";
 pub const DEVICE: DeviceChoice = DeviceChoice::Cpu;
 pub const WEIGHTS: WeightFormat = WeightFormat::Fast;

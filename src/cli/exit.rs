@@ -44,7 +44,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         c.is::<brief::ingest::IngestError>()
             || c.is::<super::config::ConfigError>()
             || c.is::<super::check::CheckUsage>()
-            || c.is::<super::check::UncalibratedJudge>()
+            || c.is::<brief::pipeline::UncalibratedJudge>()
             || c.is::<brief::measure::eval::EvalError>()
             || c.is::<brief::measure::rouge::punkt::PunktError>()
             || c.is::<brief::llm::manifest::ManifestError>()

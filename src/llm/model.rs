@@ -237,6 +237,12 @@ impl Model {
         self.decoder.batches()
     }
 
+    /// Whether `forward` at a position inside the cache goes on from there, dropping what
+    /// followed (brief's own kernels); elsewhere a new sequence must start at 0.
+    pub fn rewinds(&self) -> bool {
+        self.decoder.rewinds()
+    }
+
     /// As `forward`, for sequence `seq` of several held at once (only 0 where the model does
     /// not `batch`).
     pub fn forward_seq(

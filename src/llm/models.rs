@@ -34,6 +34,13 @@ pub trait Decoder: Send {
         false
     }
 
+    /// Whether a forward pass at a position inside the cache drops what follows it and goes on
+    /// from there (rather than failing), so a prompt that opens like the last one can start
+    /// where they part. Only brief's own kernels do.
+    fn rewinds(&self) -> bool {
+        false
+    }
+
     /// As [`Decoder::forward`], for sequence `seq` of several held at once (only 0 where the
     /// backend does not [batch](Decoder::batches)).
     fn forward_seq(

@@ -123,6 +123,54 @@ pub struct LoadedModel {
     pub info: ModelInfo,
     /// Sentence embeddings, for evidence.
     pub embedder: Embedder,
+    /// The model that judges support as well as the checker's features, when one was asked
+    /// for ([`load_judge`]).
+    pub judge: Option<JudgeModel>,
+}
+
+/// The model whose yes/no answer to "does the passage support the statement?" joins the claim
+/// checker's features.
+pub enum JudgeModel {
+    /// The model that writes is the judge too: no second copy in memory.
+    Main { name: String },
+    /// Another model, loaded beside the writer.
+    Other { model: Box<Model>, name: String },
+}
+
+impl JudgeModel {
+    pub fn name(&self) -> &str {
+        match self {
+            JudgeModel::Main { name } | JudgeModel::Other { name, .. } => name,
+        }
+    }
+}
+
+/// Gives `loaded` the judge `spec` names: the loaded model itself when it is the same file,
+/// else that model, loaded beside it with the same device and weight format.
+pub fn load_judge(
+    loaded: &mut LoadedModel,
+    spec: &ModelSpec,
+    models_dir: &Path,
+    offline: bool,
+) -> anyhow::Result<()> {
+    let resolved = resolve_model(spec, models_dir, offline)?;
+    loaded.judge = Some(if resolved.sha256 == loaded.info.sha256 {
+        JudgeModel::Main {
+            name: resolved.name,
+        }
+    } else {
+        let on = model::device(loaded.info.device)?;
+        JudgeModel::Other {
+            model: Box::new(Model::load(
+                &resolved.path,
+                resolved.role,
+                &on,
+                loaded.info.weights,
+            )?),
+            name: resolved.name,
+        }
+    });
+    Ok(())
 }
 
 /// What identifies a loaded model in a run's record.
@@ -178,5 +226,6 @@ pub fn load_model_with(
         model,
         info,
         embedder,
+        judge: None,
     })
 }

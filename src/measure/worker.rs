@@ -227,6 +227,7 @@ mod tests {
             words: Some(120),
             mode: Mode::Hybrid,
             keep_unsupported: true,
+            judge: Some(ModelSpec::parse("qwen2.5-coder-1.5b")),
             summaries: false,
             style: Style::Oneline,
             device: DeviceChoice::Cpu,

@@ -140,6 +140,10 @@ impl<F: Forward> Decoder for OnKernels<F> {
         true
     }
 
+    fn rewinds(&self) -> bool {
+        true
+    }
+
     fn forward_seq(
         &mut self,
         seq: usize,
