@@ -193,6 +193,14 @@ pub const KEYS: &[Key] = &[
         default: || value(defaults::MODE.name()),
     },
     Key {
+        name: "judge",
+        arg: Some("judge"),
+        env: None,
+        fill: Fill::Defaulted,
+        quoted: true,
+        default: || value(defaults::JUDGE),
+    },
+    Key {
         name: "weights",
         arg: Some("weights"),
         env: None,
@@ -253,6 +261,7 @@ struct FileValues {
     repeat_penalty: Option<f32>,
     points: Option<usize>,
     mode: Option<Named<Mode>>,
+    judge: Option<String>,
     weights: Option<Named<WeightFormat>>,
     device: Option<Named<DeviceChoice>>,
     wait_timeout: Option<u64>,
@@ -350,6 +359,7 @@ impl FileConfig {
             ("repeat_penalty", v.repeat_penalty.map(|x| x.to_string())),
             ("points", v.points.map(|n| n.to_string())),
             ("mode", v.mode.map(|m| m.0.name().to_string())),
+            ("judge", v.judge),
             ("weights", v.weights.map(|m| m.0.name().to_string())),
             ("device", v.device.map(|m| m.0.name().to_string())),
             ("wait_timeout", v.wait_timeout.map(|n| n.to_string())),
@@ -540,7 +550,7 @@ mod tests {
         let text = "model = \"m\"\nmodels_dir = \"d\"\noffline = true\nthreads = 2\n\
                     prompts = \"p\"\ntemplates = \"t\"\nstore = \"s\"\npython = \"py\"\nmax_tokens = 9\n\
                     temperature = 0\nseed = 3\nrepeat_penalty = 1.5\npoints = 4\n\
-                    mode = \"hybrid\"\nweights = \"lean\"\ndevice = \"cuda\"\n\
+                    mode = \"hybrid\"\njudge = \"j\"\nweights = \"lean\"\ndevice = \"cuda\"\n\
                     wait_timeout = 60\nkeep_days = 0\nidle_exit = 2.5\n";
         let f = FileConfig::parse(Path::new("c.toml"), text).unwrap();
         for k in KEYS {
