@@ -553,9 +553,10 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
 }
 
 /// Checks every sentence of an article's summary against the article. A supported sentence
-/// stays; an unsupported one is replaced by the article sentence the checker found closest
-/// (without its dateline), unless the summary already says that; with `keep_unsupported` it
-/// stays instead, marked in the printed summary. When nothing is left, the article's first
+/// stays, cleaned as points are (no dateline or credit, capitals repaired, a quotation's
+/// speaker named in full); an unsupported one is replaced by the article sentence the checker
+/// found closest, cleaned the same way, unless the summary already says that; with
+/// `keep_unsupported` it stays instead, marked in the printed summary. When nothing is left, the article's first
 /// sentences stand in (a model that invented, or obeyed an instruction inside the article).
 /// Returns the summary as printed and each sentence with its verdict.
 pub fn check_summary(
@@ -573,10 +574,20 @@ pub fn check_summary(
         .collect();
     let sentences: Vec<String> = Splitter::news().split(summary);
     let verdicts = checker.check_all(&sentences, &own)?;
+    let article: String = own
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A small model often copies the lede with its furniture ("TIRANA: As Washington…"): a
+    // sentence it keeps is cleaned as a point is, after the check, which saw it as written.
+    let cleaned =
+        |s: &str| clean::with_speaker(&clean::recase(&clean::without_dateline(s)), &article);
     let mut out: Vec<SummarySentence> = Vec::new();
     let mut printed: Vec<String> = Vec::new();
     for (text, (verdict, _)) in sentences.into_iter().zip(verdicts) {
         if verdict.supported {
+            let text = cleaned(&text);
             printed.push(text.clone());
             out.push(SummarySentence {
                 text,
@@ -598,15 +609,7 @@ pub fn check_summary(
             .iter()
             .max_by(|a, b| a.score.total_cmp(&b.score))
         {
-            let article: String = own
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let replacement = clean::with_speaker(
-                &clean::recase(&clean::without_dateline(&best.sentence)),
-                &article,
-            );
+            let replacement = cleaned(&best.sentence);
             if out.iter().any(|s| s.text == replacement) {
                 continue;
             }
@@ -620,7 +623,7 @@ pub fn check_summary(
     }
     if out.is_empty() {
         for s in own.iter().take(2) {
-            let text = clean::without_dateline(&s.text);
+            let text = cleaned(&s.text);
             printed.push(text.clone());
             out.push(SummarySentence {
                 text,

@@ -476,3 +476,22 @@ fn a_judge_weighs_in_on_every_summary_sentence_of_a_run() {
         assert!((0.0..=1.0).contains(s), "{s}");
     }
 }
+
+/// The default model copies ledes with their furniture ("TIRANA: As Washington…"): what a
+/// run prints of each summary, kept or replaced, is cleaned as a point is.
+#[test]
+fn summary_sentences_of_a_seeds_run_carry_no_dateline() {
+    let _ = model_path(manifest::DEFAULT_MODEL);
+    let doc = run_seeds_json(&[]);
+    let dateline =
+        regex::Regex::new(r"^\p{Lu}[\p{Lu}.'’ ]{3,}(?:,[^:]{0,40})?\s*(?::|-|–|—)\s").unwrap();
+    let mut n = 0;
+    for s in doc["sources"].as_array().unwrap() {
+        for t in s["sentences"].as_array().unwrap() {
+            let text = t["text"].as_str().unwrap();
+            n += 1;
+            assert!(!dateline.is_match(text), "{}: {text}", s["id"]);
+        }
+    }
+    assert!(n >= 5, "{n} summary sentences");
+}
