@@ -279,7 +279,9 @@ fn check_drafted(
 }
 
 /// Gives each point the checker's verdict against the sentences of the sources it cites;
-/// returns how many it supports.
+/// returns how many it supports. A judge weighs in only on what the model wrote: a source's
+/// own sentence needs no model to say its source holds it, and asking would cost a read of a
+/// whole source per point (seconds each for the 1.5B).
 fn check_points(
     points: &mut [Point],
     index: &Index,
@@ -287,19 +289,31 @@ fn check_points(
 ) -> Result<usize, CheckError> {
     let mut supported = 0;
     for p in points.iter_mut() {
-        let cited: Vec<evidence::Sentence> = index
-            .sentences
-            .iter()
-            .filter(|s| p.sources.contains(&s.source))
-            .cloned()
-            .collect();
-        if cited.is_empty() {
-            continue;
-        }
-        let (v, _) = checker.check_embedded(&p.text, &p.embedding, &cited)?;
-        supported += usize::from(v.supported);
-        p.verdict = Some(v);
+        let verdict = match p.origin {
+            Origin::Model => check_point(p, index, checker),
+            Origin::Extracted | Origin::Repaired => {
+                checker.features_only(|c| check_point(p, index, c))
+            }
+        };
+        supported += usize::from(verdict?);
     }
+    Ok(supported)
+}
+
+/// [`check_points`] for one point: whether the checker supports it.
+fn check_point(p: &mut Point, index: &Index, checker: &mut Checker) -> Result<bool, CheckError> {
+    let cited: Vec<evidence::Sentence> = index
+        .sentences
+        .iter()
+        .filter(|s| p.sources.contains(&s.source))
+        .cloned()
+        .collect();
+    if cited.is_empty() {
+        return Ok(false);
+    }
+    let (v, _) = checker.check_embedded(&p.text, &p.embedding, &cited)?;
+    let supported = v.supported;
+    p.verdict = Some(v);
     Ok(supported)
 }
 
@@ -307,10 +321,7 @@ fn check_points(
 /// finds one supported by the other alone. The features alone decide here, judge or not: the
 /// figure is then comparable between runs, and a judge would ask twice for every pair.
 pub fn redundant_pairs(points: &[Point], checker: &mut Checker) -> Result<usize, CheckError> {
-    let judge = checker.judge.take();
-    let n = count_redundant(points, checker);
-    checker.judge = judge;
-    n
+    checker.features_only(|c| count_redundant(points, c))
 }
 
 fn count_redundant(points: &[Point], checker: &mut Checker) -> Result<usize, CheckError> {

@@ -102,6 +102,14 @@ pub struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Runs `f` on the features alone, the judge (if any) set aside and put back after.
+    pub fn features_only<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let judge = self.judge.take();
+        let out = f(self);
+        self.judge = judge;
+        out
+    }
+
     /// Checks each statement against `sentences` (the sentences of the sources it may rest
     /// on, already embedded).
     pub fn check_all(

@@ -475,6 +475,23 @@ fn a_judge_weighs_in_on_every_summary_sentence_of_a_run() {
     for (_, s) in &b {
         assert!((0.0..=1.0).contains(s), "{s}");
     }
+    // A point that is a source's own sentence is left to the features: no model is asked
+    // whether its source holds it.
+    let point_scores = |v: &serde_json::Value| -> Vec<(String, f64)> {
+        v["briefing"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["origin"] == "extracted")
+            .map(|p| {
+                let score = p["verdict"]["score"].as_f64().unwrap();
+                (p["text"].as_str().unwrap().to_string(), score)
+            })
+            .collect()
+    };
+    let (pa, pb) = (point_scores(&plain), point_scores(&judged));
+    assert!(!pa.is_empty());
+    assert_eq!(pa, pb);
 }
 
 /// The default model copies ledes with their furniture ("TIRANA: As Washington…"): what a
