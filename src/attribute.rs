@@ -127,11 +127,13 @@ pub fn attribute(
     // own words for the speaker as missing.
     stats.checked_supported = check_points(&mut points, index, checker)?;
     // Source sentences name a speaker by surname once the article has introduced them; out
-    // of the article, the point must say who.
+    // of the article, the point must say who. A scraped page may have glued its headline to
+    // the lede, which out of the article reads as furniture.
     for p in points.iter_mut().filter(|p| p.origin != Origin::Model) {
         let own = p.evidence.first().map(|e| e.source);
         if let Some(a) = articles.iter().find(|a| Some(a.id) == own) {
-            p.text = clean::with_speaker(&p.text, &a.text);
+            let text = clean::without_title(&p.text, a.title.as_deref());
+            p.text = clean::with_speaker(&text, &a.text);
         }
     }
     stats.redundant_pairs = redundant_pairs(&points, checker)?;
@@ -164,22 +166,19 @@ pub fn attribute(
 /// Small models often start a point with a source's title or "The article is:" before the
 /// claim; the claim is what gets checked and printed.
 fn strip_echoed_title(text: &str, articles: &[Article]) -> String {
-    let Some((head, rest)) = text.split_once(": ") else {
-        return text.to_string();
-    };
-    let head_l = head.trim().to_lowercase();
-    let echoed = head_l.starts_with("the article")
-        || head_l.starts_with("this article")
-        || articles.iter().any(|a| {
-            a.title
-                .as_deref()
-                .is_some_and(|t| t.trim().to_lowercase() == head_l)
-        });
-    if echoed && rest.split_whitespace().count() >= 4 {
-        rest.trim().to_string()
-    } else {
-        text.to_string()
+    if let Some((head, rest)) = text.split_once(": ") {
+        let head_l = head.trim().to_lowercase();
+        let about_the_article =
+            head_l.starts_with("the article") || head_l.starts_with("this article");
+        if about_the_article && rest.split_whitespace().count() >= 4 {
+            return rest.trim().to_string();
+        }
     }
+    articles
+        .iter()
+        .map(|a| clean::without_title(text, a.title.as_deref()))
+        .find(|t| t != text)
+        .unwrap_or_else(|| text.to_string())
 }
 
 enum Checked {
@@ -572,11 +571,12 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
 /// Returns the summary as printed and each sentence with its verdict.
 pub fn check_summary(
     summary: &str,
-    id: ArticleId,
+    of: &Article,
     index: &Index,
     checker: &mut Checker,
     keep_unsupported: bool,
 ) -> Result<(String, Vec<SummarySentence>), CheckError> {
+    let id = of.id;
     let own: Vec<evidence::Sentence> = index
         .sentences
         .iter()
@@ -590,10 +590,13 @@ pub fn check_summary(
         .map(|s| s.text.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    // A small model often copies the lede with its furniture ("TIRANA: As Washington…"): a
-    // sentence it keeps is cleaned as a point is, after the check, which saw it as written.
-    let cleaned =
-        |s: &str| clean::with_speaker(&clean::recase(&clean::without_dateline(s)), &article);
+    // A small model often copies the lede with its furniture ("TIRANA: As Washington…", a
+    // headline glued before it): a sentence it keeps is cleaned as a point is, after the
+    // check, which saw it as written.
+    let cleaned = |s: &str| {
+        let s = clean::without_title(&clean::without_dateline(s), of.title.as_deref());
+        clean::with_speaker(&clean::recase(&s), &article)
+    };
     let mut out: Vec<SummarySentence> = Vec::new();
     let mut printed: Vec<String> = Vec::new();
     for (text, (verdict, _)) in sentences.into_iter().zip(verdicts) {

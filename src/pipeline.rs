@@ -270,9 +270,12 @@ pub fn brief(
     let mut checked: Vec<Vec<SummarySentence>> = vec![Vec::new(); summaries.len()];
     if need_summaries {
         for (s, c) in summaries.iter_mut().zip(&mut checked) {
+            let Some(article) = articles.iter().find(|a| a.id == s.id) else {
+                continue;
+            };
             let (printed, sentences) = attribute::check_summary(
                 &s.summary,
-                s.id,
+                article,
                 &index,
                 &mut checker,
                 cfg.keep_unsupported,

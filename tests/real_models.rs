@@ -494,10 +494,11 @@ fn a_judge_weighs_in_on_every_summary_sentence_of_a_run() {
     assert_eq!(pa, pb);
 }
 
-/// The default model copies ledes with their furniture ("TIRANA: As Washington…"): what a
-/// run prints of each summary, kept or replaced, is cleaned as a point is.
+/// The default model copies ledes with their furniture ("TIRANA: As Washington…", the
+/// headline a page glued before its lede): what a run prints of each summary, kept or
+/// replaced, is cleaned as a point is.
 #[test]
-fn summary_sentences_of_a_seeds_run_carry_no_dateline() {
+fn summary_sentences_of_a_seeds_run_carry_no_dateline_or_headline() {
     let _ = model_path(manifest::DEFAULT_MODEL);
     let doc = run_seeds_json(&[]);
     let dateline =
@@ -508,6 +509,14 @@ fn summary_sentences_of_a_seeds_run_carry_no_dateline() {
             let text = t["text"].as_str().unwrap();
             n += 1;
             assert!(!dateline.is_match(text), "{}: {text}", s["id"]);
+            if let Some(title) = s["title"].as_str() {
+                let glued = format!("{}:", title.to_lowercase());
+                assert!(
+                    !text.to_lowercase().starts_with(&glued),
+                    "{}: {text}",
+                    s["id"]
+                );
+            }
         }
     }
     assert!(n >= 5, "{n} summary sentences");

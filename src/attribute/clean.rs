@@ -172,6 +172,38 @@ pub fn with_speaker(sentence: &str, article: &str) -> String {
     }
 }
 
+/// `sentence` without its article's title glued before it ("Iran Denies Cyberattack: The
+/// Iranian government denied…", as scrapers join a headline to the lede), the rest capitalised;
+/// unchanged when it does not open with the title and a colon or dash, or when too little
+/// would be left to be a statement.
+pub fn without_title(sentence: &str, title: Option<&str>) -> String {
+    let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) else {
+        return sentence.to_string();
+    };
+    let Some(head) = sentence.get(..title.len()) else {
+        return sentence.to_string();
+    };
+    if !head.eq_ignore_ascii_case(title) && head.to_lowercase() != title.to_lowercase() {
+        return sentence.to_string();
+    }
+    let rest = sentence[title.len()..].trim_start();
+    let Some(rest) = [":", "-", "–", "—", "|"]
+        .iter()
+        .find_map(|sep| rest.strip_prefix(sep))
+        .map(str::trim_start)
+    else {
+        return sentence.to_string();
+    };
+    if rest.split_whitespace().count() < 5 {
+        return sentence.to_string();
+    }
+    let mut chars = rest.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => sentence.to_string(),
+    }
+}
+
 /// A capitalised "The" inside a sentence, after a lower-case word: text spliced from two
 /// fragments ("between The two countries").
 static MID_THE: LazyLock<Regex> =
@@ -202,6 +234,37 @@ mod tests {
         assert_eq!(with_speaker(full, article), full);
         let other = "“We will act,” Smith said.";
         assert_eq!(with_speaker(other, article), other);
+    }
+
+    #[test]
+    fn a_headline_glued_to_the_lede_comes_off() {
+        let title = Some("Port Strike Ends After Nine Days");
+        assert_eq!(
+            without_title(
+                "Port Strike Ends After Nine Days: the dockworkers' union voted on Monday to return.",
+                title
+            ),
+            "The dockworkers' union voted on Monday to return."
+        );
+        assert_eq!(
+            without_title(
+                "PORT STRIKE ENDS AFTER NINE DAYS - The union voted on Monday to return to work.",
+                title
+            ),
+            "The union voted on Monday to return to work."
+        );
+        // Not the title, no separator, too little left, or no title: unchanged.
+        for s in [
+            "Port strikes end: the union voted on Monday to return to work.",
+            "Port Strike Ends After Nine Days and the union voted on Monday to return.",
+            "Port Strike Ends After Nine Days: union votes.",
+        ] {
+            assert_eq!(without_title(s, title), s);
+        }
+        assert_eq!(
+            without_title("Anything: at all here now then.", None),
+            "Anything: at all here now then."
+        );
     }
 
     #[test]
