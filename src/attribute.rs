@@ -566,8 +566,9 @@ fn select(candidates: Vec<Point>, opts: &Options) -> Vec<Point> {
 /// stays, cleaned as points are (no dateline or credit, capitals repaired, a quotation's
 /// speaker named in full); an unsupported one is replaced by the article sentence the checker
 /// found closest, cleaned the same way, unless the summary already says that; with
-/// `keep_unsupported` it stays instead, marked in the printed summary. When nothing is left, the article's first
-/// sentences stand in (a model that invented, or obeyed an instruction inside the article).
+/// `keep_unsupported` it stays instead, marked in the printed summary. When nothing is left,
+/// the article's first sentences stand in (a model that invented, or obeyed an instruction
+/// inside the article).
 /// Returns the summary as printed and each sentence with its verdict.
 pub fn check_summary(
     summary: &str,

@@ -183,13 +183,15 @@ pub fn without_title(sentence: &str, title: Option<&str>) -> String {
     let Some(head) = sentence.get(..title.len()) else {
         return sentence.to_string();
     };
-    if !head.eq_ignore_ascii_case(title) && head.to_lowercase() != title.to_lowercase() {
+    if head.to_lowercase() != title.to_lowercase() {
         return sentence.to_string();
     }
     let rest = sentence[title.len()..].trim_start();
+    // A separator stands apart: "Title-based firms" goes on the title's words.
     let Some(rest) = [":", "-", "–", "—", "|"]
         .iter()
-        .find_map(|sep| rest.strip_prefix(sep))
+        .filter_map(|sep| rest.strip_prefix(sep))
+        .find(|r| r.starts_with(char::is_whitespace))
         .map(str::trim_start)
     else {
         return sentence.to_string();
@@ -258,6 +260,7 @@ mod tests {
             "Port strikes end: the union voted on Monday to return to work.",
             "Port Strike Ends After Nine Days and the union voted on Monday to return.",
             "Port Strike Ends After Nine Days: union votes.",
+            "Port Strike Ends After Nine Days-long talks, the union said on Monday.",
         ] {
             assert_eq!(without_title(s, title), s);
         }
