@@ -660,6 +660,15 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                                 continue;
                             }
                         }
+                        if !batch && r + K_STEP <= r1 {
+                            if let Some(v) = k_step(w, r, input, i) {
+                                for (k, x) in v.iter().enumerate() {
+                                    unsafe { *out.get().add(i * rows + r + k) = *x };
+                                }
+                                r += K_STEP;
+                                continue;
+                            }
+                        }
                         if batch && r + 2 <= r1 {
                             if let Some(v) = k_batch(w, r, input, i) {
                                 for (k, vk) in v.iter().enumerate() {
@@ -683,6 +692,32 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             }
         }
     });
+}
+
+/// K-quant weight rows a decode step's kernel takes at a time.
+const K_STEP: usize = 4;
+
+/// `K_STEP` K-quant weight rows from `r` against input row `row`, where this CPU has the
+/// kernel (AVX-512 VNNI): bitwise the one-row products, several rows sharing each activation
+/// block.
+fn k_step(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[f32; K_STEP]> {
+    #[cfg(target_arch = "x86_64")]
+    if has_vnni() && matches!(w.qtype, QType::Q4K | QType::Q6K) {
+        assert!(r + K_STEP <= w.rows && row < input.rows && w.cols == input.cols);
+        let (p, stride, nb) = (w.row(r).as_ptr(), w.row_bytes(), w.cols / 256);
+        // SAFETY: the CPU features were checked; rows r..r+K_STEP of `w` and input row `row`
+        // exist (just checked), and the input was quantized (`Input::prepare`) for this type
+        // with the same row length.
+        return Some(unsafe {
+            if w.qtype == QType::Q4K {
+                x86::rows_q4_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row)
+            } else {
+                x86::rows_q6_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row)
+            }
+        });
+    }
+    let _ = (w, r, input, row);
+    None
 }
 
 /// Two K-quant weight rows from `r` against four input rows from `row`, where this CPU has a
