@@ -20,6 +20,7 @@ use std::sync::Arc;
 use candle_core::quantized::GgmlDType;
 
 pub use act::{Act256, Act256T, Act32, Act32T};
+pub use half::f16;
 pub use pool::{Parts, Pool};
 
 #[derive(Debug, thiserror::Error)]
@@ -441,30 +442,6 @@ impl Tiles {
     }
 }
 
-/// f32 dot product (attention scores).
-#[inline]
-pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU features were checked.
-        return unsafe { x86::dot(a, b) };
-    }
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// y += a·x (attention's weighted sum of values).
-#[inline]
-pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU features were checked.
-        return unsafe { x86::axpy(y, a, x) };
-    }
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
 /// [`attend`] for the `group` query heads that share one kv head: `q` and `out` hold their
 /// `group` heads back to back (head dimension `q.len() / group`). Where AVX-512 runs, each
 /// key and value row is read once for the group.
@@ -472,8 +449,8 @@ pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 pub fn attend_group(
     q: &[f32],
     group: usize,
-    k: &[f32],
-    v: &[f32],
+    k: &[f16],
+    v: &[f16],
     stride: usize,
     len: usize,
     scale: f32,
@@ -512,12 +489,14 @@ pub fn attend_group(
 }
 
 /// Causal attention of one query head over `len` cached positions (keys and values `stride`
-/// floats apart, starting at `k[0]`, `v[0]`): out = softmax(q·kⱼ·scale)·vⱼ. `scores` is scratch.
+/// halves apart, starting at `k[0]`, `v[0]`): out = softmax(q·kⱼ·scale)·vⱼ. `scores` is scratch.
+/// The cache is f16, as llama.cpp's is by default: half the memory and half the bytes each
+/// step reads, for a rounding (11 significant bits) far below the weights' own.
 #[allow(clippy::too_many_arguments)]
 pub fn attend(
     q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    k: &[f16],
+    v: &[f16],
     stride: usize,
     len: usize,
     scale: f32,
@@ -559,7 +538,8 @@ pub fn attend(
     scores.clear();
     let mut max = f32::NEG_INFINITY;
     for j in 0..len {
-        let s = dot_f32(q, &k[j * stride..j * stride + hd]) * scale;
+        let kj = &k[j * stride..j * stride + hd];
+        let s = q.iter().zip(kj).map(|(a, b)| a * b.to_f32()).sum::<f32>() * scale;
         max = max.max(s);
         scores.push(s);
     }
@@ -571,7 +551,10 @@ pub fn attend(
     let out = &mut out[..hd];
     out.fill(0.0);
     for (j, s) in scores.iter().enumerate() {
-        axpy(out, s / sum, &v[j * stride..j * stride + hd]);
+        let w = s / sum;
+        for (o, x) in out.iter_mut().zip(&v[j * stride..j * stride + hd]) {
+            *o += w * x.to_f32();
+        }
     }
 }
 

@@ -180,8 +180,8 @@ fn grouped_attention_matches_one_head_at_a_time() {
             for len in [1, 5, 300] {
                 let stride = hd * 2;
                 let q = lcg(9, group * hd, 2.0);
-                let k = lcg(2, len * stride, 2.0);
-                let v = lcg(3, len * stride, 1.0);
+                let k = halves(&lcg(2, len * stride, 2.0));
+                let v = halves(&lcg(3, len * stride, 1.0));
                 let scale = 1.0 / (hd as f32).sqrt();
                 let (mut one, mut all) = (vec![0f32; group * hd], vec![0f32; group * hd]);
                 let mut scores = Vec::new();
@@ -201,22 +201,24 @@ fn grouped_attention_matches_one_head_at_a_time() {
     }
 }
 
+/// The f16 cache's values of `x`.
+fn halves(x: &[f32]) -> Vec<f16> {
+    x.iter().map(|&v| f16::from_f32(v)).collect()
+}
+
 #[test]
 fn attention_matches_a_plain_softmax() {
     for hd in [32, 64, 128, 256] {
         for len in [1, 7, 300] {
             let stride = hd * 3;
             let q = lcg(1, hd, 2.0);
-            let k = lcg(2, len * stride, 2.0);
-            let v = lcg(3, len * stride, 1.0);
+            let k = halves(&lcg(2, len * stride, 2.0));
+            let v = halves(&lcg(3, len * stride, 1.0));
             let scale = 1.0 / (hd as f32).sqrt();
-            let mut out = vec![0f32; hd];
-            let mut scores = Vec::new();
-            attend(&q, &k, &v, stride, len, scale, &mut scores, &mut out);
             let s: Vec<f64> = (0..len)
                 .map(|j| {
                     (0..hd)
-                        .map(|i| q[i] as f64 * k[j * stride + i] as f64)
+                        .map(|i| q[i] as f64 * k[j * stride + i].to_f64())
                         .sum::<f64>()
                         * scale as f64
                 })
@@ -224,16 +226,45 @@ fn attention_matches_a_plain_softmax() {
             let max = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let e: Vec<f64> = s.iter().map(|x| (x - max).exp()).collect();
             let sum: f64 = e.iter().sum();
-            for i in 0..hd {
-                let want: f64 = (0..len)
-                    .map(|j| e[j] * v[j * stride + i] as f64)
-                    .sum::<f64>()
-                    / sum;
-                assert!(
-                    (out[i] as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                    "hd {hd} len {len} dim {i}: {} vs {want}",
-                    out[i]
-                );
+            // Whatever this CPU picks, and the AVX2 kernel itself where it runs, since an
+            // AVX-512 machine never picks it.
+            let mut runs: Vec<(&str, Vec<f32>)> = Vec::new();
+            let mut scores = Vec::new();
+            let mut out = vec![0f32; hd];
+            attend(&q, &k, &v, stride, len, scale, &mut scores, &mut out);
+            runs.push(("attend", out));
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() && hd >= 64 {
+                let mut out = vec![0f32; hd];
+                let (kp, vp) = (k.as_ptr(), v.as_ptr());
+                // SAFETY: AVX2 was checked; k and v hold `len` rows `stride` apart.
+                unsafe {
+                    match hd {
+                        64 => {
+                            x86::attend::<8>(&q, kp, vp, stride, len, scale, &mut scores, &mut out)
+                        }
+                        128 => {
+                            x86::attend::<16>(&q, kp, vp, stride, len, scale, &mut scores, &mut out)
+                        }
+                        _ => {
+                            x86::attend::<32>(&q, kp, vp, stride, len, scale, &mut scores, &mut out)
+                        }
+                    }
+                }
+                runs.push(("avx2", out));
+            }
+            for (name, out) in &runs {
+                for i in 0..hd {
+                    let want: f64 = (0..len)
+                        .map(|j| e[j] * v[j * stride + i].to_f64())
+                        .sum::<f64>()
+                        / sum;
+                    assert!(
+                        (out[i] as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                        "{name} hd {hd} len {len} dim {i}: {} vs {want}",
+                        out[i]
+                    );
+                }
             }
         }
     }

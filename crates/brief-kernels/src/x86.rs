@@ -7,6 +7,8 @@
 
 use std::arch::x86_64::*;
 
+use half::f16;
+
 use super::act::{Act256, Act32};
 use super::blocks::{q4k_scale_min, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 
@@ -546,13 +548,6 @@ pub unsafe fn dot_f32_bytes(w: &[u8], x: &[f32]) -> f32 {
     dot_ptr(w.as_ptr() as *const f32, x.as_ptr(), x.len())
 }
 
-/// # Safety
-/// The CPU has AVX2 and FMA.
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
-    dot_ptr(a.as_ptr(), b.as_ptr(), a.len().min(b.len()))
-}
-
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn dot_ptr(a: *const f32, b: *const f32, n: usize) -> f32 {
@@ -573,27 +568,6 @@ unsafe fn dot_ptr(a: *const f32, b: *const f32, n: usize) -> f32 {
         i += 1;
     }
     s
-}
-
-/// y += a·x.
-///
-/// # Safety
-/// The CPU has AVX2 and FMA.
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    let n = y.len().min(x.len());
-    let (yp, xp) = (y.as_mut_ptr(), x.as_ptr());
-    let av = _mm256_set1_ps(a);
-    let mut i = 0;
-    while i + 8 <= n {
-        let v = _mm256_fmadd_ps(av, _mm256_loadu_ps(xp.add(i)), _mm256_loadu_ps(yp.add(i)));
-        _mm256_storeu_ps(yp.add(i), v);
-        i += 8;
-    }
-    while i < n {
-        *yp.add(i) += a * *xp.add(i);
-        i += 1;
-    }
 }
 
 /// e^x for 8 lanes (Cephes-style: x = n·ln2 + r, a degree-6 polynomial for e^r, 2^n through
@@ -661,20 +635,32 @@ unsafe fn softmax_slice(scores: &mut [f32], len: usize, max: f32) -> f32 {
     1.0 / hsum(sum)
 }
 
+/// Sixteen cached keys or values (f16, the cache's format) as floats.
+#[inline(always)]
+unsafe fn ld16(p: *const f16) -> __m512 {
+    _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
+}
+
+/// Eight cached keys or values as floats.
+#[inline(always)]
+unsafe fn ld8(p: *const f16) -> __m256 {
+    _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
+}
+
 /// The `group` query heads that share one kv head (`q` and `out`: `group` heads of 16·N floats
 /// back to back) against `len` cached positions, on 512-bit registers: each key and value row
 /// is loaded once for the whole group, where one head at a time read the cache `group` times.
 ///
 /// # Safety
-/// The CPU has AVX-512 F (and AVX2, FMA); `k` and `v` point at `len` rows of at least 16·N
-/// floats each, `stride` floats apart; `q` and `out` hold `group`·16·N floats.
+/// The CPU has AVX-512 F (and AVX2, FMA, F16C); `k` and `v` point at `len` rows of at least
+/// 16·N halves each, `stride` halves apart; `q` and `out` hold `group`·16·N floats.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c,avx512f")]
 pub unsafe fn attend_group512<const N: usize>(
     q: &[f32],
     group: usize,
-    k: *const f32,
-    v: *const f32,
+    k: *const f16,
+    v: *const f16,
     stride: usize,
     len: usize,
     scale: f32,
@@ -691,7 +677,7 @@ pub unsafe fn attend_group512<const N: usize>(
         let kj = k.add(j * stride);
         let mut kr = [_mm512_setzero_ps(); N];
         for (i, r) in kr.iter_mut().enumerate() {
-            *r = _mm512_loadu_ps(kj.add(16 * i));
+            *r = ld16(kj.add(16 * i));
         }
         for g in 0..group {
             let qg = q.as_ptr().add(g * hd);
@@ -737,7 +723,7 @@ pub unsafe fn attend_group512<const N: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn weighted_values<const N: usize, const H: usize>(
-    v: *const f32,
+    v: *const f16,
     stride: usize,
     len: usize,
     s: *const f32,
@@ -749,7 +735,7 @@ unsafe fn weighted_values<const N: usize, const H: usize>(
     for j in 0..len {
         let vj = v.add(j * stride);
         for i in 0..N {
-            let vr = _mm512_loadu_ps(vj.add(16 * i));
+            let vr = ld16(vj.add(16 * i));
             for h in 0..H {
                 let w = _mm512_set1_ps(*s.add(h * ls + j));
                 acc[h][i] = _mm512_fmadd_ps(w, vr, acc[h][i]);
@@ -773,8 +759,8 @@ unsafe fn weighted_values<const N: usize, const H: usize>(
 #[target_feature(enable = "avx2,fma,f16c,avx512f")]
 pub unsafe fn attend512<const N: usize>(
     q: &[f32],
-    k: *const f32,
-    v: *const f32,
+    k: *const f16,
+    v: *const f16,
     stride: usize,
     len: usize,
     scale: f32,
@@ -799,7 +785,7 @@ pub unsafe fn attend512<const N: usize>(
         let mut acc = [_mm512_setzero_ps(); 4];
         for (i, qi) in qv.iter().enumerate() {
             for (t, a) in acc.iter_mut().enumerate() {
-                *a = _mm512_fmadd_ps(*qi, _mm512_loadu_ps(kj.add(t * stride + 16 * i)), *a);
+                *a = _mm512_fmadd_ps(*qi, ld16(kj.add(t * stride + 16 * i)), *a);
             }
         }
         for (t, a) in acc.iter().enumerate() {
@@ -813,7 +799,7 @@ pub unsafe fn attend512<const N: usize>(
         let kj = k.add(j * stride);
         let mut a = _mm512_setzero_ps();
         for (i, qi) in qv.iter().enumerate() {
-            a = _mm512_fmadd_ps(*qi, _mm512_loadu_ps(kj.add(16 * i)), a);
+            a = _mm512_fmadd_ps(*qi, ld16(kj.add(16 * i)), a);
         }
         let s = _mm512_reduce_add_ps(a);
         max = max.max(s);
@@ -827,7 +813,7 @@ pub unsafe fn attend512<const N: usize>(
         let w = _mm512_set1_ps(*sp.add(j));
         let vj = v.add(j * stride);
         for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(w, _mm512_loadu_ps(vj.add(16 * i)), *a);
+            *a = _mm512_fmadd_ps(w, ld16(vj.add(16 * i)), *a);
         }
     }
     let iv = _mm512_set1_ps(inv);
@@ -836,19 +822,19 @@ pub unsafe fn attend512<const N: usize>(
     }
 }
 
-/// One query head against `len` cached positions (keys and values `stride` floats apart):
+/// One query head against `len` cached positions (keys and values `stride` halves apart):
 /// out = softmax(q·kⱼ · scale) · vⱼ, with the query and the output held in `N` registers
 /// (head dimension 8·N) for the whole pass.
 ///
 /// # Safety
-/// The CPU has AVX2 and FMA; `k` and `v` point at `len` rows of at least 8·N floats each,
-/// `stride` floats apart; `q` and `out` hold 8·N floats.
+/// The CPU has AVX2, FMA and F16C; `k` and `v` point at `len` rows of at least 8·N halves
+/// each, `stride` halves apart; `q` and `out` hold 8·N floats.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn attend<const N: usize>(
     q: &[f32],
-    k: *const f32,
-    v: *const f32,
+    k: *const f16,
+    v: *const f16,
     stride: usize,
     len: usize,
     scale: f32,
@@ -877,8 +863,8 @@ pub unsafe fn attend<const N: usize>(
         while i < N {
             for t in 0..4 {
                 let kt = kj.add(t * stride + 8 * i);
-                even[t] = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(kt), even[t]);
-                odd[t] = _mm256_fmadd_ps(qv[i + 1], _mm256_loadu_ps(kt.add(8)), odd[t]);
+                even[t] = _mm256_fmadd_ps(qv[i], ld8(kt), even[t]);
+                odd[t] = _mm256_fmadd_ps(qv[i + 1], ld8(kt.add(8)), odd[t]);
             }
             i += 2;
         }
@@ -900,8 +886,8 @@ pub unsafe fn attend<const N: usize>(
         let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
         let mut i = 0;
         while i < N {
-            even = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(kj.add(8 * i)), even);
-            odd = _mm256_fmadd_ps(qv[i + 1], _mm256_loadu_ps(kj.add(8 * i + 8)), odd);
+            even = _mm256_fmadd_ps(qv[i], ld8(kj.add(8 * i)), even);
+            odd = _mm256_fmadd_ps(qv[i + 1], ld8(kj.add(8 * i + 8)), odd);
             i += 2;
         }
         let s = hsum(_mm256_add_ps(even, odd));
@@ -916,7 +902,7 @@ pub unsafe fn attend<const N: usize>(
         let w = _mm256_set1_ps(*sp.add(j));
         let vj = v.add(j * stride);
         for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj.add(8 * i)), *a);
+            *a = _mm256_fmadd_ps(w, ld8(vj.add(8 * i)), *a);
         }
     }
     let iv = _mm256_set1_ps(inv);

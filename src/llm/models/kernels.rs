@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType};
 
-use brief_kernels::{Bytes, Input, MatMul, Parts, Pool, QMatrix, QType};
+use brief_kernels::{f16, Bytes, Input, MatMul, Parts, Pool, QMatrix, QType};
 
 use crate::llm::model::ModelError;
 use crate::llm::models::Decoder;
@@ -41,11 +41,12 @@ pub struct Linear {
     pub bias: Option<Vec<f32>>,
 }
 
-/// One sequence's keys and values: per layer, `[position][kv head][head dim]`.
+/// One sequence's keys and values: per layer, `[position][kv head][head dim]`, in f16 (see
+/// [`brief_kernels::attend`]).
 #[derive(Default)]
 pub struct Cache {
-    pub k: Vec<Vec<f32>>,
-    pub v: Vec<Vec<f32>>,
+    pub k: Vec<Vec<f16>>,
+    pub v: Vec<Vec<f16>>,
     pub len: usize,
 }
 
@@ -60,8 +61,14 @@ impl Cache {
         self.len = pos;
     }
 
+    /// Appends one position's keys and values to layer `l`.
+    pub fn push(&mut self, l: usize, k: &[f32], v: &[f32]) {
+        self.k[l].extend(k.iter().map(|&x| f16::from_f32(x)));
+        self.v[l].extend(v.iter().map(|&x| f16::from_f32(x)));
+    }
+
     /// Layer `l`'s keys and values, empty for a sequence that has none yet.
-    pub fn layer(&self, l: usize) -> (&[f32], &[f32]) {
+    pub fn layer(&self, l: usize) -> (&[f16], &[f16]) {
         match (self.k.get(l), self.v.get(l)) {
             (Some(k), Some(v)) => (k, v),
             _ => (&[], &[]),
@@ -485,7 +492,7 @@ pub fn attention(
     pool: &Pool,
     h: Heads,
     q: &[f32],
-    caches: &[(&[f32], &[f32])],
+    caches: &[(&[f16], &[f16])],
     rows: &[(usize, usize)],
     out: &mut Input,
 ) {

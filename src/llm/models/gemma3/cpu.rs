@@ -12,7 +12,7 @@ use std::path::Path;
 use candle_core::quantized::gguf_file;
 
 use brief_kernels::pointwise::{gate_mul, Gate};
-use brief_kernels::{Pool, QMatrix};
+use brief_kernels::{f16, Pool, QMatrix};
 
 use super::Config;
 use crate::llm::models::kernels::{
@@ -174,8 +174,7 @@ impl Forward for ModelWeights {
                 rope.rotate(&mut s.q[i * qd..(i + 1) * qd], hd, p, true);
                 rope.rotate(&mut s.k[i * kv..(i + 1) * kv], hd, p, true);
                 let cache = &mut caches[seq];
-                cache.k[l].extend_from_slice(&s.k[i * kv..(i + 1) * kv]);
-                cache.v[l].extend_from_slice(&s.v[i * kv..(i + 1) * kv]);
+                cache.push(l, &s.k[i * kv..(i + 1) * kv], &s.v[i * kv..(i + 1) * kv]);
             }
             let heads = Heads {
                 n_head: cfg.head_count,
@@ -184,7 +183,7 @@ impl Forward for ModelWeights {
                 scale: cfg.attention_scale() as f32,
                 window: layer.sliding.then_some(cfg.sliding_window),
             };
-            let views: Vec<(&[f32], &[f32])> = caches.iter().map(|c| c.layer(l)).collect();
+            let views: Vec<(&[f16], &[f16])> = caches.iter().map(|c| c.layer(l)).collect();
             attention(pool, heads, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
             project(

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 
+use brief_kernels::f16;
 use brief_kernels::pointwise::{gate_mul, Gate};
 use brief_kernels::{Pool, QMatrix};
 
@@ -156,10 +157,9 @@ impl Forward for ModelWeights {
                 self.rope
                     .rotate(&mut s.k[i * kv..(i + 1) * kv], cfg.head_dim, p, cfg.neox);
                 let cache = &mut caches[seq];
-                cache.k[l].extend_from_slice(&s.k[i * kv..(i + 1) * kv]);
-                cache.v[l].extend_from_slice(&s.v[i * kv..(i + 1) * kv]);
+                cache.push(l, &s.k[i * kv..(i + 1) * kv], &s.v[i * kv..(i + 1) * kv]);
             }
-            let views: Vec<(&[f32], &[f32])> = caches.iter().map(|c| c.layer(l)).collect();
+            let views: Vec<(&[f16], &[f16])> = caches.iter().map(|c| c.layer(l)).collect();
             attention(pool, heads, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
             project(
@@ -312,9 +312,12 @@ mod tests {
         for (i, (s, p)) in simd.chunks(vocab).zip(portable.chunks(vocab)).enumerate() {
             let d = spreads(p, s);
             // Prefill then four decode steps; 8-bit activations on both sides, so the only
-            // differences are the order of float sums and the vector exp in attention.
+            // differences are the order of float sums and the vector exp in attention, and
+            // what the f16 cache makes of them: a key or value one float bit apart may round
+            // to halves a whole f16 step apart (2^-11), which this random model's nearly flat
+            // logits magnify (0.019 spreads at most; before the f16 cache, under 1e-3).
             assert!(
-                d < 1e-3,
+                d < 0.05,
                 "step {i}: portable and vectorised differ by {d} spreads"
             );
         }
