@@ -647,6 +647,89 @@ unsafe fn ld8(p: *const f16) -> __m256 {
     _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
 }
 
+/// Sixteen sums at once: lane t of the result is the sum of the sixteen lanes of `a[t]`.
+/// A tree of 128-bit and in-lane shuffles, three operations a pair at each of four levels
+/// (45 for sixteen sums), where one `_mm512_reduce_add_ps` a sum spent eight.
+#[inline(always)]
+unsafe fn sum16(a: &[__m512; 16]) -> __m512 {
+    // Level 1: x, y → [x.q0+x.q2, x.q1+x.q3, y.q0+y.q2, y.q1+y.q3] (quarters of 4 floats).
+    let mut b = [_mm512_setzero_ps(); 8];
+    for i in 0..8 {
+        let (x, y) = (a[2 * i], a[2 * i + 1]);
+        b[i] = _mm512_add_ps(
+            _mm512_shuffle_f32x4(x, y, 0b01_00_01_00),
+            _mm512_shuffle_f32x4(x, y, 0b11_10_11_10),
+        );
+    }
+    // Level 2: each quarter now holds four partial sums of one of the sixteen.
+    let mut c = [_mm512_setzero_ps(); 4];
+    for i in 0..4 {
+        let (x, y) = (b[2 * i], b[2 * i + 1]);
+        c[i] = _mm512_add_ps(
+            _mm512_shuffle_f32x4(x, y, 0b10_00_10_00),
+            _mm512_shuffle_f32x4(x, y, 0b11_01_11_01),
+        );
+    }
+    // Levels 3 and 4: pairs of floats within each quarter.
+    let mut d = [_mm512_setzero_ps(); 2];
+    for i in 0..2 {
+        let (x, y) = (c[2 * i], c[2 * i + 1]);
+        d[i] = _mm512_add_ps(
+            _mm512_shuffle_ps(x, y, 0b10_00_10_00),
+            _mm512_shuffle_ps(x, y, 0b11_01_11_01),
+        );
+    }
+    let e = _mm512_add_ps(
+        _mm512_shuffle_ps(d[0], d[1], 0b10_00_10_00),
+        _mm512_shuffle_ps(d[0], d[1], 0b11_01_11_01),
+    );
+    _mm512_permutexvar_ps(
+        _mm512_loadu_si512(SUM16_ORDER.as_ptr() as *const __m512i),
+        e,
+    )
+}
+
+/// Where `sum16`'s tree leaves each of the sixteen sums (lane of the tree's result for sum t).
+const SUM16_ORDER: [i32; 16] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
+
+/// The scores of sixteen keys (rows `stride` halves apart from `k`) against one query head
+/// (`q`, already scaled), lane t for key t.
+#[inline(always)]
+unsafe fn scores16<const N: usize>(q: &[__m512; N], k: *const f16, stride: usize) -> __m512 {
+    let mut acc = [_mm512_setzero_ps(); 16];
+    for (t, a) in acc.iter_mut().enumerate() {
+        let kt = k.add(t * stride);
+        for (i, qi) in q.iter().enumerate() {
+            *a = _mm512_fmadd_ps(*qi, ld16(kt.add(16 * i)), *a);
+        }
+    }
+    sum16(&acc)
+}
+
+#[cfg(test)]
+#[test]
+fn sum16_puts_each_sum_in_its_lane() {
+    if !super::has_avx512f() {
+        return;
+    }
+    let vals: Vec<f32> = (0..256)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 8.0)
+        .collect();
+    // SAFETY: AVX-512 F was checked.
+    unsafe {
+        let mut a = [_mm512_setzero_ps(); 16];
+        for (t, v) in a.iter_mut().enumerate() {
+            *v = _mm512_loadu_ps(vals.as_ptr().add(16 * t));
+        }
+        let mut out = [0f32; 16];
+        _mm512_storeu_ps(out.as_mut_ptr(), sum16(&a));
+        for (t, o) in out.iter().enumerate() {
+            let want: f32 = vals[16 * t..16 * t + 16].iter().sum();
+            assert!((o - want).abs() < 1e-4, "lane {t}: {o} vs {want}");
+        }
+    }
+}
+
 /// The `group` query heads that share one kv head (`q` and `out`: `group` heads of 16·N floats
 /// back to back) against `len` cached positions, on 512-bit registers: each key and value row
 /// is loaded once for the whole group, where one head at a time read the cache `group` times.
@@ -671,9 +754,31 @@ pub unsafe fn attend_group512<const N: usize>(
     let ls = len.div_ceil(8) * 8;
     scores.clear();
     scores.resize(group * ls, 0.0);
-    let mut max = vec![f32::NEG_INFINITY; group];
     let sv = _mm512_set1_ps(scale);
-    for j in 0..len {
+    let qs: Vec<f32> = q[..group * hd].iter().map(|x| x * scale).collect();
+    let query = |g: usize| {
+        let mut qv = [_mm512_setzero_ps(); N];
+        for (i, r) in qv.iter_mut().enumerate() {
+            *r = _mm512_loadu_ps(qs.as_ptr().add(g * hd + 16 * i));
+        }
+        qv
+    };
+    let sp = scores.as_mut_ptr();
+    // Sixteen keys at a time (in L1 while every head of the group scores them), their sums
+    // in one tree (`sum16`).
+    let mut maxv = vec![_mm512_set1_ps(f32::NEG_INFINITY); group];
+    let mut j = 0;
+    while j + 16 <= len {
+        let kj = k.add(j * stride);
+        for (g, m) in maxv.iter_mut().enumerate() {
+            let s16 = scores16::<N>(&query(g), kj, stride);
+            _mm512_storeu_ps(sp.add(g * ls + j), s16);
+            *m = _mm512_max_ps(*m, s16);
+        }
+        j += 16;
+    }
+    let mut max: Vec<f32> = maxv.iter().map(|m| _mm512_reduce_max_ps(*m)).collect();
+    while j < len {
         let kj = k.add(j * stride);
         let mut kr = [_mm512_setzero_ps(); N];
         for (i, r) in kr.iter_mut().enumerate() {
@@ -692,8 +797,9 @@ pub unsafe fn attend_group512<const N: usize>(
             }
             let s = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_add_ps(a0, a1), sv));
             max[g] = max[g].max(s);
-            *scores.get_unchecked_mut(g * ls + j) = s;
+            *sp.add(g * ls + j) = s;
         }
+        j += 1;
     }
     let mut inv = vec![0f32; group];
     for g in 0..group {
@@ -777,24 +883,16 @@ pub unsafe fn attend512<const N: usize>(
     scores.clear();
     scores.reserve(len + 8);
     let sp = scores.as_mut_ptr();
-    let mut max = f32::NEG_INFINITY;
-    // Four keys at a time, each its own chain of N FMAs.
+    // Sixteen keys at a time, each its own chain of N FMAs, their sums in one tree.
+    let mut maxv = _mm512_set1_ps(f32::NEG_INFINITY);
     let mut j = 0;
-    while j + 4 <= len {
-        let kj = k.add(j * stride);
-        let mut acc = [_mm512_setzero_ps(); 4];
-        for (i, qi) in qv.iter().enumerate() {
-            for (t, a) in acc.iter_mut().enumerate() {
-                *a = _mm512_fmadd_ps(*qi, ld16(kj.add(t * stride + 16 * i)), *a);
-            }
-        }
-        for (t, a) in acc.iter().enumerate() {
-            let s = _mm512_reduce_add_ps(*a);
-            max = max.max(s);
-            *sp.add(j + t) = s;
-        }
-        j += 4;
+    while j + 16 <= len {
+        let s16 = scores16::<N>(&qv, k.add(j * stride), stride);
+        _mm512_storeu_ps(sp.add(j), s16);
+        maxv = _mm512_max_ps(maxv, s16);
+        j += 16;
     }
+    let mut max = _mm512_reduce_max_ps(maxv);
     while j < len {
         let kj = k.add(j * stride);
         let mut a = _mm512_setzero_ps();
