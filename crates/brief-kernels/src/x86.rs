@@ -123,6 +123,39 @@ pub unsafe fn dot_q4_k_vnni(w: &[u8], a: &Act256, row: usize) -> f32 {
     rows_q4_k_vnni::<1>(w.as_ptr(), w.len(), nb, a, row)[0]
 }
 
+/// A 256-element activation block as four 64-byte registers.
+#[inline(always)]
+unsafe fn act_block(yp: *const i8) -> [__m512i; 4] {
+    [
+        _mm512_loadu_si512(yp as *const __m512i),
+        _mm512_loadu_si512(yp.add(64) as *const __m512i),
+        _mm512_loadu_si512(yp.add(128) as *const __m512i),
+        _mm512_loadu_si512(yp.add(192) as *const __m512i),
+    ]
+}
+
+/// The four 64-element chunks of a super-block, each times its scales (spread by `perm` from
+/// `sc`) and its activations: `vpdpwssd` summing into the eight lanes `dot_q4_k` and `dot_q6_k`
+/// use, so that the results are theirs bit for bit.
+#[inline(always)]
+unsafe fn scaled_sum(
+    chunk: impl Fn(usize) -> __m512i,
+    y: &[__m512i; 4],
+    perm: &[__m512i; 4],
+    sc: __m512i,
+) -> __m256 {
+    let mut sumi = _mm512_setzero_si512();
+    for j in 0..4 {
+        let s = _mm512_permutexvar_epi16(perm[j], sc);
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(chunk(j), y[j]), s);
+    }
+    let sumi = _mm256_add_epi32(
+        _mm512_castsi512_si256(sumi),
+        _mm512_extracti64x4_epi64(sumi, 1),
+    );
+    _mm256_cvtepi32_ps(sumi)
+}
+
 /// `for $k in 0..$r { $body }` written out for `$r` up to 4, so that per-row accumulators
 /// indexed by `$k` live in registers: left as a loop, the compiler kept them on the stack and
 /// each row's multiply-add waited on the last one's store.
@@ -183,13 +216,7 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
             _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
             _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
         );
-        let yp = yq.as_ptr();
-        let y = [
-            _mm512_loadu_si512(yp as *const __m512i),
-            _mm512_loadu_si512(yp.add(64) as *const __m512i),
-            _mm512_loadu_si512(yp.add(128) as *const __m512i),
-            _mm512_loadu_si512(yp.add(192) as *const __m512i),
-        ];
+        let y = act_block(yq.as_ptr());
         unroll4!(R, k, {
             let p = w.add(k * stride + Q4_K_BYTES * b);
             let d = f16_at(p) * dy;
@@ -202,22 +229,16 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
             mins[k] += dmin * _mm_cvtsi128_si32(summ) as f32;
             let sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
             let qs = p.add(16);
-            let mut sumi = _mm512_setzero_si512();
-            for i in 0..4 {
+            let nibbles = |i: usize| {
                 let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
-                let u = _mm512_inserti64x4(
+                _mm512_inserti64x4(
                     _mm512_castsi256_si512(_mm256_and_si256(bits, low)),
                     _mm256_and_si256(_mm256_srli_epi16(bits, 4), low),
                     1,
-                );
-                let s = _mm512_permutexvar_epi16(perm[i], sc);
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u, y[i]), s);
-            }
-            let sumi = _mm256_add_epi32(
-                _mm512_castsi512_si256(sumi),
-                _mm512_extracti64x4_epi64(sumi, 1),
-            );
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k]);
+                )
+            };
+            let sum = scaled_sum(nibbles, &y, &perm, sc);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k]);
         });
     }
     let mut out = [0f32; R];
@@ -254,13 +275,7 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
         prefetch_ahead_l2(ahead, chunk, lines, b);
         let (dy, yq, bsums) = a.block(row, b);
         let sums = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
-        let yp = yq.as_ptr();
-        let y = [
-            _mm512_loadu_si512(yp as *const __m512i),
-            _mm512_loadu_si512(yp.add(64) as *const __m512i),
-            _mm512_loadu_si512(yp.add(128) as *const __m512i),
-            _mm512_loadu_si512(yp.add(192) as *const __m512i),
-        ];
+        let y = act_block(yq.as_ptr());
         unroll4!(R, k, {
             let p = w.add(k * stride + Q6_K_BYTES * b);
             let d = f16_at(p.add(208)) * dy;
@@ -268,17 +283,8 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
             let corr = _mm256_madd_epi16(sc16, sums);
             offset[k] += d * (32 * hsum_i32(corr)) as f32;
             let sc = _mm512_castsi256_si512(sc16);
-            let mut sumi = _mm512_setzero_si512();
-            for j in 0..4 {
-                let u = q6.chunk(p, j);
-                let s = _mm512_permutexvar_epi16(perm[j], sc);
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u, y[j]), s);
-            }
-            let sumi = _mm256_add_epi32(
-                _mm512_castsi512_si256(sumi),
-                _mm512_extracti64x4_epi64(sumi, 1),
-            );
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k]);
+            let sum = scaled_sum(|j| q6.chunk(p, j), &y, &perm, sc);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k]);
         });
     }
     let mut out = [0f32; R];
