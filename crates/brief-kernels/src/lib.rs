@@ -442,49 +442,60 @@ impl Tiles {
     }
 }
 
-/// [`attend`] for the `group` query heads that share one kv head: `q` and `out` hold their
-/// `group` heads back to back (head dimension `q.len() / group`). Where AVX-512 runs, each
-/// key and value row is read once for the group.
+/// Prompt attention for many query heads that share one kv head: query `m` (`q[m]`, head
+/// dimension `q[m].len()`) sees the cached positions `spans[m]` (keys and values `stride` halves
+/// apart, position 0 at `k[0]`, `v[0]`) and writes `out[m]`. Where AVX-512 runs, in
+/// flash-attention tiles: sixteen queries against sixteen keys at a time, each block of keys
+/// and values converted once for all the queries; elsewhere one query at a time ([`attend`]).
+/// `scratch` is reused between calls.
 #[allow(clippy::too_many_arguments)]
-pub fn attend_group(
-    q: &[f32],
-    group: usize,
+pub fn attend_tile(
+    q: &[&[f32]],
+    spans: &[std::ops::Range<usize>],
     k: &[f16],
     v: &[f16],
     stride: usize,
-    len: usize,
     scale: f32,
-    scores: &mut Vec<f32>,
-    out: &mut [f32],
+    scratch: &mut Vec<f32>,
+    out: &mut [&mut [f32]],
 ) {
-    let hd = q.len() / group.max(1);
-    assert!(group > 0 && q.len() == group * hd && out.len() >= group * hd && len > 0);
-    assert!(k.len() >= (len - 1) * stride + hd && v.len() >= (len - 1) * stride + hd);
+    let Some(hd) = q.first().map(|x| x.len()) else {
+        return;
+    };
+    assert!(q.len() == spans.len() && q.len() == out.len());
+    for ((qm, span), om) in q.iter().zip(spans).zip(out.iter()) {
+        assert!(qm.len() == hd && om.len() >= hd && span.start < span.end);
+        assert!(k.len() >= (span.end - 1) * stride + hd && v.len() >= (span.end - 1) * stride + hd);
+        assert!(span.end <= i32::MAX as usize);
+    }
     #[cfg(target_arch = "x86_64")]
-    if group > 1 && has_avx512f() && matches!(hd, 64 | 128 | 256) {
+    if has_avx512f() && matches!(hd, 64 | 128 | 256) {
+        let qp: Vec<*const f32> = q.iter().map(|x| x.as_ptr()).collect();
+        let op: Vec<*mut f32> = out.iter_mut().map(|x| x.as_mut_ptr()).collect();
+        let first: Vec<usize> = spans.iter().map(|s| s.start).collect();
+        let end: Vec<usize> = spans.iter().map(|s| s.end).collect();
         let (k, v) = (k.as_ptr(), v.as_ptr());
-        // SAFETY: the CPU features were checked, and the bounds just above.
+        // SAFETY: the CPU features were checked, and every bound just above; the outputs are
+        // distinct `&mut` slices.
         unsafe {
             match hd {
-                64 => x86::attend_group512::<4>(q, group, k, v, stride, len, scale, scores, out),
-                128 => x86::attend_group512::<8>(q, group, k, v, stride, len, scale, scores, out),
-                _ => x86::attend_group512::<16>(q, group, k, v, stride, len, scale, scores, out),
+                64 => {
+                    x86::attend_tile512::<4>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                }
+                128 => {
+                    x86::attend_tile512::<8>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                }
+                _ => {
+                    x86::attend_tile512::<16>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                }
             }
         }
         return;
     }
-    for g in 0..group {
-        let o = &mut out[g * hd..(g + 1) * hd];
-        attend(
-            &q[g * hd..(g + 1) * hd],
-            k,
-            v,
-            stride,
-            len,
-            scale,
-            scores,
-            o,
-        );
+    for ((qm, span), om) in q.iter().zip(spans).zip(out.iter_mut()) {
+        let at = span.start * stride;
+        let len = span.end - span.start;
+        attend(qm, &k[at..], &v[at..], stride, len, scale, scratch, om);
     }
 }
 

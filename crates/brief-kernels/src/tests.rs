@@ -174,26 +174,51 @@ fn wrong_sizes_are_rejected() {
 }
 
 #[test]
-fn grouped_attention_matches_one_head_at_a_time() {
-    for hd in [64, 128, 256] {
-        for group in [1, 2, 3, 4, 6, 7] {
-            for len in [1, 5, 300] {
-                let stride = hd * 2;
-                let q = lcg(9, group * hd, 2.0);
-                let k = halves(&lcg(2, len * stride, 2.0));
-                let v = halves(&lcg(3, len * stride, 1.0));
-                let scale = 1.0 / (hd as f32).sqrt();
-                let (mut one, mut all) = (vec![0f32; group * hd], vec![0f32; group * hd]);
-                let mut scores = Vec::new();
-                for g in 0..group {
-                    let (qg, og) = (&q[g * hd..(g + 1) * hd], &mut one[g * hd..(g + 1) * hd]);
-                    attend(qg, &k, &v, stride, len, scale, &mut scores, og);
-                }
-                attend_group(&q, group, &k, &v, stride, len, scale, &mut scores, &mut all);
-                for (i, (a, b)) in one.iter().zip(&all).enumerate() {
+fn tiled_attention_matches_one_query_at_a_time() {
+    for hd in [32, 64, 128, 256] {
+        for count in [1, 5, 16, 17, 48, 50] {
+            let len = 300;
+            let stride = hd * 2;
+            let q = lcg(11, count * hd, 2.0);
+            let k = halves(&lcg(2, len * stride, 2.0));
+            let v = halves(&lcg(3, len * stride, 1.0));
+            let scale = 1.0 / (hd as f32).sqrt();
+            // Causal rows of a prompt three heads to a row, some with a sliding window, and
+            // one query that sees a single key.
+            let spans: Vec<std::ops::Range<usize>> = (0..count)
+                .map(|m| {
+                    let end = (len - count / 3 - 1 + m / 3).min(len);
+                    let first = match m % 4 {
+                        1 => end - 1,
+                        2 => end.saturating_sub(40),
+                        _ => 0,
+                    };
+                    first..end
+                })
+                .collect();
+            let qs: Vec<&[f32]> = q.chunks_exact(hd).collect();
+            let mut tiled = vec![0f32; count * hd];
+            let mut outs: Vec<&mut [f32]> = tiled.chunks_exact_mut(hd).collect();
+            let mut scratch = Vec::new();
+            attend_tile(&qs, &spans, &k, &v, stride, scale, &mut scratch, &mut outs);
+            for (m, span) in spans.iter().enumerate() {
+                let mut one = vec![0f32; hd];
+                let at = span.start * stride;
+                let n = span.end - span.start;
+                attend(
+                    qs[m],
+                    &k[at..],
+                    &v[at..],
+                    stride,
+                    n,
+                    scale,
+                    &mut scratch,
+                    &mut one,
+                );
+                for (i, (a, b)) in one.iter().zip(&tiled[m * hd..]).enumerate() {
                     assert!(
-                        (a - b).abs() <= 1e-5 * (1.0 + a.abs()),
-                        "hd {hd} group {group} len {len} [{i}]: {a} vs {b}"
+                        (a - b).abs() <= 2e-5 * (1.0 + a.abs()),
+                        "hd {hd} count {count} query {m} {span:?} [{i}]: {a} vs {b}"
                     );
                 }
             }

@@ -736,132 +736,6 @@ fn sum16_puts_each_sum_in_its_lane() {
     }
 }
 
-/// The `group` query heads that share one kv head (`q` and `out`: `group` heads of 16·N floats
-/// back to back) against `len` cached positions, on 512-bit registers: each key and value row
-/// is loaded once for the whole group, where one head at a time read the cache `group` times.
-///
-/// # Safety
-/// The CPU has AVX-512 F (and AVX2, FMA, F16C); `k` and `v` point at `len` rows of at least
-/// 16·N halves each, `stride` halves apart; `q` and `out` hold `group`·16·N floats.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma,f16c,avx512f")]
-pub unsafe fn attend_group512<const N: usize>(
-    q: &[f32],
-    group: usize,
-    k: *const f16,
-    v: *const f16,
-    stride: usize,
-    len: usize,
-    scale: f32,
-    scores: &mut Vec<f32>,
-    out: &mut [f32],
-) {
-    let hd = 16 * N;
-    let ls = len.div_ceil(8) * 8;
-    scores.clear();
-    scores.resize(group * ls, 0.0);
-    let sv = _mm512_set1_ps(scale);
-    let qs: Vec<f32> = q[..group * hd].iter().map(|x| x * scale).collect();
-    let query = |g: usize| {
-        let mut qv = [_mm512_setzero_ps(); N];
-        for (i, r) in qv.iter_mut().enumerate() {
-            *r = _mm512_loadu_ps(qs.as_ptr().add(g * hd + 16 * i));
-        }
-        qv
-    };
-    let sp = scores.as_mut_ptr();
-    // Sixteen keys at a time (in L1 while every head of the group scores them), their sums
-    // in one tree (`sum16`).
-    let mut maxv = vec![_mm512_set1_ps(f32::NEG_INFINITY); group];
-    let mut j = 0;
-    while j + 16 <= len {
-        let kj = k.add(j * stride);
-        for (g, m) in maxv.iter_mut().enumerate() {
-            let s16 = scores16::<N>(&query(g), kj, stride);
-            _mm512_storeu_ps(sp.add(g * ls + j), s16);
-            *m = _mm512_max_ps(*m, s16);
-        }
-        j += 16;
-    }
-    let mut max: Vec<f32> = maxv.iter().map(|m| _mm512_reduce_max_ps(*m)).collect();
-    while j < len {
-        let kj = k.add(j * stride);
-        let mut kr = [_mm512_setzero_ps(); N];
-        for (i, r) in kr.iter_mut().enumerate() {
-            *r = ld16(kj.add(16 * i));
-        }
-        for g in 0..group {
-            let qg = q.as_ptr().add(g * hd);
-            let (mut a0, mut a1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
-            let mut i = 0;
-            while i < N {
-                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(qg.add(16 * i)), kr[i], a0);
-                if i + 1 < N {
-                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(qg.add(16 * i + 16)), kr[i + 1], a1);
-                }
-                i += 2;
-            }
-            let s = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_add_ps(a0, a1), sv));
-            max[g] = max[g].max(s);
-            *sp.add(g * ls + j) = s;
-        }
-        j += 1;
-    }
-    let mut inv = vec![0f32; group];
-    for g in 0..group {
-        inv[g] = softmax_slice(&mut scores[g * ls..(g + 1) * ls], len, max[g]);
-    }
-    let sp = scores.as_ptr();
-    // Heads in chunks whose accumulators fit the registers beside one value row.
-    let chunk = (24 / N).clamp(1, 6);
-    let mut g0 = 0;
-    while g0 < group {
-        let h = chunk.min(group - g0);
-        let o = out.as_mut_ptr().add(g0 * hd);
-        let (sg, ig) = (sp.add(g0 * ls), &inv[g0..g0 + h]);
-        match h {
-            1 => weighted_values::<N, 1>(v, stride, len, sg, ls, ig, o),
-            2 => weighted_values::<N, 2>(v, stride, len, sg, ls, ig, o),
-            3 => weighted_values::<N, 3>(v, stride, len, sg, ls, ig, o),
-            4 => weighted_values::<N, 4>(v, stride, len, sg, ls, ig, o),
-            5 => weighted_values::<N, 5>(v, stride, len, sg, ls, ig, o),
-            _ => weighted_values::<N, 6>(v, stride, len, sg, ls, ig, o),
-        }
-        g0 += h;
-    }
-}
-
-/// out[h] = inv[h] · Σⱼ s[h·ls + j]·vⱼ for `H` heads, their accumulators in registers.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn weighted_values<const N: usize, const H: usize>(
-    v: *const f16,
-    stride: usize,
-    len: usize,
-    s: *const f32,
-    ls: usize,
-    inv: &[f32],
-    out: *mut f32,
-) {
-    let mut acc = [[_mm512_setzero_ps(); N]; H];
-    for j in 0..len {
-        let vj = v.add(j * stride);
-        for i in 0..N {
-            let vr = ld16(vj.add(16 * i));
-            for h in 0..H {
-                let w = _mm512_set1_ps(*s.add(h * ls + j));
-                acc[h][i] = _mm512_fmadd_ps(w, vr, acc[h][i]);
-            }
-        }
-    }
-    for h in 0..H {
-        let iv = _mm512_set1_ps(inv[h]);
-        for i in 0..N {
-            _mm512_storeu_ps(out.add(h * 16 * N + 16 * i), _mm512_mul_ps(acc[h][i], iv));
-        }
-    }
-}
-
 /// [`attend`] on 512-bit registers (head dimension 16·N): a 256-wide head's query and output
 /// fit the 32 registers, where on AVX2 they spill.
 ///
@@ -1240,4 +1114,174 @@ tiles! {
     dot2x4_q8_0, dot2x4_q8_0_vnni => BQ8_0, 2 x 4;
     dot2x4_q4_1, dot2x4_q4_1_vnni => BQ4_1, 2 x 4;
     dot2x4_q5_0, dot2x4_q5_0_vnni => BQ5_0, 2 x 4;
+}
+
+/// [`exp8`] on sixteen lanes: e^x, relative error about 2e-7, and 0 for x at or below -87
+/// (so e^-inf = 0, which the masked scores of [`attend_tile512`] rely on).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c,avx512f")]
+fn exp16(x: __m512) -> __m512 {
+    let tiny = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(x, _mm512_set1_ps(-87.0));
+    let x = _mm512_max_ps(x, _mm512_set1_ps(-87.0));
+    let x = _mm512_min_ps(x, _mm512_set1_ps(88.0));
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
+    );
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), x);
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm512_set1_ps(1.987_569_1e-4);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.398_199_9e-3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.333_452e-3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.166_579_6e-2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.666_666_5e-1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5));
+    p = _mm512_fmadd_ps(
+        p,
+        _mm512_mul_ps(r, r),
+        _mm512_add_ps(r, _mm512_set1_ps(1.0)),
+    );
+    let pow2n = _mm512_slli_epi32::<23>(_mm512_add_epi32(
+        _mm512_cvtps_epi32(n),
+        _mm512_set1_epi32(127),
+    ));
+    _mm512_maskz_mov_ps(!tiny, _mm512_mul_ps(p, _mm512_castsi512_ps(pow2n)))
+}
+
+/// Prompt attention in tiles, flash-attention style: many query heads that share one kv head
+/// (query m sees cached positions `first[m]..end[m]`), sixteen queries to a register (one
+/// lane each) against sixteen keys at a time, with a running max and sum per lane. Every
+/// product is a broadcast FMA: no horizontal sums, and each block of keys and values is
+/// converted from f16 once for all the queries, where one query at a time converted it and
+/// summed each score across its lanes.
+///
+/// # Safety
+/// The CPU has AVX-512 F (and AVX2, FMA, F16C); `q[m]` holds 16·N floats and `out[m]` room
+/// for them; `k` and `v` point at rows of at least 16·N halves `stride` apart, valid for every
+/// position below the largest `end`; `first[m] <= end[m] < 2³¹`.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma,f16c,avx512f")]
+pub unsafe fn attend_tile512<const N: usize>(
+    q: &[*const f32],
+    first: &[usize],
+    end: &[usize],
+    k: *const f16,
+    v: *const f16,
+    stride: usize,
+    scale: f32,
+    scratch: &mut Vec<f32>,
+    out: &[*mut f32],
+) {
+    let hd = 16 * N;
+    let count = q.len();
+    let chunks = count.div_ceil(16);
+    // Per chunk: the queries transposed (dimension-major, lane = query, pre-scaled) and the
+    // output likewise; then one block of keys and one of values as floats.
+    let per = hd * 16;
+    scratch.clear();
+    scratch.resize(2 * chunks * per + 2 * per, 0.0);
+    let (qt, rest) = scratch.split_at_mut(chunks * per);
+    let (ot, rest) = rest.split_at_mut(chunks * per);
+    let (kf, vf) = rest.split_at_mut(per);
+    for (m, qm) in q.iter().enumerate() {
+        let base = (m / 16) * per + m % 16;
+        for d in 0..hd {
+            qt[base + d * 16] = *qm.add(d) * scale;
+        }
+    }
+    let lanes = |xs: &[usize], c: usize, pad: i32| {
+        let mut a = [pad; 16];
+        for (l, x) in xs[16 * c..count.min(16 * c + 16)].iter().enumerate() {
+            a[l] = *x as i32;
+        }
+        a
+    };
+    let firsts: Vec<[i32; 16]> = (0..chunks).map(|c| lanes(first, c, 0)).collect();
+    let ends: Vec<[i32; 16]> = (0..chunks).map(|c| lanes(end, c, 0)).collect();
+    let mut maxes = vec![_mm512_set1_ps(-1e30); chunks];
+    let mut sums = vec![_mm512_setzero_ps(); chunks];
+    let lo = first.iter().copied().min().unwrap_or(0);
+    let hi = end.iter().copied().max().unwrap_or(0);
+    let (kfp, vfp) = (kf.as_mut_ptr(), vf.as_mut_ptr());
+    let mut j0 = lo;
+    while j0 < hi {
+        let nk = (hi - j0).min(16);
+        for t in 0..16 {
+            for i in 0..N {
+                let (kx, vx) = if t < nk {
+                    let at = (j0 + t) * stride + 16 * i;
+                    (ld16(k.add(at)), ld16(v.add(at)))
+                } else {
+                    (_mm512_setzero_ps(), _mm512_setzero_ps())
+                };
+                _mm512_storeu_ps(kfp.add(t * hd + 16 * i), kx);
+                _mm512_storeu_ps(vfp.add(t * hd + 16 * i), vx);
+            }
+        }
+        for c in 0..chunks {
+            let (fc, ec) = (&firsts[c], &ends[c]);
+            // Nothing in this block is visible to any query of the chunk.
+            if ec.iter().all(|&e| e as usize <= j0) || fc.iter().all(|&f| f as usize >= j0 + nk) {
+                continue;
+            }
+            let qc = qt.as_ptr().add(c * per);
+            let mut s = [_mm512_setzero_ps(); 16];
+            for d in 0..hd {
+                let qd = _mm512_loadu_ps(qc.add(d * 16));
+                for (t, st) in s.iter_mut().enumerate() {
+                    *st = _mm512_fmadd_ps(_mm512_set1_ps(*kfp.add(t * hd + d)), qd, *st);
+                }
+            }
+            let (fv, ev) = (
+                _mm512_loadu_si512(fc.as_ptr() as *const _),
+                _mm512_loadu_si512(ec.as_ptr() as *const _),
+            );
+            let mut top = maxes[c];
+            for (t, st) in s.iter_mut().enumerate() {
+                let j = _mm512_set1_epi32((j0 + t) as i32);
+                let seen = _mm512_cmpge_epi32_mask(j, fv) & _mm512_cmplt_epi32_mask(j, ev);
+                *st = _mm512_mask_mov_ps(_mm512_set1_ps(f32::NEG_INFINITY), seen, *st);
+                top = _mm512_max_ps(top, *st);
+            }
+            let alpha = exp16(_mm512_sub_ps(maxes[c], top));
+            maxes[c] = top;
+            let mut total = _mm512_setzero_ps();
+            for st in s.iter_mut() {
+                *st = exp16(_mm512_sub_ps(*st, top));
+                total = _mm512_add_ps(total, *st);
+            }
+            sums[c] = _mm512_fmadd_ps(sums[c], alpha, total);
+            // out = out·alpha + Σₜ pₜ·vₜ, eight dimensions at a time beside the sixteen
+            // weights in registers.
+            let oc = ot.as_mut_ptr().add(c * per);
+            let mut d0 = 0;
+            while d0 < hd {
+                let mut o = [_mm512_setzero_ps(); 8];
+                for (i, oi) in o.iter_mut().enumerate() {
+                    *oi = _mm512_mul_ps(_mm512_loadu_ps(oc.add((d0 + i) * 16)), alpha);
+                }
+                for (t, pt) in s.iter().enumerate() {
+                    let vt = vfp.add(t * hd + d0);
+                    for (i, oi) in o.iter_mut().enumerate() {
+                        *oi = _mm512_fmadd_ps(_mm512_set1_ps(*vt.add(i)), *pt, *oi);
+                    }
+                }
+                for (i, oi) in o.iter().enumerate() {
+                    _mm512_storeu_ps(oc.add((d0 + i) * 16), *oi);
+                }
+                d0 += 8;
+            }
+        }
+        j0 += nk;
+    }
+    for c in 0..chunks {
+        let mut inv = [0f32; 16];
+        _mm512_storeu_ps(inv.as_mut_ptr(), sums[c]);
+        let oc = ot.as_ptr().add(c * per);
+        for l in 0..(count - 16 * c).min(16) {
+            let (o, iv) = (out[16 * c + l], 1.0 / inv[l]);
+            for d in 0..hd {
+                *o.add(d) = *oc.add(d * 16 + l) * iv;
+            }
+        }
+    }
 }

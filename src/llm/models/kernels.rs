@@ -486,8 +486,9 @@ pub struct Heads {
 
 /// Causal attention of each row (queries `q`, `[row][n_head][head_dim]`) over its own
 /// sequence's cache (`caches[seq]` = keys, values), `rows[i]` = (sequence, position): row i
-/// sees positions `..=position`, the last `window` of them on a sliding layer. Grouped-query
-/// heads share their kv head. One (row, head) pair per work item.
+/// sees positions `..=position`, the last `window` of them on a sliding layer. A decode step's
+/// work items are single heads; a prompt's are tiles of up to sixteen rows of one sequence and
+/// the heads of one kv head ([`brief_kernels::attend_tile`]).
 pub fn attention(
     pool: &Pool,
     h: Heads,
@@ -497,53 +498,119 @@ pub fn attention(
     out: &mut Input,
 ) {
     let (hd, heads) = (h.head_dim, h.n_head);
-    let kv = h.n_kv_head * hd;
-    let group = h.n_head / h.n_kv_head;
     let width = heads * hd;
     let n = rows.len();
     let mut y = std::mem::take(&mut out.x);
     y.clear();
     y.resize(n * width, 0.0);
-    // A prompt's items are a row's heads that share a kv head, so each key and value row is
-    // read once for all of them (prefill +4% on the 1.5B); a decode step's are single heads,
-    // spread over more items (grouped, qwen2.5-0.5b's decode lost 6%). Item i · per_row + p
-    // writes y[i][the heads of item p] only.
-    let together = if n > 4 { group } else { 1 };
-    let per_row = heads / together;
-    let parts = Parts::new(y.chunks_exact_mut(together * hd));
+    if n > 4 {
+        prompt_attention(pool, h, q, caches, rows, &mut y);
+    } else {
+        step_attention(pool, h, q, caches, rows, &mut y);
+    }
+    out.set_owned(y, n, width);
+}
+
+/// The positions row `(_, pos)` sees.
+fn span(h: Heads, pos: usize) -> std::ops::Range<usize> {
+    h.window.map_or(0, |w| (pos + 1).saturating_sub(w))..pos + 1
+}
+
+/// A decode step's attention: one head per item, contiguous runs of heads per thread, so
+/// that the heads sharing a kv head mostly share a thread and read its keys and values from
+/// that core's cache (grouped, qwen2.5-0.5b's decode lost 6%).
+fn step_attention(
+    pool: &Pool,
+    h: Heads,
+    q: &[f32],
+    caches: &[(&[f16], &[f16])],
+    rows: &[(usize, usize)],
+    y: &mut [f32],
+) {
+    let (hd, heads) = (h.head_dim, h.n_head);
+    let kv = h.n_kv_head * hd;
+    let group = heads / h.n_kv_head;
+    let parts = Parts::new(y.chunks_exact_mut(hd));
     let longest = rows.iter().map(|r| r.1 + 1).max().unwrap_or(1);
     pool.run(&|t, threads| {
-        let mut scores: Vec<f32> = Vec::with_capacity(together * (longest + 8));
-        let items = n * per_row;
-        // Few rows (decode): contiguous runs of heads, so that the heads sharing a kv head
-        // mostly share a thread and read its keys and values from that core's cache. Many
-        // rows (prefill): round-robin, so that long (late) and short rows even out.
-        let (mut item, step, end) = if n <= 4 {
-            (items * t / threads, 1, items * (t + 1) / threads)
-        } else {
-            (t, threads, items)
-        };
-        while item < end {
-            let (i, head) = (item / per_row, item % per_row * together);
+        let mut scores: Vec<f32> = Vec::with_capacity(longest + 8);
+        let items = rows.len() * heads;
+        for item in items * t / threads..items * (t + 1) / threads {
+            let (i, head) = (item / heads, item % heads);
             let (seq, pos) = rows[i];
             let (k, v) = caches[seq];
-            let first = h.window.map_or(0, |w| (pos + 1).saturating_sub(w));
-            let qh = &q[i * width + head * hd..i * width + (head + together) * hd];
-            let kh = first * kv + (head / group) * hd;
+            let seen = span(h, pos);
+            let kh = seen.start * kv + (head / group) * hd;
+            let qh = &q[(i * heads + head) * hd..(i * heads + head + 1) * hd];
             let yh = parts.take(item);
-            brief_kernels::attend_group(
+            brief_kernels::attend(
                 qh,
-                together,
                 &k[kh..],
                 &v[kh..],
                 kv,
-                pos + 1 - first,
+                seen.len(),
                 h.scale,
                 &mut scores,
                 yh,
             );
-            item += step;
         }
     });
-    out.set_owned(y, n, width);
+}
+
+/// A prompt's attention: items are (tile of up to sixteen consecutive rows of one sequence,
+/// kv head), each the tile's query heads of that kv head against the keys they see, claimed
+/// by whichever thread is free, the longest first, so the threads finish together even when
+/// one of them is slowed by another process.
+fn prompt_attention(
+    pool: &Pool,
+    h: Heads,
+    q: &[f32],
+    caches: &[(&[f16], &[f16])],
+    rows: &[(usize, usize)],
+    y: &mut [f32],
+) {
+    let hd = h.head_dim;
+    let kvh = h.n_kv_head;
+    let kv = kvh * hd;
+    let group = h.n_head / kvh;
+    let mut tiles: Vec<std::ops::Range<usize>> = Vec::new();
+    for i in 0..rows.len() {
+        match tiles.last_mut() {
+            Some(t) if t.len() < 16 && rows[t.start].0 == rows[i].0 => t.end = i + 1,
+            _ => tiles.push(i..i + 1),
+        }
+    }
+    let mut items: Vec<(usize, usize)> = (0..tiles.len())
+        .flat_map(|t| (0..kvh).map(move |g| (t, g)))
+        .collect();
+    let work = |&(t, _): &(usize, usize)| {
+        let last: &std::ops::Range<usize> = &tiles[t];
+        std::cmp::Reverse(rows[last.end - 1].1 * last.len())
+    };
+    items.sort_by_key(work);
+    // Part r · kvh + g: row r's heads of kv head g.
+    let parts = Parts::new(y.chunks_exact_mut(group * hd));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    pool.run(&|_, _| {
+        let mut scratch: Vec<f32> = Vec::new();
+        loop {
+            let claimed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(t, g)) = items.get(claimed) else {
+                break;
+            };
+            let tile = tiles[t].clone();
+            let (k, v) = caches[rows[tile.start].0];
+            let (k, v) = (&k[g * hd..], &v[g * hd..]);
+            let mut qs: Vec<&[f32]> = Vec::with_capacity(tile.len() * group);
+            let mut spans = Vec::with_capacity(tile.len() * group);
+            let mut outs: Vec<&mut [f32]> = Vec::with_capacity(tile.len() * group);
+            for i in tile {
+                let at = i * h.n_head * hd + g * group * hd;
+                qs.extend(q[at..at + group * hd].chunks_exact(hd));
+                spans.extend(std::iter::repeat_n(span(h, rows[i].1), group));
+                outs.extend(parts.take(i * kvh + g).chunks_exact_mut(hd));
+            }
+            brief_kernels::attend_tile(&qs, &spans, k, v, kv, h.scale, &mut scratch, &mut outs);
+        }
+    });
 }
