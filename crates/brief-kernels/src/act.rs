@@ -222,12 +222,35 @@ macro_rules! multiversion {
 }
 
 multiversion! {
-    fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+    fn quantize32_auto(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
         quantize32_body(x, d, sum, qs)
     }
-    fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+    fn quantize256_auto(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
         quantize256_body(x, d, bsums, qs)
     }
+}
+
+/// Blocks of 32 → scales, int8, sums: written out for AVX-512 (the same bits), else the
+/// compiler's vectorisation of [`quantize32_body`].
+fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::has_avx512f() {
+        assert!(x.len() == 32 * d.len() && d.len() == sum.len() && qs.len() == x.len());
+        // SAFETY: the feature was detected; the lengths just checked.
+        return unsafe { crate::x86::quantize32(x, d, sum, qs) };
+    }
+    quantize32_auto(x, d, sum, qs)
+}
+
+/// Super-blocks of 256 → scales, int8, sums of sixteen, as [`quantize32`].
+fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::has_avx512f() {
+        assert!(x.len() == 256 * d.len() && bsums.len() == 16 * d.len() && qs.len() == x.len());
+        // SAFETY: the feature was detected; the lengths just checked.
+        return unsafe { crate::x86::quantize256(x, d, bsums, qs) };
+    }
+    quantize256_auto(x, d, bsums, qs)
 }
 
 /// Blocks of 32 of `x` into `d`, `sum` and `qs`, which hold exactly as many.
@@ -410,6 +433,53 @@ mod tests {
         assert_eq!(
             parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
             vec![4, 6]
+        );
+    }
+
+    /// Values with exact halves after scaling (ties), zero blocks, tiny and large magnitudes.
+    fn awkward(n: usize) -> Vec<f32> {
+        let mut seed = 5u64;
+        (0..n)
+            .map(|i| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
+                match (i / 256) % 5 {
+                    0 => r,
+                    // Multiples of a half against a block maximum of 127: ties everywhere.
+                    1 if i % 32 == 0 => 127.0,
+                    1 => (r * 254.0).round() / 2.0,
+                    2 => 0.0,
+                    3 => r * 1e-30,
+                    _ => r * 3e4,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn written_out_quantizers_match_the_loop_bit_for_bit() {
+        let x = awkward(256 * 20);
+        let (mut d, mut s, mut q) = (vec![0.0; 160], vec![0; 160], vec![0i8; x.len()]);
+        let (mut d2, mut s2, mut q2) = (d.clone(), s.clone(), q.clone());
+        quantize32(&x, &mut d, &mut s, &mut q);
+        quantize32_body(&x, &mut d2, &mut s2, &mut q2);
+        assert_eq!(q, q2);
+        assert_eq!(s, s2);
+        assert_eq!(
+            d.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            d2.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        let (mut d, mut s, mut q) = (vec![0.0; 20], vec![0i16; 320], vec![0i8; x.len()]);
+        let (mut d2, mut s2, mut q2) = (d.clone(), s.clone(), q.clone());
+        quantize256(&x, &mut d, &mut s, &mut q);
+        quantize256_body(&x, &mut d2, &mut s2, &mut q2);
+        assert_eq!(q, q2);
+        assert_eq!(s, s2);
+        assert_eq!(
+            d.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            d2.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
     }
 }
