@@ -808,10 +808,11 @@ pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
 }
 
 /// Weight rows `band` of `w` against every input row on the column tiles (`tile(r, g)`: weight
-/// rows r..r + COL_R × the sixteen input rows of group g; see `wide::q4_k_cols`), into `out`
-/// (input rows × `rows`). Rows past a whole tile at the end of the band take the one-row
-/// product.
+/// rows r..r + COL_R × the sixteen input rows of group g; see `wide::q4_k_cols`; `pair(r, g)`
+/// the same for groups g and g + 1, where the format has such tiles), into `out` (input rows
+/// × `rows`). Rows past a whole tile at the end of the band take the one-row product.
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
 fn columns(
     w: &QMatrix,
     input: &Input,
@@ -820,6 +821,7 @@ fn columns(
     band: Range<usize>,
     groups: usize,
     tile: impl Fn(usize, usize) -> [[f32; act::GROUP]; wide::COL_R],
+    pair: Option<impl Fn(usize, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2]>,
 ) {
     const R: usize = wide::COL_R;
     const G: usize = act::GROUP;
@@ -829,19 +831,31 @@ fn columns(
     let mut r0 = band.start;
     while r0 < band.end {
         let r1 = (r0 + step).min(band.end);
-        for g in 0..groups {
-            let live = (input.rows - g * G).min(G);
+        let mut g = 0;
+        while g < groups {
+            let two = pair.is_some() && g + 1 < groups;
+            let span = if two { 2 } else { 1 };
+            let live = (input.rows - g * G).min(span * G);
             let mut r = r0;
             while r < r1 {
                 // SAFETY (each write): row g·G + c < input.rows and weight row r + k < rows
                 // lie inside `out` (checked by the caller), and this thread alone owns the
                 // band's weight rows.
-                if r + R <= r1 {
-                    let v = tile(r, g);
+                let put = |first: usize, v: &[[f32; G]; R]| {
                     for (k, vk) in v.iter().enumerate() {
-                        for (c, x) in vk.iter().take(live).enumerate() {
-                            unsafe { *out.get().add((g * G + c) * rows + r + k) = *x };
+                        for (c, x) in vk.iter().take(live.saturating_sub(first)).enumerate() {
+                            unsafe { *out.get().add((g * G + first + c) * rows + r + k) = *x };
                         }
+                    }
+                };
+                if r + R <= r1 {
+                    match &pair {
+                        Some(pair) if two => {
+                            let [v0, v1] = pair(r, g);
+                            put(0, &v0);
+                            put(G, &v1);
+                        }
+                        _ => put(0, &tile(r, g)),
                     }
                     r += R;
                 } else {
@@ -852,6 +866,7 @@ fn columns(
                     r += 1;
                 }
             }
+            g += span;
         }
         r0 = r1;
     }
@@ -912,7 +927,27 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                 } else {
                     t32.groups
                 };
-                columns(w, input, out, rows, a..b, groups, tile);
+                // SAFETY: as `tile`; `columns` asks for a pair only where g + 1 < groups.
+                let pair = |r: usize, g: usize| unsafe {
+                    let at = p.add(r * stride);
+                    match w.qtype {
+                        QType::Q8_0 => wide::q8_0_cols2(at, stride, nb, t32, g),
+                        QType::Q4_1 => wide::q4_1_cols2(at, stride, nb, t32, g),
+                        QType::Q5_0 => wide::q5_0_cols2(at, stride, nb, t32, g),
+                        _ => unreachable!("pairs only for the 32-element formats"),
+                    }
+                };
+                let pairs = w.qtype.block_len() == 32;
+                columns(
+                    w,
+                    input,
+                    out,
+                    rows,
+                    a..b,
+                    groups,
+                    tile,
+                    pairs.then_some(pair),
+                );
                 continue;
             }
             // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay

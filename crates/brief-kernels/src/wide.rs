@@ -50,6 +50,9 @@ trait Wide32 {
     }
     /// Whether the offset `c` is ever nonzero.
     const OFFSET: bool = true;
+    /// Whether `unpack_signed`'s bytes can be negative (Q8_0): the column tiles then make
+    /// the activations unsigned instead and take 128·Σw back off.
+    const SIGNED: bool = false;
     /// Blocks `blk` and the next as one register, with both scales and offsets.
     #[inline(always)]
     unsafe fn unpack2(blk: *const u8) -> (__m512i, [f32; 2], [f32; 2]) {
@@ -84,6 +87,7 @@ unsafe fn nibbles32(p: *const u8) -> __m256i {
 impl Wide32 for W8_0 {
     const BYTES: usize = Q8_0_BYTES;
     const OFFSET: bool = false;
+    const SIGNED: bool = true;
     #[inline(always)]
     unsafe fn unpack_signed(blk: *const u8) -> (__m256i, f32, f32) {
         (
@@ -603,95 +607,127 @@ pub unsafe fn q6_k_cols(
     out
 }
 
-/// A 32-element format on the column tiles (see [`q4_k_cols`]): per block and weight row, the
-/// 32 weights broadcast four at a time against sixteen rows, then one float step for all
-/// sixteen: dy·(d·(Σw·(y + 128) - 128·Σw) + c·Σy).
+/// A 32-element format on the column tiles (see [`q4_k_cols`]), for `NG` groups of sixteen
+/// input rows at once (`group`, `group + 1`, …): per block and weight row, the 32 weights
+/// unpacked once and broadcast four at a time against every group, then one float step per
+/// group: dy·d·Σw·y + c·Σy. Two groups share each weight's unpacking and scales, where the
+/// 32-element blocks otherwise spend more instructions on those than on the products.
+/// Unsigned weights (Q4_1, Q5_0) are `vpdpbusd`'s unsigned operand against the signed
+/// activations; signed ones (Q8_0) its signed operand against y + 128, less 128·Σw.
 #[inline(always)]
-unsafe fn cols32<B: Wide32>(
+unsafe fn cols32<B: Wide32, const NG: usize>(
     w: *const u8,
     stride: usize,
     nb: usize,
     a: &Act32T,
     group: usize,
-) -> [[f32; GROUP]; COL_R] {
+) -> [[[f32; GROUP]; COL_R]; NG] {
     const R: usize = COL_R;
-    debug_assert!(group < a.groups && nb == a.blocks);
-    let mut acc = [_mm512_setzero_ps(); R];
+    debug_assert!(group + NG <= a.groups && nb == a.blocks);
+    let mut acc = [[_mm512_setzero_ps(); NG]; R];
     let mut buf = [[0u8; 32]; R];
-    let first = group * nb;
+    let flip = _mm512_set1_epi8(0x80u8 as i8);
     for b in 0..nb {
-        let yb = a.qs.as_ptr().add((first + b) * 32 * GROUP);
         let mut dk = [0f32; R];
         let mut ck = [0f32; R];
         let mut wsum = [0i32; R];
         for k in 0..R {
             let (s, d, c) = B::unpack_signed(w.add(k * stride + B::BYTES * b));
             _mm256_storeu_si256(buf[k].as_mut_ptr() as *mut __m256i, s);
-            // Σw from the sums of w + 128 in four 8-byte runs.
-            let t = _mm256_sad_epu8(
-                _mm256_xor_si256(s, _mm256_set1_epi8(0x80u8 as i8)),
-                _mm256_setzero_si256(),
-            );
-            let t = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
-            let t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
-            wsum[k] = _mm_cvtsi128_si32(t) - 128 * 32;
+            if B::SIGNED {
+                // Σw from the sums of w + 128 in four 8-byte runs.
+                let t = _mm256_sad_epu8(
+                    _mm256_xor_si256(s, _mm256_set1_epi8(0x80u8 as i8)),
+                    _mm256_setzero_si256(),
+                );
+                let t = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+                let t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+                wsum[k] = _mm_cvtsi128_si32(t) - 128 * 32;
+            }
             dk[k] = d;
             ck[k] = c;
         }
-        // Two chains a row (even and odd quads), so eight sums are in flight.
-        let mut even = [_mm512_setzero_si512(); R];
-        let mut odd = [_mm512_setzero_si512(); R];
-        for q in (0..8).step_by(2) {
-            let y0 = _mm512_loadu_si512(yb.add(q * 4 * GROUP) as *const __m512i);
-            let y1 = _mm512_loadu_si512(yb.add((q + 1) * 4 * GROUP) as *const __m512i);
+        // With one group, two chains a row (even and odd quads), so that eight sums are in
+        // flight; with two, the groups' chains are the eight.
+        let mut sums = [[[_mm512_setzero_si512(); 2]; NG]; R];
+        for q in 0..8 {
+            let par = if NG == 1 { q & 1 } else { 0 };
+            let mut y = [_mm512_setzero_si512(); NG];
+            for (g, yg) in y.iter_mut().enumerate() {
+                let at = ((group + g) * nb + b) * 32 * GROUP + q * 4 * GROUP;
+                *yg = _mm512_loadu_si512(a.qs.as_ptr().add(at) as *const __m512i);
+                if !B::SIGNED {
+                    *yg = _mm512_xor_si512(*yg, flip);
+                }
+            }
             for k in 0..R {
-                let w0 = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
-                let w1 = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q + 4) as *const i32);
-                even[k] = _mm512_dpbusd_epi32(even[k], y0, _mm512_set1_epi32(w0));
-                odd[k] = _mm512_dpbusd_epi32(odd[k], y1, _mm512_set1_epi32(w1));
+                let wq = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
+                let wq = _mm512_set1_epi32(wq);
+                for g in 0..NG {
+                    let s = &mut sums[k][g][par];
+                    *s = if B::SIGNED {
+                        _mm512_dpbusd_epi32(*s, y[g], wq)
+                    } else {
+                        _mm512_dpbusd_epi32(*s, wq, y[g])
+                    };
+                }
             }
         }
-        let dy = _mm512_loadu_ps(a.d.as_ptr().add((first + b) * GROUP));
-        let sy = _mm512_loadu_ps(a.sy.as_ptr().add((first + b) * GROUP));
-        for k in 0..R {
-            let t = _mm512_sub_epi32(
-                _mm512_add_epi32(even[k], odd[k]),
-                _mm512_set1_epi32(128 * wsum[k]),
-            );
-            acc[k] = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(t),
-                _mm512_mul_ps(_mm512_set1_ps(dk[k]), dy),
-                acc[k],
-            );
-            if B::OFFSET {
-                acc[k] = _mm512_fmadd_ps(sy, _mm512_set1_ps(ck[k]), acc[k]);
+        for g in 0..NG {
+            let at = (group + g) * nb + b;
+            let dy = _mm512_loadu_ps(a.d.as_ptr().add(at * GROUP));
+            let sy = _mm512_loadu_ps(a.sy.as_ptr().add(at * GROUP));
+            for k in 0..R {
+                let mut t = _mm512_add_epi32(sums[k][g][0], sums[k][g][1]);
+                if B::SIGNED {
+                    t = _mm512_sub_epi32(t, _mm512_set1_epi32(128 * wsum[k]));
+                }
+                acc[k][g] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(t),
+                    _mm512_mul_ps(_mm512_set1_ps(dk[k]), dy),
+                    acc[k][g],
+                );
+                if B::OFFSET {
+                    acc[k][g] = _mm512_fmadd_ps(sy, _mm512_set1_ps(ck[k]), acc[k][g]);
+                }
             }
         }
     }
-    let mut out = [[0f32; GROUP]; R];
-    for k in 0..R {
-        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
+    let mut out = [[[0f32; GROUP]; R]; NG];
+    for g in 0..NG {
+        for k in 0..R {
+            _mm512_storeu_ps(out[g][k].as_mut_ptr(), acc[k][g]);
+        }
     }
     out
 }
 
 macro_rules! cols32 {
-    ($($name:ident => $fmt:ty;)*) => {$(
+    ($($name:ident, $pair:ident => $fmt:ty;)*) => {$(
         /// A column tile of this 32-element format (see `cols32`).
         ///
         /// # Safety
         /// As [`q4_k_cols`], for rows of this format and `a` interleaved from 32-blocks.
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
         pub unsafe fn $name(w: *const u8, stride: usize, nb: usize, a: &Act32T, group: usize) -> [[f32; GROUP]; COL_R] {
-            cols32::<$fmt>(w, stride, nb, a, group)
+            cols32::<$fmt, 1>(w, stride, nb, a, group)[0]
+        }
+
+        /// Column tiles of this format for groups `group` and `group + 1` at once.
+        ///
+        /// # Safety
+        /// As the one-group tile, and `group + 1` is a group of `a`.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $pair(w: *const u8, stride: usize, nb: usize, a: &Act32T, group: usize) -> [[[f32; GROUP]; COL_R]; 2] {
+            cols32::<$fmt, 2>(w, stride, nb, a, group)
         }
     )*};
 }
 
 cols32! {
-    q8_0_cols => W8_0;
-    q4_1_cols => W4_1;
-    q5_0_cols => W5_0;
+    q8_0_cols, q8_0_cols2 => W8_0;
+    q4_1_cols, q4_1_cols2 => W4_1;
+    q5_0_cols, q5_0_cols2 => W5_0;
 }
 
 /// Q6_K: `R` weight rows × activation rows `row..row + C` (see `tile32`). Stored as 0..63
