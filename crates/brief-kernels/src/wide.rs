@@ -392,8 +392,9 @@ pub const COL_R: usize = 4;
 /// rows, where the row-major tiles spend it per (weight row, input row) pair and reduce a
 /// register to one number at the end.
 ///
-/// The activations are stored + 128, so each sub-block's integer sum carries 128·Σw, taken off
-/// once per super-block and weight row; the minimums go through the sums per 32 (`vpdpwssd`).
+/// The weights (0..15) are `vpdpbusd`'s unsigned operand, the activations (stored + 128) its
+/// signed one after flipping their top bit back; the minimums go through the sums per 32
+/// (`vpdpwssd`).
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW, VL and VNNI (and F16C); `w` starts `COL_R` whole Q4_K rows
@@ -410,7 +411,7 @@ pub unsafe fn q4_k_cols(
     const R: usize = COL_R;
     debug_assert!(group < a.groups && nb == a.blocks);
     let low = _mm256_set1_epi8(0x0F);
-    let ones = _mm512_set1_epi16(1);
+    let flip = _mm512_set1_epi8(0x80u8 as i8);
     let mut acc = [_mm512_setzero_ps(); R];
     // The nibbles of one 64-element chunk of each row, as bytes, for the broadcasts to read.
     let mut buf = [[0u8; 64]; R];
@@ -432,8 +433,6 @@ pub unsafe fn q4_k_cols(
             qs[k] = blk.add(16);
         }
         let mut sumi = [_mm512_setzero_si512(); R];
-        // Σ scale·Σw per weight row (in 32-bit lanes, summed at the end of the block).
-        let mut wsum = [_mm512_setzero_si512(); R];
         for i in 0..4 {
             for k in 0..R {
                 let bits = _mm256_loadu_si256(qs[k].add(32 * i) as *const __m256i);
@@ -441,13 +440,6 @@ pub unsafe fn q4_k_cols(
                 let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
                 _mm256_storeu_si256(buf[k].as_mut_ptr() as *mut __m256i, lo);
                 _mm256_storeu_si256(buf[k].as_mut_ptr().add(32) as *mut __m256i, hi);
-                let scales = _mm512_mask_blend_epi8(
-                    0xFFFF_FFFF_0000_0000,
-                    _mm512_set1_epi8(sc[k][2 * i] as i8),
-                    _mm512_set1_epi8(sc[k][2 * i + 1] as i8),
-                );
-                let p = _mm512_maddubs_epi16(join(lo, hi), scales);
-                wsum[k] = _mm512_dpwssd_epi32(wsum[k], p, ones);
             }
             let mut dlo = [_mm512_setzero_si512(); R];
             let mut dhi = [_mm512_setzero_si512(); R];
@@ -455,12 +447,13 @@ pub unsafe fn q4_k_cols(
                 let ylo = _mm512_loadu_si512(yb.add((16 * i + q) * 4 * GROUP) as *const __m512i);
                 let yhi =
                     _mm512_loadu_si512(yb.add((16 * i + 8 + q) * 4 * GROUP) as *const __m512i);
+                let (ylo, yhi) = (_mm512_xor_si512(ylo, flip), _mm512_xor_si512(yhi, flip));
                 for k in 0..R {
                     let wl = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
                     let wh =
                         std::ptr::read_unaligned(buf[k].as_ptr().add(32 + 4 * q) as *const i32);
-                    dlo[k] = _mm512_dpbusd_epi32(dlo[k], ylo, _mm512_set1_epi32(wl));
-                    dhi[k] = _mm512_dpbusd_epi32(dhi[k], yhi, _mm512_set1_epi32(wh));
+                    dlo[k] = _mm512_dpbusd_epi32(dlo[k], _mm512_set1_epi32(wl), ylo);
+                    dhi[k] = _mm512_dpbusd_epi32(dhi[k], _mm512_set1_epi32(wh), yhi);
                 }
             }
             for k in 0..R {
@@ -480,10 +473,8 @@ pub unsafe fn q4_k_cols(
                 let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
                 summ = _mm512_dpwssd_epi32(summ, sums, _mm512_set1_epi32(m2 as i32));
             }
-            let offset = 128 * _mm512_reduce_add_epi32(wsum[k]);
-            let t = _mm512_sub_epi32(sumi[k], _mm512_set1_epi32(offset));
             acc[k] = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(t),
+                _mm512_cvtepi32_ps(sumi[k]),
                 _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
                 acc[k],
             );
@@ -501,9 +492,9 @@ pub unsafe fn q4_k_cols(
     out
 }
 
-/// Q6_K on the column tiles (see [`q4_k_cols`]): values 0..63 broadcast four at a time, one
-/// integer sum per 16-element sub-block times its signed scale. Taken off once per super-block
-/// and weight row: the activations' +128 (128·Σ scale·Σq) and the format's offset of 32
+/// Q6_K on the column tiles (see [`q4_k_cols`]): values 0..63 (unsigned, against the signed
+/// activations) broadcast four at a time, one integer sum per 16-element sub-block times its
+/// signed scale. Taken off once per super-block and weight row: the format's offset of 32
 /// (32·Σ scale·(the row's sum per 16), through `vpdpwssd`).
 ///
 /// # Safety
@@ -519,18 +510,7 @@ pub unsafe fn q6_k_cols(
     const R: usize = COL_R;
     debug_assert!(group < a.groups && nb == a.blocks);
     let q6 = Q6kChunks::new();
-    let ones = _mm512_set1_epi16(1);
-    // Byte lane → which of a register's four sub-blocks (one per 128-bit lane) it is in.
-    let lane_of = _mm512_set_epi64(
-        0x0303_0303_0303_0303,
-        0x0303_0303_0303_0303,
-        0x0202_0202_0202_0202,
-        0x0202_0202_0202_0202,
-        0x0101_0101_0101_0101,
-        0x0101_0101_0101_0101,
-        0,
-        0,
-    );
+    let flip = _mm512_set1_epi8(0x80u8 as i8);
     let mut acc = [_mm512_setzero_ps(); R];
     let mut buf = [[0u8; 64]; R];
     let qs_group = a.qs.as_ptr().add(group * nb * 256 * GROUP);
@@ -539,37 +519,28 @@ pub unsafe fn q6_k_cols(
         let mut d = [0f32; R];
         let mut blk = [std::ptr::null::<u8>(); R];
         let mut sc = [[0i8; 16]; R];
-        let mut sc16 = [_mm_setzero_si128(); R];
         for k in 0..R {
             blk[k] = w.add(k * stride + Q6_K_BYTES * b);
             d[k] = f16_at(blk[k].add(208));
-            sc16[k] = _mm_loadu_si128(blk[k].add(192) as *const __m128i);
             sc[k] = std::ptr::read_unaligned(blk[k].add(192) as *const [i8; 16]);
         }
         let mut sumi = [_mm512_setzero_si512(); R];
-        let mut wsum = [_mm512_setzero_si512(); R];
         for j in 0..4 {
             for k in 0..R {
                 let u = q6.chunk(blk[k], j);
                 _mm512_storeu_si512(buf[k].as_mut_ptr() as *mut __m512i, u);
-                // The four sub-blocks' scales, one per 128-bit lane, for Σ scale·q.
-                let four = _mm512_broadcast_i32x4(sc16[k]);
-                let four = _mm512_shuffle_epi8(
-                    four,
-                    _mm512_add_epi8(lane_of, _mm512_set1_epi8((4 * j) as i8)),
-                );
-                wsum[k] = _mm512_dpwssd_epi32(wsum[k], _mm512_maddubs_epi16(u, four), ones);
             }
             for s in 0..4 {
                 let mut dsub = [_mm512_setzero_si512(); R];
                 for q in 0..4 {
                     let quad = 16 * j + 4 * s + q;
                     let y = _mm512_loadu_si512(yb.add(quad * 4 * GROUP) as *const __m512i);
+                    let y = _mm512_xor_si512(y, flip);
                     for k in 0..R {
                         let wq = std::ptr::read_unaligned(
                             buf[k].as_ptr().add(16 * s + 4 * q) as *const i32
                         );
-                        dsub[k] = _mm512_dpbusd_epi32(dsub[k], y, _mm512_set1_epi32(wq));
+                        dsub[k] = _mm512_dpbusd_epi32(dsub[k], _mm512_set1_epi32(wq), y);
                     }
                 }
                 for k in 0..R {
@@ -588,11 +559,7 @@ pub unsafe fn q6_k_cols(
                 let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
                 offs = _mm512_dpwssd_epi32(offs, sums, _mm512_set1_epi32(pair as i32));
             }
-            let plus128 = 128 * _mm512_reduce_add_epi32(wsum[k]);
-            let t = _mm512_sub_epi32(
-                _mm512_sub_epi32(sumi[k], _mm512_set1_epi32(plus128)),
-                _mm512_slli_epi32(offs, 5),
-            );
+            let t = _mm512_sub_epi32(sumi[k], _mm512_slli_epi32(offs, 5));
             acc[k] = _mm512_fmadd_ps(
                 _mm512_cvtepi32_ps(t),
                 _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
