@@ -807,10 +807,10 @@ pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     matmul(pool, jobs)
 }
 
-/// Weight rows `band` of `w` against every input row on the column tiles (`tile(r, g)`: weight
-/// rows r..r + COL_R × the sixteen input rows of group g; see `wide::q4_k_cols`; `pair(r, g)`
-/// the same for groups g and g + 1, where the format has such tiles), into `out` (input rows
-/// × `rows`). Rows past a whole tile at the end of the band take the one-row product.
+/// Weight rows `band` of `w` against every input row on the column tiles (`pair(r, g)`: weight
+/// rows r..r + COL_R × the 32 input rows of groups g and g + 1, see `wide::q4_k_cols2`;
+/// `tile(r, g)` the same for group g alone, for an odd last group), into `out` (input rows ×
+/// `rows`). Rows past a whole tile at the end of the band take the one-row product.
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 fn columns(
@@ -821,7 +821,7 @@ fn columns(
     band: Range<usize>,
     groups: usize,
     tile: impl Fn(usize, usize) -> [[f32; act::GROUP]; wide::COL_R],
-    pair: Option<impl Fn(usize, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2]>,
+    pair: impl Fn(usize, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2],
 ) {
     const R: usize = wide::COL_R;
     const G: usize = act::GROUP;
@@ -833,7 +833,7 @@ fn columns(
         let r1 = (r0 + step).min(band.end);
         let mut g = 0;
         while g < groups {
-            let two = pair.is_some() && g + 1 < groups;
+            let two = g + 1 < groups;
             let span = if two { 2 } else { 1 };
             let live = (input.rows - g * G).min(span * G);
             let mut r = r0;
@@ -849,13 +849,12 @@ fn columns(
                     }
                 };
                 if r + R <= r1 {
-                    match &pair {
-                        Some(pair) if two => {
-                            let [v0, v1] = pair(r, g);
-                            put(0, &v0);
-                            put(G, &v1);
-                        }
-                        _ => put(0, &tile(r, g)),
+                    if two {
+                        let [v0, v1] = pair(r, g);
+                        put(0, &v0);
+                        put(G, &v1);
+                    } else {
+                        put(0, &tile(r, g));
                     }
                     r += R;
                 } else {
@@ -934,20 +933,12 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                         QType::Q8_0 => wide::q8_0_cols2(at, stride, nb, t32, g),
                         QType::Q4_1 => wide::q4_1_cols2(at, stride, nb, t32, g),
                         QType::Q5_0 => wide::q5_0_cols2(at, stride, nb, t32, g),
-                        _ => unreachable!("pairs only for the 32-element formats"),
+                        QType::Q4K => wide::q4_k_cols2(at, stride, nb, t256, g),
+                        QType::Q6K => wide::q6_k_cols2(at, stride, nb, t256, g),
+                        QType::F32 => unreachable!("no wide tiles for f32"),
                     }
                 };
-                let pairs = w.qtype.block_len() == 32;
-                columns(
-                    w,
-                    input,
-                    out,
-                    rows,
-                    a..b,
-                    groups,
-                    tile,
-                    pairs.then_some(pair),
-                );
+                columns(w, input, out, rows, a..b, groups, tile, pair);
                 continue;
             }
             // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay

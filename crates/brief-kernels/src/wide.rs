@@ -408,16 +408,44 @@ pub unsafe fn q4_k_cols(
     a: &Act256T,
     group: usize,
 ) -> [[f32; GROUP]; COL_R] {
+    q4k_cols::<1>(w, stride, nb, a, group)[0]
+}
+
+/// [`q4_k_cols`] for groups `group` and `group + 1` at once: each weight chunk's unpacking,
+/// scales and broadcasts serve 32 input rows.
+///
+/// # Safety
+/// As [`q4_k_cols`], and `group + 1` is a group of `a`.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn q4_k_cols2(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[[f32; GROUP]; COL_R]; 2] {
+    q4k_cols::<2>(w, stride, nb, a, group)
+}
+
+#[inline(always)]
+unsafe fn q4k_cols<const NG: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[[f32; GROUP]; COL_R]; NG] {
     const R: usize = COL_R;
-    debug_assert!(group < a.groups && nb == a.blocks);
+    debug_assert!(group + NG <= a.groups && nb == a.blocks);
     let low = _mm256_set1_epi8(0x0F);
     let flip = _mm512_set1_epi8(0x80u8 as i8);
-    let mut acc = [_mm512_setzero_ps(); R];
+    let mut acc = [[_mm512_setzero_ps(); NG]; R];
     // The nibbles of one 64-element chunk of each row, as bytes, for the broadcasts to read.
     let mut buf = [[0u8; 64]; R];
-    let qs_group = a.qs.as_ptr().add(group * nb * 256 * GROUP);
+    // One group: both 32-element halves of a chunk in one pass (eight chains); two: a half
+    // a pass, the groups' chains being the eight.
+    let passes = if NG == 1 { 1 } else { 2 };
     for b in 0..nb {
-        let yb = qs_group.add(b * 256 * GROUP);
         let mut d = [0f32; R];
         let mut dmin = [0f32; R];
         let mut sc = [[0u8; 8]; R];
@@ -432,7 +460,8 @@ pub unsafe fn q4_k_cols(
             mn[k] = m8;
             qs[k] = blk.add(16);
         }
-        let mut sumi = [_mm512_setzero_si512(); R];
+        let yb = |g: usize| a.qs.as_ptr().add(((group + g) * nb + b) * 256 * GROUP);
+        let mut sumi = [[_mm512_setzero_si512(); NG]; R];
         for i in 0..4 {
             for k in 0..R {
                 let bits = _mm256_loadu_si256(qs[k].add(32 * i) as *const __m256i);
@@ -441,53 +470,76 @@ pub unsafe fn q4_k_cols(
                 _mm256_storeu_si256(buf[k].as_mut_ptr() as *mut __m256i, lo);
                 _mm256_storeu_si256(buf[k].as_mut_ptr().add(32) as *mut __m256i, hi);
             }
-            let mut dlo = [_mm512_setzero_si512(); R];
-            let mut dhi = [_mm512_setzero_si512(); R];
-            for q in 0..8 {
-                let ylo = _mm512_loadu_si512(yb.add((16 * i + q) * 4 * GROUP) as *const __m512i);
-                let yhi =
-                    _mm512_loadu_si512(yb.add((16 * i + 8 + q) * 4 * GROUP) as *const __m512i);
-                let (ylo, yhi) = (_mm512_xor_si512(ylo, flip), _mm512_xor_si512(yhi, flip));
-                for k in 0..R {
-                    let wl = std::ptr::read_unaligned(buf[k].as_ptr().add(4 * q) as *const i32);
-                    let wh =
-                        std::ptr::read_unaligned(buf[k].as_ptr().add(32 + 4 * q) as *const i32);
-                    dlo[k] = _mm512_dpbusd_epi32(dlo[k], _mm512_set1_epi32(wl), ylo);
-                    dhi[k] = _mm512_dpbusd_epi32(dhi[k], _mm512_set1_epi32(wh), yhi);
+            for pass in 0..passes {
+                let mine = |h: usize| NG == 1 || h == pass;
+                let mut dot = [[[_mm512_setzero_si512(); NG]; R]; 2];
+                for q in 0..8 {
+                    for h in 0..2 {
+                        if !mine(h) {
+                            continue;
+                        }
+                        let quad = 16 * i + 8 * h + q;
+                        let mut y = [_mm512_setzero_si512(); NG];
+                        for (g, yg) in y.iter_mut().enumerate() {
+                            let at = yb(g).add(quad * 4 * GROUP);
+                            *yg = _mm512_xor_si512(_mm512_loadu_si512(at as *const __m512i), flip);
+                        }
+                        for k in 0..R {
+                            let wq = std::ptr::read_unaligned(
+                                buf[k].as_ptr().add(32 * h + 4 * q) as *const i32
+                            );
+                            let wq = _mm512_set1_epi32(wq);
+                            for g in 0..NG {
+                                dot[h][k][g] = _mm512_dpbusd_epi32(dot[h][k][g], wq, y[g]);
+                            }
+                        }
+                    }
+                }
+                for h in 0..2 {
+                    if !mine(h) {
+                        continue;
+                    }
+                    for k in 0..R {
+                        let scale = _mm512_set1_epi32(sc[k][2 * i + h] as i32);
+                        for g in 0..NG {
+                            let t = _mm512_mullo_epi32(dot[h][k][g], scale);
+                            sumi[k][g] = _mm512_add_epi32(sumi[k][g], t);
+                        }
+                    }
                 }
             }
-            for k in 0..R {
-                let slo = _mm512_mullo_epi32(dlo[k], _mm512_set1_epi32(sc[k][2 * i] as i32));
-                let shi = _mm512_mullo_epi32(dhi[k], _mm512_set1_epi32(sc[k][2 * i + 1] as i32));
-                sumi[k] = _mm512_add_epi32(sumi[k], _mm512_add_epi32(slo, shi));
-            }
         }
-        let dy = _mm512_loadu_ps(a.d.as_ptr().add((group * nb + b) * GROUP));
-        let bs = a.bsum.as_ptr().add((group * nb + b) * 4 * GROUP * 2);
-        for k in 0..R {
-            let mut summ = _mm512_setzero_si512();
-            for p in 0..4 {
-                let pair = (mn[k] >> (16 * p)) as u32;
-                // The two minimums of the pair as the i16 halves of a 32-bit lane.
-                let m2 = (pair & 0xFF) | ((pair >> 8) & 0xFF) << 16;
-                let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
-                summ = _mm512_dpwssd_epi32(summ, sums, _mm512_set1_epi32(m2 as i32));
+        for g in 0..NG {
+            let at = (group + g) * nb + b;
+            let dy = _mm512_loadu_ps(a.d.as_ptr().add(at * GROUP));
+            let bs = a.bsum.as_ptr().add(at * 4 * GROUP * 2);
+            for k in 0..R {
+                let mut summ = _mm512_setzero_si512();
+                for p in 0..4 {
+                    let pair = (mn[k] >> (16 * p)) as u32;
+                    // The two minimums of the pair as the i16 halves of a 32-bit lane.
+                    let m2 = (pair & 0xFF) | ((pair >> 8) & 0xFF) << 16;
+                    let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
+                    summ = _mm512_dpwssd_epi32(summ, sums, _mm512_set1_epi32(m2 as i32));
+                }
+                acc[k][g] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(sumi[k][g]),
+                    _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
+                    acc[k][g],
+                );
+                acc[k][g] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(summ),
+                    _mm512_mul_ps(_mm512_set1_ps(-dmin[k]), dy),
+                    acc[k][g],
+                );
             }
-            acc[k] = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(sumi[k]),
-                _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
-                acc[k],
-            );
-            acc[k] = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(summ),
-                _mm512_mul_ps(_mm512_set1_ps(-dmin[k]), dy),
-                acc[k],
-            );
         }
     }
-    let mut out = [[0f32; GROUP]; R];
-    for k in 0..R {
-        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
+    let mut out = [[[0f32; GROUP]; R]; NG];
+    for g in 0..NG {
+        for k in 0..R {
+            _mm512_storeu_ps(out[g][k].as_mut_ptr(), acc[k][g]);
+        }
     }
     out
 }
@@ -507,15 +559,40 @@ pub unsafe fn q6_k_cols(
     a: &Act256T,
     group: usize,
 ) -> [[f32; GROUP]; COL_R] {
+    q6k_cols::<1>(w, stride, nb, a, group)[0]
+}
+
+/// [`q6_k_cols`] for groups `group` and `group + 1` at once.
+///
+/// # Safety
+/// As [`q6_k_cols`], and `group + 1` is a group of `a`.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn q6_k_cols2(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[[f32; GROUP]; COL_R]; 2] {
+    q6k_cols::<2>(w, stride, nb, a, group)
+}
+
+#[inline(always)]
+unsafe fn q6k_cols<const NG: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256T,
+    group: usize,
+) -> [[[f32; GROUP]; COL_R]; NG] {
     const R: usize = COL_R;
-    debug_assert!(group < a.groups && nb == a.blocks);
+    debug_assert!(group + NG <= a.groups && nb == a.blocks);
     let q6 = Q6kChunks::new();
     let flip = _mm512_set1_epi8(0x80u8 as i8);
-    let mut acc = [_mm512_setzero_ps(); R];
+    let mut acc = [[_mm512_setzero_ps(); NG]; R];
     let mut buf = [[0u8; 64]; R];
-    let qs_group = a.qs.as_ptr().add(group * nb * 256 * GROUP);
     for b in 0..nb {
-        let yb = qs_group.add(b * 256 * GROUP);
+        let yb = |g: usize| a.qs.as_ptr().add(((group + g) * nb + b) * 256 * GROUP);
         let mut d = [0f32; R];
         let mut blk = [std::ptr::null::<u8>(); R];
         let mut sc = [[0i8; 16]; R];
@@ -524,52 +601,66 @@ pub unsafe fn q6_k_cols(
             d[k] = f16_at(blk[k].add(208));
             sc[k] = std::ptr::read_unaligned(blk[k].add(192) as *const [i8; 16]);
         }
-        let mut sumi = [_mm512_setzero_si512(); R];
+        let mut sumi = [[_mm512_setzero_si512(); NG]; R];
         for j in 0..4 {
             for k in 0..R {
                 let u = q6.chunk(blk[k], j);
                 _mm512_storeu_si512(buf[k].as_mut_ptr() as *mut __m512i, u);
             }
             for s in 0..4 {
-                let mut dsub = [_mm512_setzero_si512(); R];
+                let mut dsub = [[_mm512_setzero_si512(); NG]; R];
                 for q in 0..4 {
                     let quad = 16 * j + 4 * s + q;
-                    let y = _mm512_loadu_si512(yb.add(quad * 4 * GROUP) as *const __m512i);
-                    let y = _mm512_xor_si512(y, flip);
+                    let mut y = [_mm512_setzero_si512(); NG];
+                    for (g, yg) in y.iter_mut().enumerate() {
+                        let at = yb(g).add(quad * 4 * GROUP);
+                        *yg = _mm512_xor_si512(_mm512_loadu_si512(at as *const __m512i), flip);
+                    }
                     for k in 0..R {
                         let wq = std::ptr::read_unaligned(
                             buf[k].as_ptr().add(16 * s + 4 * q) as *const i32
                         );
-                        dsub[k] = _mm512_dpbusd_epi32(dsub[k], _mm512_set1_epi32(wq), y);
+                        let wq = _mm512_set1_epi32(wq);
+                        for g in 0..NG {
+                            dsub[k][g] = _mm512_dpbusd_epi32(dsub[k][g], wq, y[g]);
+                        }
                     }
                 }
                 for k in 0..R {
                     let scale = _mm512_set1_epi32(sc[k][4 * j + s] as i32);
-                    sumi[k] = _mm512_add_epi32(sumi[k], _mm512_mullo_epi32(dsub[k], scale));
+                    for g in 0..NG {
+                        let t = _mm512_mullo_epi32(dsub[k][g], scale);
+                        sumi[k][g] = _mm512_add_epi32(sumi[k][g], t);
+                    }
                 }
             }
         }
-        let dy = _mm512_loadu_ps(a.d.as_ptr().add((group * nb + b) * GROUP));
-        let bs = a.bsum16.as_ptr().add((group * nb + b) * 8 * GROUP * 2);
-        for k in 0..R {
-            let mut offs = _mm512_setzero_si512();
-            for p in 0..8 {
-                let pair = (sc[k][2 * p] as i16 as u16 as u32)
-                    | ((sc[k][2 * p + 1] as i16 as u16 as u32) << 16);
-                let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
-                offs = _mm512_dpwssd_epi32(offs, sums, _mm512_set1_epi32(pair as i32));
+        for g in 0..NG {
+            let at = (group + g) * nb + b;
+            let dy = _mm512_loadu_ps(a.d.as_ptr().add(at * GROUP));
+            let bs = a.bsum16.as_ptr().add(at * 8 * GROUP * 2);
+            for k in 0..R {
+                let mut offs = _mm512_setzero_si512();
+                for p in 0..8 {
+                    let pair = (sc[k][2 * p] as i16 as u16 as u32)
+                        | ((sc[k][2 * p + 1] as i16 as u16 as u32) << 16);
+                    let sums = _mm512_loadu_si512(bs.add(p * GROUP * 2) as *const __m512i);
+                    offs = _mm512_dpwssd_epi32(offs, sums, _mm512_set1_epi32(pair as i32));
+                }
+                let t = _mm512_sub_epi32(sumi[k][g], _mm512_slli_epi32(offs, 5));
+                acc[k][g] = _mm512_fmadd_ps(
+                    _mm512_cvtepi32_ps(t),
+                    _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
+                    acc[k][g],
+                );
             }
-            let t = _mm512_sub_epi32(sumi[k], _mm512_slli_epi32(offs, 5));
-            acc[k] = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(t),
-                _mm512_mul_ps(_mm512_set1_ps(d[k]), dy),
-                acc[k],
-            );
         }
     }
-    let mut out = [[0f32; GROUP]; R];
-    for k in 0..R {
-        _mm512_storeu_ps(out[k].as_mut_ptr(), acc[k]);
+    let mut out = [[[0f32; GROUP]; R]; NG];
+    for g in 0..NG {
+        for k in 0..R {
+            _mm512_storeu_ps(out[g][k].as_mut_ptr(), acc[k][g]);
+        }
     }
     out
 }
