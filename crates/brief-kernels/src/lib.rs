@@ -469,7 +469,7 @@ pub fn attend_tile(
         assert!(span.end <= i32::MAX as usize);
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx512f() && matches!(hd, 64 | 128 | 256) {
+    if has_avx512f() && matches!(hd, 32 | 64 | 128 | 256) {
         let qp: Vec<*const f32> = q.iter().map(|x| x.as_ptr()).collect();
         let op: Vec<*mut f32> = out.iter_mut().map(|x| x.as_mut_ptr()).collect();
         let first: Vec<usize> = spans.iter().map(|s| s.start).collect();
@@ -479,6 +479,10 @@ pub fn attend_tile(
         // distinct `&mut` slices.
         unsafe {
             match hd {
+                // MiniLM's heads.
+                32 => {
+                    x86::attend_tile512::<2>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                }
                 64 => {
                     x86::attend_tile512::<4>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
                 }
