@@ -521,3 +521,84 @@ fn summary_sentences_of_a_seeds_run_carry_no_dateline_or_headline() {
     }
     assert!(n >= 5, "{n} summary sentences");
 }
+
+/// candle's `BertModel` in f32, one sentence at a time (no padding, no mask): the reference the
+/// kernel encoder is held to.
+fn candle_sentence_vectors(dir: &Path, texts: &[String]) -> Vec<Vec<f32>> {
+    use candle_transformers::models::bert::{BertModel, Config};
+    let cfg: Config =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let mut tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+    tok.with_padding(None);
+    tok.with_truncation(Some(tokenizers::TruncationParams {
+        max_length: 256,
+        ..Default::default()
+    }))
+    .unwrap();
+    // SAFETY: the models directory's file, not modified while the test reads it.
+    let vb = unsafe {
+        candle_nn::VarBuilder::from_mmaped_safetensors(
+            &[dir.join("model.safetensors")],
+            candle_core::DType::F32,
+            &Device::Cpu,
+        )
+    }
+    .unwrap();
+    let model = BertModel::load(vb, &cfg).unwrap();
+    texts
+        .iter()
+        .map(|t| {
+            let ids = tok.encode(t.as_str(), true).unwrap().get_ids().to_vec();
+            let ids = candle_core::Tensor::new(&ids[..], &Device::Cpu)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap();
+            let types = ids.zeros_like().unwrap();
+            let h = model.forward(&ids, &types, None).unwrap();
+            let mean: Vec<f32> = h.mean(1).unwrap().squeeze(0).unwrap().to_vec1().unwrap();
+            let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
+            mean.iter().map(|x| x / norm).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn minilm_on_the_kernels_matches_candles_bert() {
+    let dir = manifest::models_dir(None);
+    let embedder = {
+        let _guard = FETCH.lock().unwrap_or_else(|e| e.into_inner());
+        let offline = std::env::var_os("BRIEF_OFFLINE").is_some();
+        brief::llm::embed::Embedder::load_default(&dir, offline).expect("load MiniLM")
+    };
+    // The seeds' sentences, short and long, plus a few unusual ones.
+    let mut texts: Vec<String> = seed_texts()
+        .iter()
+        .flat_map(|t| t.split(". ").map(str::to_string).collect::<Vec<_>>())
+        .filter(|s| !s.trim().is_empty())
+        .take(60)
+        .collect();
+    texts.extend(edge_cases());
+    texts.push(seed_texts()[0].clone()); // truncated at 256 tokens
+    let got = embedder.embed(&texts).unwrap();
+    let m = manifest::find(&dir, manifest::EMBEDDING_MODEL).unwrap();
+    let want = candle_sentence_vectors(&m.dir(&dir), &texts);
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let own: Vec<f32> = got.iter().zip(&want).map(|(g, w)| dot(g, w)).collect();
+    let worst = own.iter().cloned().fold(1f32, f32::min);
+    let mean = own.iter().sum::<f32>() / own.len() as f32;
+    // What the checker and the story grouping read: similarities between sentences.
+    let mut drift = 0f32;
+    for i in 0..texts.len() {
+        for j in 0..i {
+            let d = (dot(&got[i], &got[j]) - dot(&want[i], &want[j])).abs();
+            drift = drift.max(d);
+        }
+    }
+    println!(
+        "MiniLM on the kernels: {} sentences, cosine to candle's f32 worst {worst:.5} mean {mean:.5}, \
+         worst similarity drift {drift:.5}",
+        texts.len()
+    );
+    assert!(worst > 0.998 && mean > 0.999, "worst {worst}, mean {mean}");
+    assert!(drift < 0.015, "similarities moved by up to {drift}");
+}

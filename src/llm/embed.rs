@@ -1,15 +1,14 @@
-//! Sentence embeddings with all-MiniLM-L6-v2 through candle's BERT: mean pooling over real
-//! tokens, L2-normalised, batched by length.
+//! Sentence embeddings with all-MiniLM-L6-v2 on brief's own kernels (`models::bert`): mean
+//! pooling over each sentence's tokens, L2-normalised, sentences of similar length batched
+//! together, back to back without padding.
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::llm::fetch;
 use crate::llm::manifest;
+use crate::llm::models::bert::{Config, Encoder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -21,12 +20,13 @@ pub enum EmbedError {
 
 /// Sentences longer than this many word pieces are truncated: a sentence, not a document.
 const MAX_TOKENS: usize = 256;
+/// Sentences a forward pass: the rows of one are every token of these, so the projections
+/// get the many-row tiles.
 const BATCH: usize = 32;
 
 pub struct Embedder {
-    model: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 fn run_err(e: impl std::fmt::Display) -> EmbedError {
@@ -38,10 +38,10 @@ impl Embedder {
     pub fn load_default(models_dir: &Path, offline: bool) -> anyhow::Result<Self> {
         let m = manifest::find(models_dir, manifest::EMBEDDING_MODEL)?;
         fetch::ensure(&m, models_dir, offline)?;
-        Ok(Self::load(&m.dir(models_dir), &Device::Cpu)?)
+        Ok(Self::load(&m.dir(models_dir))?)
     }
 
-    pub fn load(dir: &Path, device: &Device) -> Result<Self, EmbedError> {
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         let load_err = |p: &Path, e: &dyn std::fmt::Display| EmbedError::Load {
             path: p.display().to_string(),
             why: e.to_string(),
@@ -52,12 +52,9 @@ impl Embedder {
             serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, &e))?;
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| load_err(&tok_path, &e))?;
-        // The snapshot pads and truncates every input to 128 tokens; pad to the longest in the
-        // batch instead (much less work) and allow longer sentences.
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
+        // The snapshot pads every input to 128 tokens; the encoder takes each sentence at its
+        // own length, and longer sentences than the snapshot's limit.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -65,22 +62,13 @@ impl Embedder {
             }))
             .map_err(|e| load_err(&tok_path, &e))?;
         let weights = dir.join("model.safetensors");
-        // SAFETY: sound as long as the file is not modified while mapped: it is the models
-        // directory's copy (sha256-checked by `load_default`), and the map is read only while
-        // `BertModel::load` copies every tensor out of it, then dropped with `vb`.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
-            .map_err(|e| load_err(&weights, &e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| load_err(&weights, &e))?;
-        Ok(Self {
-            model,
-            tokenizer,
-            device: device.clone(),
-        })
+        let encoder = Encoder::load(&config, &weights).map_err(|e| load_err(&weights, &e))?;
+        Ok(Self { encoder, tokenizer })
     }
 
     /// One unit vector per text, in order.
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        // Similar lengths together, so padding wastes little.
+        // Similar lengths together, so that the attention items of a batch are alike.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let mut out = vec![Vec::new(); texts.len()];
@@ -100,27 +88,7 @@ impl Embedder {
             .encode_batch(batch.to_vec(), true)
             .map_err(run_err)?;
         let ids: Vec<Vec<u32>> = enc.iter().map(|e| e.get_ids().to_vec()).collect();
-        let mask: Vec<Vec<u32>> = enc
-            .iter()
-            .map(|e| e.get_attention_mask().to_vec())
-            .collect();
-        let ids = Tensor::new(ids, &self.device).map_err(run_err)?;
-        let mask = Tensor::new(mask, &self.device).map_err(run_err)?;
-        let types = ids.zeros_like().map_err(run_err)?;
-        let hidden = self
-            .model
-            .forward(&ids, &types, Some(&mask))
-            .map_err(run_err)?;
-        let pooled = (|| {
-            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-            let counts = m.sum(1)?;
-            let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
-            mean.broadcast_div(&norm)?.to_vec2::<f32>()
-        })()
-        .map_err(run_err)?;
-        Ok(pooled)
+        self.encoder.sentence_vectors(&ids).map_err(run_err)
     }
 }
 

@@ -12,6 +12,7 @@ use candle_core::{DType, Tensor};
 
 use crate::llm::model::ModelError;
 
+pub mod bert;
 pub mod gemma3;
 pub mod kernels;
 pub mod llama;
