@@ -1,7 +1,8 @@
 //! The architectures brief runs, one module each, with a backend per way of running it:
 //! `llama` (llama and qwen2) through candle (`llama::candle`) or on brief's own kernels
 //! (`llama::cpu`), and `gemma3` through candle (`gemma3`) or on the kernels (`gemma3::cpu`);
-//! what the kernel backends share is in `kernels`. Each architecture module has a `Config` read
+//! what the kernel backends share is in `kernels`. `bert` is the sentence encoder (MiniLM), on
+//! the kernels only: an encoder, not a [`Decoder`]. Each decoder module has a `Config` read
 //! from the GGUF metadata once; each backend is built from it by its own `load` and runs as a
 //! [`Decoder`], which is all [`Model`](crate::llm::model::Model) knows of it.
 
