@@ -396,37 +396,13 @@ pub const COL_R: usize = 4;
 /// signed one after flipping their top bit back; the minimums go through the sums per 32
 /// (`vpdpwssd`).
 ///
+/// `NG` groups at once (`group`, `group + 1`, …) share each chunk's unpacking, scales and
+/// broadcasts.
+///
 /// # Safety
 /// The CPU has AVX-512 F, BW, VL and VNNI (and F16C); `w` starts `COL_R` whole Q4_K rows
 /// `stride` bytes apart with `nb` super-blocks each; `a` was interleaved from rows of `nb`
-/// super-blocks and has group `group`.
-#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn q4_k_cols(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act256T,
-    group: usize,
-) -> [[f32; GROUP]; COL_R] {
-    q4k_cols::<1>(w, stride, nb, a, group)[0]
-}
-
-/// [`q4_k_cols`] for groups `group` and `group + 1` at once: each weight chunk's unpacking,
-/// scales and broadcasts serve 32 input rows.
-///
-/// # Safety
-/// As [`q4_k_cols`], and `group + 1` is a group of `a`.
-#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn q4_k_cols2(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act256T,
-    group: usize,
-) -> [[[f32; GROUP]; COL_R]; 2] {
-    q4k_cols::<2>(w, stride, nb, a, group)
-}
-
+/// super-blocks and has groups `group..group + NG`.
 #[inline(always)]
 unsafe fn q4k_cols<const NG: usize>(
     w: *const u8,
@@ -544,39 +520,13 @@ unsafe fn q4k_cols<const NG: usize>(
     out
 }
 
-/// Q6_K on the column tiles (see [`q4_k_cols`]): values 0..63 (unsigned, against the signed
+/// Q6_K on the column tiles (see [`q4k_cols`]): values 0..63 (unsigned, against the signed
 /// activations) broadcast four at a time, one integer sum per 16-element sub-block times its
 /// signed scale. Taken off once per super-block and weight row: the format's offset of 32
 /// (32·Σ scale·(the row's sum per 16), through `vpdpwssd`).
 ///
 /// # Safety
-/// As [`q4_k_cols`], for Q6_K rows.
-#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn q6_k_cols(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act256T,
-    group: usize,
-) -> [[f32; GROUP]; COL_R] {
-    q6k_cols::<1>(w, stride, nb, a, group)[0]
-}
-
-/// [`q6_k_cols`] for groups `group` and `group + 1` at once.
-///
-/// # Safety
-/// As [`q6_k_cols`], and `group + 1` is a group of `a`.
-#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn q6_k_cols2(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act256T,
-    group: usize,
-) -> [[[f32; GROUP]; COL_R]; 2] {
-    q6k_cols::<2>(w, stride, nb, a, group)
-}
-
+/// As [`q4k_cols`], for Q6_K rows.
 #[inline(always)]
 unsafe fn q6k_cols<const NG: usize>(
     w: *const u8,
@@ -665,7 +615,36 @@ unsafe fn q6k_cols<const NG: usize>(
     out
 }
 
-/// A 32-element format on the column tiles (see [`q4_k_cols`]), for `NG` groups of sixteen
+macro_rules! cols256 {
+    ($($one:ident, $pair:ident => $body:ident;)*) => {$(
+        /// A column tile of this K-quant format for group `group` (see `q4k_cols`).
+        ///
+        /// # Safety
+        /// The CPU has AVX-512 F, BW, VL and VNNI (and F16C); `w` starts `COL_R` whole rows of
+        /// this format `stride` bytes apart with `nb` super-blocks each; `a` was interleaved
+        /// from rows of `nb` super-blocks and has group `group`.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $one(w: *const u8, stride: usize, nb: usize, a: &Act256T, group: usize) -> [[f32; GROUP]; COL_R] {
+            $body::<1>(w, stride, nb, a, group)[0]
+        }
+
+        /// The same for groups `group` and `group + 1` at once.
+        ///
+        /// # Safety
+        /// As the one-group tile, and `group + 1` is a group of `a`.
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub unsafe fn $pair(w: *const u8, stride: usize, nb: usize, a: &Act256T, group: usize) -> [[[f32; GROUP]; COL_R]; 2] {
+            $body::<2>(w, stride, nb, a, group)
+        }
+    )*};
+}
+
+cols256! {
+    q4_k_cols, q4_k_cols2 => q4k_cols;
+    q6_k_cols, q6_k_cols2 => q6k_cols;
+}
+
+/// A 32-element format on the column tiles (see [`q4k_cols`]), for `NG` groups of sixteen
 /// input rows at once (`group`, `group + 1`, …): per block and weight row, the 32 weights
 /// unpacked once and broadcast four at a time against every group, then one float step per
 /// group: dy·d·Σw·y + c·Σy. Two groups share each weight's unpacking and scales, where the
