@@ -169,6 +169,25 @@ impl Pool {
         }
     }
 
+    /// Runs `work(i, scratch)` once for every item `i` in `0..items`, each claimed in order by
+    /// whichever thread is free (so put the longest first), `scratch` being that thread's own
+    /// vector for the whole call; returns when all are done. Where [`Pool::run`] gives each
+    /// thread one fixed part, here a thread that another process slows takes fewer items
+    /// instead of holding the others up.
+    pub fn claim(&self, items: usize, work: &(dyn Fn(usize, &mut Vec<f32>) + Sync)) {
+        let next = AtomicUsize::new(0);
+        self.run(&|_, _| {
+            let mut scratch = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items {
+                    break;
+                }
+                work(i, &mut scratch);
+            }
+        });
+    }
+
     /// Lets the workers sleep now instead of spinning: for when the caller is about to do a
     /// long stretch of work of its own (or hand the cores to another library's threads).
     pub fn rest(&self) {
@@ -351,6 +370,22 @@ mod tests {
                 pool.rest();
                 std::thread::sleep(Duration::from_millis(5));
             }
+        }
+    }
+
+    #[test]
+    fn claimed_items_run_once_each() {
+        let pool = Pool::new(3);
+        for items in [0usize, 1, 2, 7, 500] {
+            let hits: Vec<AtomicUsize> = (0..items).map(|_| AtomicUsize::new(0)).collect();
+            pool.claim(items, &|i, scratch| {
+                scratch.push(i as f32);
+                hits[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+                "{items} items"
+            );
         }
     }
 

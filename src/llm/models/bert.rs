@@ -12,7 +12,6 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use brief_kernels::pointwise::gelu_erf;
@@ -242,10 +241,10 @@ impl Encoder {
                 return Err(BertError::TooLong(s.len()));
             }
             spans.push(r..r + s.len());
-            for (p, &id) in s.iter().enumerate() {
-                let id = id as usize;
+            for (p, &token) in s.iter().enumerate() {
+                let id = token as usize;
                 if id >= cfg.vocab_size {
-                    return Err(BertError::Token(id as u32));
+                    return Err(BertError::Token(token));
                 }
                 let word = &self.words[id * d..(id + 1) * d];
                 let pos = &self.positions[p * d..(p + 1) * d];
@@ -329,31 +328,19 @@ fn attention(
     items.sort_by_key(|&(s, _)| Reverse(spans[s].len()));
     // Part r · heads + h: row r's head h.
     let parts = Parts::new(out.chunks_exact_mut(hd));
-    let next = AtomicUsize::new(0);
-    pool.run(&|_, _| {
-        let mut scratch = Vec::new();
-        while let Some(&(s, h)) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let rows = spans[s].clone();
-            if rows.is_empty() {
-                continue;
-            }
-            let qs: Vec<&[f32]> = rows
-                .clone()
-                .map(|r| &q[r * d + h * hd..r * d + (h + 1) * hd])
-                .collect();
-            let seen = vec![rows.clone(); rows.len()];
-            let mut outs: Vec<&mut [f32]> = rows.map(|r| parts.take(r * heads + h)).collect();
-            let at = h * hd;
-            attend_tile(
-                &qs,
-                &seen,
-                &k[at..],
-                &v[at..],
-                d,
-                scale,
-                &mut scratch,
-                &mut outs,
-            );
+    pool.claim(items.len(), &|item, scratch| {
+        let (s, h) = items[item];
+        let rows = spans[s].clone();
+        if rows.is_empty() {
+            return;
         }
+        let qs: Vec<&[f32]> = rows
+            .clone()
+            .map(|r| &q[r * d + h * hd..r * d + (h + 1) * hd])
+            .collect();
+        let seen = vec![rows.clone(); rows.len()];
+        let mut outs: Vec<&mut [f32]> = rows.map(|r| parts.take(r * heads + h)).collect();
+        let at = h * hd;
+        attend_tile(&qs, &seen, &k[at..], &v[at..], d, scale, scratch, &mut outs);
     });
 }

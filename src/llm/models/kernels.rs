@@ -590,27 +590,20 @@ fn prompt_attention(
     items.sort_by_key(work);
     // Part r · kvh + g: row r's heads of kv head g.
     let parts = Parts::new(y.chunks_exact_mut(group * hd));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    pool.run(&|_, _| {
-        let mut scratch: Vec<f32> = Vec::new();
-        loop {
-            let claimed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&(t, g)) = items.get(claimed) else {
-                break;
-            };
-            let tile = tiles[t].clone();
-            let (k, v) = caches[rows[tile.start].0];
-            let (k, v) = (&k[g * hd..], &v[g * hd..]);
-            let mut qs: Vec<&[f32]> = Vec::with_capacity(tile.len() * group);
-            let mut spans = Vec::with_capacity(tile.len() * group);
-            let mut outs: Vec<&mut [f32]> = Vec::with_capacity(tile.len() * group);
-            for i in tile {
-                let at = i * h.n_head * hd + g * group * hd;
-                qs.extend(q[at..at + group * hd].chunks_exact(hd));
-                spans.extend(std::iter::repeat_n(span(h, rows[i].1), group));
-                outs.extend(parts.take(i * kvh + g).chunks_exact_mut(hd));
-            }
-            brief_kernels::attend_tile(&qs, &spans, k, v, kv, h.scale, &mut scratch, &mut outs);
+    pool.claim(items.len(), &|item, scratch| {
+        let (t, g) = items[item];
+        let tile = tiles[t].clone();
+        let (k, v) = caches[rows[tile.start].0];
+        let (k, v) = (&k[g * hd..], &v[g * hd..]);
+        let mut qs: Vec<&[f32]> = Vec::with_capacity(tile.len() * group);
+        let mut spans = Vec::with_capacity(tile.len() * group);
+        let mut outs: Vec<&mut [f32]> = Vec::with_capacity(tile.len() * group);
+        for i in tile {
+            let at = i * h.n_head * hd + g * group * hd;
+            qs.extend(q[at..at + group * hd].chunks_exact(hd));
+            spans.extend(std::iter::repeat_n(span(h, rows[i].1), group));
+            outs.extend(parts.take(i * kvh + g).chunks_exact_mut(hd));
         }
+        brief_kernels::attend_tile(&qs, &spans, k, v, kv, h.scale, scratch, &mut outs);
     });
 }
