@@ -237,7 +237,7 @@ fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
     if crate::has_avx512f() {
         assert!(x.len() == 32 * d.len() && d.len() == sum.len() && qs.len() == x.len());
         // SAFETY: the feature was detected; the lengths just checked.
-        return unsafe { crate::x86::quantize32(x, d, sum, qs) };
+        return unsafe { avx512::quantize32(x, d, sum, qs) };
     }
     quantize32_auto(x, d, sum, qs)
 }
@@ -248,7 +248,7 @@ fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
     if crate::has_avx512f() {
         assert!(x.len() == 256 * d.len() && bsums.len() == 16 * d.len() && qs.len() == x.len());
         // SAFETY: the feature was detected; the lengths just checked.
-        return unsafe { crate::x86::quantize256(x, d, bsums, qs) };
+        return unsafe { avx512::quantize256(x, d, bsums, qs) };
     }
     quantize256_auto(x, d, bsums, qs)
 }
@@ -383,6 +383,89 @@ impl Act256 {
             &self.qs[256 * i..256 * i + 256],
             &self.bsums[16 * i..16 * i + 16],
         )
+    }
+}
+
+/// The quantizers written out for AVX-512: `quantize32_body` and `quantize256_body` bit for
+/// bit. The compiler's own vectorisation of those loops gathered and shuffled; this is a tenth
+/// of the instructions.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// `round(v)` (half away from zero, as `f32::round`) of sixteen floats of magnitude below 2²³,
+    /// as integers: truncation after adding just under one half with v's sign.
+    #[inline(always)]
+    unsafe fn round_away(v: __m512) -> __m512i {
+        let sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(i32::MIN));
+        let half = _mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(0.499_999_97)), sign);
+        _mm512_cvttps_epi32(_mm512_add_ps(v, _mm512_castsi512_ps(half)))
+    }
+
+    /// One block's scale (largest magnitude / 127) and its reciprocal (0 for an all-zero block),
+    /// from the blocks' largest magnitudes lane by lane.
+    #[inline(always)]
+    unsafe fn block_scale(amax: __m512) -> (f32, __m512) {
+        let d = _mm512_reduce_max_ps(amax) / 127.0;
+        let id = if d > 0.0 { 1.0 / d } else { 0.0 };
+        (d, _mm512_set1_ps(id))
+    }
+
+    /// [`super::quantize32_body`] on 512-bit registers: blocks of 32 floats → a scale, 32 int8
+    /// and their sum.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `x` holds 32 values for each entry of `d` and `sum`, `qs` as many
+    /// bytes as `x` values.
+    #[target_feature(enable = "avx2,fma,avx512f")]
+    pub unsafe fn quantize32(x: &[f32], d: &mut [f32], sum: &mut [i32], qs: &mut [i8]) {
+        let abs = _mm512_set1_epi32(i32::MAX);
+        let mag = |v: __m512| _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs));
+        let blocks = d.len().min(sum.len()).min(x.len() / 32).min(qs.len() / 32);
+        for b in 0..blocks {
+            let (xp, qp) = (x.as_ptr().add(32 * b), qs.as_mut_ptr().add(32 * b));
+            let (lo, hi) = (_mm512_loadu_ps(xp), _mm512_loadu_ps(xp.add(16)));
+            let (db, id) = block_scale(_mm512_max_ps(mag(lo), mag(hi)));
+            let (ql, qh) = (
+                round_away(_mm512_mul_ps(lo, id)),
+                round_away(_mm512_mul_ps(hi, id)),
+            );
+            _mm_storeu_si128(qp as *mut __m128i, _mm512_cvtsepi32_epi8(ql));
+            _mm_storeu_si128(qp.add(16) as *mut __m128i, _mm512_cvtsepi32_epi8(qh));
+            d[b] = db;
+            sum[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(ql, qh));
+        }
+    }
+
+    /// [`super::quantize256_body`] on 512-bit registers: super-blocks of 256 floats → a
+    /// scale, 256 int8 and sixteen sums of sixteen.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `x` holds 256 values for each entry of `d` (and 16 of `bsums`),
+    /// `qs` as many bytes as `x` values.
+    #[target_feature(enable = "avx2,fma,avx512f")]
+    pub unsafe fn quantize256(x: &[f32], d: &mut [f32], bsums: &mut [i16], qs: &mut [i8]) {
+        let abs = _mm512_set1_epi32(i32::MAX);
+        let mag = |v: __m512| _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs));
+        let blocks = d
+            .len()
+            .min(bsums.len() / 16)
+            .min(x.len() / 256)
+            .min(qs.len() / 256);
+        for b in 0..blocks {
+            let (xp, qp) = (x.as_ptr().add(256 * b), qs.as_mut_ptr().add(256 * b));
+            let mut amax = _mm512_setzero_ps();
+            for i in 0..16 {
+                amax = _mm512_max_ps(amax, mag(_mm512_loadu_ps(xp.add(16 * i))));
+            }
+            let (db, id) = block_scale(amax);
+            for i in 0..16 {
+                let q = round_away(_mm512_mul_ps(_mm512_loadu_ps(xp.add(16 * i)), id));
+                _mm_storeu_si128(qp.add(16 * i) as *mut __m128i, _mm512_cvtsepi32_epi8(q));
+                bsums[16 * b + i] = _mm512_reduce_add_epi32(q) as i16;
+            }
+            d[b] = db;
+        }
     }
 }
 
