@@ -212,7 +212,10 @@ fn an_article_that_gives_instructions_is_summarized_not_obeyed() {
 // Gemma 3 is more sensitive to 8-bit activations (its embedding is scaled by √640 and every
 // sublayer is normed twice): candle's own quantized path measured 0.969 agreement and 0.488
 // spreads against the f32 reference on the seeds, the kernels 0.954 and 0.507; it gets
-// `GEMMA_MAX_DIFF`. Its prompts also run past the 512-token sliding window, which the short
+// `GEMMA_MAX_DIFF`. Rounding order alone moves it that much: the four kernel paths a prompt
+// can take (AVX-512 VNNI or AVX2, column or row tiles; the same integer sums, added in other
+// orders) gave a 300-token gemma prompt's logits 0.17–0.35 spreads apart from one another,
+// and the seeds' worst step 0.42 (VNNI columns) to 0.61 (AVX2 columns, `BRIEF_NO_AVX512=1`). Its prompts also run past the 512-token sliding window, which the short
 // prompts never reach; there one step of 1,100 tokens measured 0.90 spreads (candle's own
 // 8-bit path 0.55 at the same step, every other step of both within 0.36), so the long prompts
 // get `GEMMA_LONG_MAX_DIFF`. A sliding layer attending to the whole cache, or a wrong RoPE
@@ -223,7 +226,7 @@ const STEPS: usize = 12;
 const MARGIN: f32 = 0.5;
 const MAX_DIFF: f32 = 0.35;
 const MIN_AGREE: f32 = 0.9;
-const GEMMA_MAX_DIFF: f32 = 0.6;
+const GEMMA_MAX_DIFF: f32 = 0.7;
 const GEMMA_LONG_MAX_DIFF: f32 = 1.0;
 /// Past two sliding windows of Gemma 3 (512 positions each).
 const LONG_PROMPT_TOKENS: usize = 1100;

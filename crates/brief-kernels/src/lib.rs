@@ -7,6 +7,8 @@
 
 pub mod act;
 pub mod blocks;
+#[cfg(target_arch = "x86_64")]
+mod narrow;
 pub mod pointwise;
 pub mod pool;
 #[cfg(target_arch = "x86_64")]
@@ -187,7 +189,8 @@ pub struct Input {
     pub x: Vec<f32>,
     q32: Act32,
     q256: Act256,
-    /// `q256` interleaved for the column tiles, made for prompts (rows ≥ a group) on VNNI.
+    /// `q256` interleaved for the column tiles, made for prompts (rows ≥ a group) where the
+    /// format has them.
     q256t: Act256T,
     /// `q32` interleaved likewise.
     q32t: Act32T,
@@ -250,7 +253,7 @@ impl Input {
             }
             _ => {}
         }
-        if qtype == QType::F32 || rows < act::GROUP || !columns_run_here() {
+        if rows < act::GROUP || !has_columns(qtype) {
             return;
         }
         if qtype.block_len() == 256 && !self.fresh256t {
@@ -264,16 +267,30 @@ impl Input {
     }
 }
 
-/// Whether prompts take the column tiles (AVX-512 VNNI; `BRIEF_NO_COLUMNS` turns them
-/// off, for comparing).
+/// Whether prompts take the column tiles (AVX-512 VNNI, else AVX2; `BRIEF_NO_COLUMNS` turns
+/// them off, for comparing).
 fn columns_run_here() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| {
         cfg!(target_arch = "x86_64")
-            && has_vnni()
+            && has_avx2()
             && std::env::var_os("BRIEF_NO_COLUMNS").is_none()
             && std::env::var_os("BRIEF_NO_WIDE").is_none()
     })
+}
+
+/// Whether a prompt's products with `qtype` weights take the column tiles here, so that its
+/// input is worth interleaving.
+fn has_columns(qtype: QType) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        Cols::of(qtype).is_some()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = qtype;
+        false
+    }
 }
 
 /// Whether the AVX2/FMA/F16C kernels run here (checked once).
@@ -295,12 +312,17 @@ pub fn has_avx2() -> bool {
 }
 
 /// Whether AVX-512 F runs here (with AVX2/FMA; checked once), for the vectorized pointwise
-/// loops. `BRIEF_NO_SIMD` turns it off with the rest.
+/// loops. `BRIEF_NO_SIMD` turns it off with the rest, `BRIEF_NO_AVX512` alone (with VNNI),
+/// which makes this CPU run what one with AVX2 only would.
 pub fn has_avx512f() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *HAS.get_or_init(|| has_avx2() && is_x86_feature_detected!("avx512f"))
+        *HAS.get_or_init(|| {
+            has_avx2()
+                && std::env::var_os("BRIEF_NO_AVX512").is_none()
+                && is_x86_feature_detected!("avx512f")
+        })
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -315,7 +337,7 @@ pub fn has_vnni() -> bool {
     {
         static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *HAS.get_or_init(|| {
-            has_avx2()
+            has_avx512f()
                 && std::env::var_os("BRIEF_NO_VNNI").is_none()
                 && is_x86_feature_detected!("avx512vnni")
                 && is_x86_feature_detected!("avx512vl")
@@ -695,22 +717,22 @@ pub fn matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
 /// K-quant weight rows a decode step's kernel takes at a time.
 const K_STEP: usize = 4;
 
-/// `K_STEP` K-quant weight rows from `r` against input row `row`, where this CPU has the
-/// kernel (AVX-512 VNNI): bitwise the one-row products, several rows sharing each activation
-/// block.
+/// `K_STEP` K-quant weight rows from `r` against input row `row` (AVX-512 VNNI, else AVX2):
+/// bitwise the one-row products, several rows sharing each activation block.
 fn k_step(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[f32; K_STEP]> {
     #[cfg(target_arch = "x86_64")]
-    if has_vnni() && matches!(w.qtype, QType::Q4K | QType::Q6K) {
+    if has_avx2() && matches!(w.qtype, QType::Q4K | QType::Q6K) {
         assert!(r + K_STEP <= w.rows && row < input.rows && w.cols == input.cols);
         let (p, stride, nb) = (w.row(r).as_ptr(), w.row_bytes(), w.cols / 256);
-        // SAFETY: the CPU features were checked; rows r..r+K_STEP of `w` and input row `row`
-        // exist (just checked), and the input was quantized (`Input::prepare`) for this type
-        // with the same row length.
+        // SAFETY: the CPU features were checked (VNNI's kernels only where `has_vnni`); rows
+        // r..r+K_STEP of `w` and input row `row` exist (just checked), and the input was
+        // quantized (`Input::prepare`) for this type with the same row length.
         return Some(unsafe {
-            if w.qtype == QType::Q4K {
-                x86::rows_q4_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row)
-            } else {
-                x86::rows_q6_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row)
+            match (w.qtype == QType::Q4K, has_vnni()) {
+                (true, true) => x86::rows_q4_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row),
+                (true, false) => x86::rows_q4_k::<K_STEP>(p, stride, nb, &input.q256, row),
+                (false, true) => x86::rows_q6_k_vnni::<K_STEP>(p, stride, nb, &input.q256, row),
+                (false, false) => x86::rows_q6_k::<K_STEP>(p, stride, nb, &input.q256, row),
             }
         });
     }
@@ -799,13 +821,61 @@ impl Wide {
     }
 }
 
-/// As [`matmul`], for a prompt: many input rows, on the wide tiles where the CPU has them
-/// (AVX-512 VNNI), so that each weight block is unpacked once per several input rows. The
+/// A column tile over one group of sixteen input rows, and over two groups at once.
+#[cfg(target_arch = "x86_64")]
+type ColTile<A> = unsafe fn(*const u8, usize, usize, &A, usize) -> [[f32; act::GROUP]; wide::COL_R];
+#[cfg(target_arch = "x86_64")]
+type ColPair<A> =
+    unsafe fn(*const u8, usize, usize, &A, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2];
+
+/// The column tiles of one format on this CPU (AVX-512 VNNI's in `wide`, else AVX2's in
+/// `narrow`), over the super-block or the 32-element interleaved activations.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+enum Cols {
+    Super(ColTile<Act256T>, ColPair<Act256T>),
+    Small(ColTile<Act32T>, ColPair<Act32T>),
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Cols {
+    fn of(qtype: QType) -> Option<Self> {
+        use Cols::{Small, Super};
+        if !columns_run_here() {
+            return None;
+        }
+        if has_vnni() {
+            return Some(match qtype {
+                QType::Q4K => Super(wide::q4_k_cols, wide::q4_k_cols2),
+                QType::Q6K => Super(wide::q6_k_cols, wide::q6_k_cols2),
+                QType::Q8_0 => Small(wide::q8_0_cols, wide::q8_0_cols2),
+                QType::Q4_1 => Small(wide::q4_1_cols, wide::q4_1_cols2),
+                QType::Q5_0 => Small(wide::q5_0_cols, wide::q5_0_cols2),
+                QType::F32 => return None,
+            });
+        }
+        // Q8_0's signed weights would saturate `vpmaddubsw`'s pair sums; it keeps the rows.
+        match qtype {
+            QType::Q4K => Some(Super(narrow::q4_k_cols, narrow::q4_k_cols2)),
+            QType::Q6K => Some(Super(narrow::q6_k_cols, narrow::q6_k_cols2)),
+            QType::Q4_1 => Some(Small(narrow::q4_1_cols, narrow::q4_1_cols2)),
+            QType::Q5_0 => Some(Small(narrow::q5_0_cols, narrow::q5_0_cols2)),
+            QType::Q8_0 | QType::F32 => None,
+        }
+    }
+}
+
+/// As [`matmul`], for a prompt: many input rows, on the column tiles where the CPU has them
+/// (AVX-512 VNNI, or AVX2 for all but Q8_0), so that each weight block is unpacked once per
+/// several input rows. The
 /// sums are the same integers as `matmul`'s, added in another order, so a row's result may
 /// differ from a decode step's in the last bits; decode batches therefore keep `matmul`.
 pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     #[cfg(target_arch = "x86_64")]
-    if jobs.iter().all(|j| Wide::of(j.w.qtype).is_some()) {
+    if jobs.iter().all(|j| {
+        Wide::of(j.w.qtype).is_some()
+            || (Cols::of(j.w.qtype).is_some() && j.input.rows >= act::GROUP)
+    }) {
         return wide_matmul(pool, jobs);
     }
     matmul(pool, jobs)
@@ -877,16 +947,15 @@ fn columns(
 
 #[cfg(target_arch = "x86_64")]
 fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
-    let plan: Vec<(&QMatrix, &Input, SendPtr, usize, Wide)> = jobs
+    let plan: Vec<(&QMatrix, &Input, SendPtr, usize)> = jobs
         .iter_mut()
-        .filter_map(|j| {
+        .map(|j| {
             assert_eq!(j.w.cols, j.input.cols, "matmul: inner dimensions");
             assert!(
                 j.out.len() >= j.input.rows * j.w.rows,
                 "matmul: output size"
             );
-            let t = Wide::of(j.w.qtype)?;
-            Some((j.w, j.input, SendPtr(j.out.as_mut_ptr()), j.w.rows, t))
+            (j.w, j.input, SendPtr(j.out.as_mut_ptr()), j.w.rows)
         })
         .collect();
     let total: usize = plan.iter().map(|p| p.3).sum();
@@ -897,7 +966,7 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
         let cut = |i: usize| (total * i / n).div_ceil(R) * R;
         let (lo, hi) = (cut(t).min(total), cut(t + 1).min(total));
         let mut base = 0;
-        for &(w, input, out, rows, tiles) in &plan {
+        for &(w, input, out, rows) in &plan {
             let (a, b) = (
                 lo.max(base) - base,
                 hi.min(base + rows).saturating_sub(base),
@@ -906,45 +975,43 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             let (t256, t32) = (&input.q256t, &input.q32t);
             let (p, stride) = (w.bytes.as_slice().as_ptr(), w.row_bytes());
             let nb = w.cols / w.qtype.block_len();
-            // SAFETY (each kernel call): `columns_run_here` checked the CPU when the
-            // interleaved form was made (fresh), from this input with nb blocks a row; `columns`
-            // asks only for whole tiles of rows inside the band and groups that exist.
-            let tile = |r: usize, g: usize| unsafe {
-                let at = p.add(r * stride);
-                match w.qtype {
-                    QType::Q4K => wide::q4_k_cols(at, stride, nb, t256, g),
-                    QType::Q6K => wide::q6_k_cols(at, stride, nb, t256, g),
-                    QType::Q8_0 => wide::q8_0_cols(at, stride, nb, t32, g),
-                    QType::Q4_1 => wide::q4_1_cols(at, stride, nb, t32, g),
-                    QType::Q5_0 => wide::q5_0_cols(at, stride, nb, t32, g),
-                    QType::F32 => unreachable!("no wide tiles for f32"),
+            // SAFETY (each kernel call below): `Cols::of` chose the tiles by this CPU's
+            // features, the interleaved form was made (fresh) from this input with nb blocks a
+            // row, and `columns` asks only for whole tiles of rows inside the band and groups
+            // that exist (a pair only where g + 1 < groups).
+            match Cols::of(w.qtype) {
+                Some(Cols::Super(one, two)) if input.fresh256t && t256.blocks == nb => {
+                    let at = |r: usize| p.wrapping_add(r * stride);
+                    columns(
+                        w,
+                        input,
+                        out,
+                        rows,
+                        a..b,
+                        t256.groups,
+                        |r, g| unsafe { one(at(r), stride, nb, t256, g) },
+                        |r, g| unsafe { two(at(r), stride, nb, t256, g) },
+                    );
+                    continue;
                 }
-            };
-            let ready = match w.qtype.block_len() {
-                256 => input.fresh256t && t256.blocks == nb,
-                _ => input.fresh32t && t32.blocks == nb,
-            };
-            if ready {
-                let groups = if w.qtype.block_len() == 256 {
-                    t256.groups
-                } else {
-                    t32.groups
-                };
-                // SAFETY: as `tile`; `columns` asks for a pair only where g + 1 < groups.
-                let pair = |r: usize, g: usize| unsafe {
-                    let at = p.add(r * stride);
-                    match w.qtype {
-                        QType::Q8_0 => wide::q8_0_cols2(at, stride, nb, t32, g),
-                        QType::Q4_1 => wide::q4_1_cols2(at, stride, nb, t32, g),
-                        QType::Q5_0 => wide::q5_0_cols2(at, stride, nb, t32, g),
-                        QType::Q4K => wide::q4_k_cols2(at, stride, nb, t256, g),
-                        QType::Q6K => wide::q6_k_cols2(at, stride, nb, t256, g),
-                        QType::F32 => unreachable!("no wide tiles for f32"),
-                    }
-                };
-                columns(w, input, out, rows, a..b, groups, tile, pair);
-                continue;
+                Some(Cols::Small(one, two)) if input.fresh32t && t32.blocks == nb => {
+                    let at = |r: usize| p.wrapping_add(r * stride);
+                    columns(
+                        w,
+                        input,
+                        out,
+                        rows,
+                        a..b,
+                        t32.groups,
+                        |r, g| unsafe { one(at(r), stride, nb, t32, g) },
+                        |r, g| unsafe { two(at(r), stride, nb, t32, g) },
+                    );
+                    continue;
+                }
+                _ => {}
             }
+            // Fewer input rows than a group: the row tiles (VNNI), else one product at a time.
+            let tiles = Wide::of(w.qtype);
             // Weight rows per pass over the input rows: about 32 KiB of blocks, so they stay
             // in L1/L2 while every input row goes by.
             let step = (32 * 1024 / w.row_bytes().max(1)).clamp(R, 64) / R * R;
@@ -958,7 +1025,7 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
                     while r < r1 {
                         // SAFETY (each write below): (i.., r..) lies inside `out` (checked
                         // above) and only this thread owns these weight rows.
-                        if r + R <= r1 {
+                        if let (Some(tiles), true) = (tiles, r + R <= r1) {
                             if full {
                                 let v = Wide::run(tiles.full, w, r, input, i);
                                 for (k, vk) in v.iter().enumerate() {

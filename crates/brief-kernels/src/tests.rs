@@ -368,6 +368,95 @@ fn prompt_tiles_agree_with_the_portable_rows() {
     }
 }
 
+/// The AVX2 column tiles, called directly so that a CPU with AVX-512 VNNI (whose prompts take
+/// `wide`'s) still checks them: every whole tile of weight rows, one group at a time and two
+/// at once, against the portable rows.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn avx2_column_tiles_agree_with_the_portable_rows() {
+    if !has_avx2() || !columns_run_here() {
+        return;
+    }
+    type One<A> = unsafe fn(*const u8, usize, usize, &A, usize) -> [[f32; act::GROUP]; wide::COL_R];
+    type Two<A> =
+        unsafe fn(*const u8, usize, usize, &A, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2];
+    const G: usize = act::GROUP;
+    // 37 input rows: two whole groups and five rows of a third; 544 columns an odd number of
+    // 32-blocks, 768 three super-blocks.
+    for (t, cols) in [
+        (GgmlDType::Q4K, 768usize),
+        (GgmlDType::Q6K, 768),
+        (GgmlDType::Q4_1, 544),
+        (GgmlDType::Q5_0, 544),
+    ] {
+        let (rows, in_rows) = (8, 37);
+        let (_, m) = matrix(t, rows, cols, 11);
+        let x = lcg(23, in_rows * cols, 2.0);
+        let mut input = Input::default();
+        input.set(&x, in_rows, cols);
+        input.prepare(m.qtype);
+        let nb = cols / m.qtype.block_len();
+        let (p, stride) = (m.bytes.as_slice().as_ptr(), m.row_bytes());
+        let groups = in_rows.div_ceil(G);
+        for r in (0..rows).step_by(wide::COL_R) {
+            let w = p.wrapping_add(r * stride);
+            for g in 0..groups {
+                // SAFETY: this CPU has AVX2 (checked above); rows r..r + COL_R and group g
+                // (and g + 1 for the pair) exist; the input was interleaved by `prepare`.
+                let (one, two) = unsafe {
+                    match m.qtype {
+                        QType::Q4K | QType::Q6K => {
+                            let (f1, f2): (One<Act256T>, Two<Act256T>) = if m.qtype == QType::Q4K {
+                                (narrow::q4_k_cols, narrow::q4_k_cols2)
+                            } else {
+                                (narrow::q6_k_cols, narrow::q6_k_cols2)
+                            };
+                            let t = &input.q256t;
+                            (
+                                f1(w, stride, nb, t, g),
+                                (g + 1 < groups).then(|| f2(w, stride, nb, t, g)),
+                            )
+                        }
+                        _ => {
+                            let (f1, f2): (One<Act32T>, Two<Act32T>) = if m.qtype == QType::Q4_1 {
+                                (narrow::q4_1_cols, narrow::q4_1_cols2)
+                            } else {
+                                (narrow::q5_0_cols, narrow::q5_0_cols2)
+                            };
+                            let t = &input.q32t;
+                            (
+                                f1(w, stride, nb, t, g),
+                                (g + 1 < groups).then(|| f2(w, stride, nb, t, g)),
+                            )
+                        }
+                    }
+                };
+                let mut got = vec![(g, one)];
+                if let Some([a, b]) = two {
+                    got.push((g, a));
+                    got.push((g + 1, b));
+                }
+                for (g, tile) in got {
+                    for (k, lanes) in tile.iter().enumerate() {
+                        for (lane, v) in lanes.iter().enumerate() {
+                            let i = g * G + lane;
+                            if i >= in_rows {
+                                continue;
+                            }
+                            let want = portable(&m, r + k, &input, i);
+                            assert!(
+                                (v - want).abs() <= 1e-5 * want.abs().max(1.0),
+                                "{t:?} weight row {} input row {i}: {v} vs {want}",
+                                r + k
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn prompt_tiles_run_several_products_in_one_job() {
     let pool = Pool::new(2);

@@ -12,6 +12,31 @@ use half::f16;
 use super::act::{Act256, Act32};
 use super::blocks::{q4k_scale_min, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 
+/// `for $k in 0..$r { $body }` written out for `$r` up to 4, so that per-row accumulators
+/// indexed by `$k` live in registers: left as a loop, the compiler kept them on the stack and
+/// each row's multiply-add waited on the last one's store.
+macro_rules! unroll4 {
+    ($r:expr, $k:ident, $body:block) => {{
+        const { assert!($r <= 4) };
+        if $r > 0 {
+            let $k = 0;
+            $body
+        }
+        if $r > 1 {
+            let $k = 1;
+            $body
+        }
+        if $r > 2 {
+            let $k = 2;
+            $body
+        }
+        if $r > 3 {
+            let $k = 3;
+            $body
+        }
+    }};
+}
+
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 fn f16_at(p: *const u8) -> f32 {
@@ -74,40 +99,98 @@ unsafe fn load(p: *const i8) -> __m256i {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_q4_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let nb = w.len() / Q4_K_BYTES;
-    let mut acc = _mm256_setzero_ps();
-    let mut mins = 0f32;
+    rows_q4_k::<1>(w.as_ptr(), w.len(), nb, a, row)[0]
+}
+
+/// `vpshufb` controls that fill the low 128 bits with 16-bit word `lo` of that half and the
+/// high 128 bits with word `hi` of that half: `[lo][hi]` for words 0..8.
+const WORDS: [[[i8; 32]; 8]; 8] = {
+    let mut t = [[[0i8; 32]; 8]; 8];
+    let mut lo = 0;
+    while lo < 8 {
+        let mut hi = 0;
+        while hi < 8 {
+            let mut b = 0;
+            while b < 16 {
+                t[lo][hi][b] = (2 * lo + b % 2) as i8;
+                t[lo][hi][16 + b] = (2 * hi + b % 2) as i8;
+                b += 1;
+            }
+            hi += 1;
+        }
+        lo += 1;
+    }
+    t
+};
+
+#[inline(always)]
+unsafe fn word(lo: usize, hi: usize) -> __m256i {
+    _mm256_loadu_si256(WORDS[lo][hi].as_ptr() as *const __m256i)
+}
+
+/// `R` Q4_K weight rows (`stride` bytes apart) against one input row on AVX2: per 32-element
+/// sub-block, bytes × bytes into 16-bit pairs (`vpmaddubsw`), then × the sub-block's scale
+/// into 32 bits (`vpmaddwd`); the scales and minimums unpacked by whole words and the
+/// minimums' sum taken against the activations' sums per 32 in one `pmaddwd`. The
+/// activation block is loaded once for all `R` rows, whose chains are independent. Each
+/// row's integers land in the same eight lanes and take the same float steps as in the VNNI
+/// rows and the batch tiles, so all give the same bits.
+///
+/// # Safety
+/// As `dot_q4_k`; `w` starts `R` whole rows of `nb` super-blocks, `stride` bytes apart.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn rows_q4_k<const R: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [f32; R] {
+    use super::blocks::q4k_scales_mins;
+    let mut acc = [_mm256_setzero_ps(); R];
+    let mut mins = [0f32; R];
     let low = _mm256_set1_epi8(0x0F);
-    let (ahead, chunk, lines) = lookahead1(w, nb);
+    let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
     for b in 0..nb {
         prefetch_ahead_l2(ahead, chunk, lines, b);
-        let blk = &w[Q4_K_BYTES * b..Q4_K_BYTES * (b + 1)];
         let (dy, yq, bsums) = a.block(row, b);
-        let d = f16_at(blk.as_ptr()) * dy;
-        let dmin = f16_at(blk.as_ptr().add(2)) * dy;
-        let scales = &blk[4..16];
-        let mut sc = [0i16; 8];
-        let mut summ = 0i32;
-        for (j, s) in sc.iter_mut().enumerate() {
-            let (scale, min) = q4k_scale_min(j, scales);
-            *s = scale as i16;
-            summ += min as i32 * (bsums[2 * j] as i32 + bsums[2 * j + 1] as i32);
-        }
-        mins += dmin * summ as f32;
-        let (qs, yp) = (blk.as_ptr().add(16), yq.as_ptr());
-        let mut sumi = _mm256_setzero_si256();
-        for i in 0..4 {
-            let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
-            let lo = _mm256_and_si256(bits, low);
-            let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
-            let pl = _mm256_maddubs_epi16(lo, load(yp.add(64 * i)));
-            let ph = _mm256_maddubs_epi16(hi, load(yp.add(64 * i + 32)));
-            let pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * i]), pl);
-            let ph = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * i + 1]), ph);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        let per32 = _mm_hadd_epi16(
+            _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
+            _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
+        );
+        let yp = yq.as_ptr();
+        unroll4!(R, k, {
+            let p = w.add(k * stride + Q4_K_BYTES * b);
+            let d = f16_at(p) * dy;
+            let dmin = f16_at(p.add(2)) * dy;
+            let (s8, m8) = q4k_scales_mins(&*(p.add(4) as *const [u8; 12]));
+            let mn = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64));
+            let summ = _mm_madd_epi16(mn, per32);
+            let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
+            let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
+            mins[k] += dmin * _mm_cvtsi128_si32(summ) as f32;
+            // The eight scales as 16-bit words in both halves, spread by one shuffle each.
+            let sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
+            let qs = p.add(16);
+            let mut sumi = _mm256_setzero_si256();
+            for i in 0..4 {
+                let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
+                let lo = _mm256_and_si256(bits, low);
+                let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+                let pl = _mm256_maddubs_epi16(lo, load(yp.add(64 * i)));
+                let ph = _mm256_maddubs_epi16(hi, load(yp.add(64 * i + 32)));
+                let pl = _mm256_madd_epi16(_mm256_shuffle_epi8(sc, word(2 * i, 2 * i)), pl);
+                let ph = _mm256_madd_epi16(_mm256_shuffle_epi8(sc, word(2 * i + 1, 2 * i + 1)), ph);
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+            }
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k]);
+        });
     }
-    hsum(acc) - mins
+    let mut out = [0f32; R];
+    for k in 0..R {
+        out[k] = hsum(acc[k]) - mins[k];
+    }
+    out
 }
 
 /// [`dot_q4_k`] on AVX-512 VNNI: a 64-element chunk a register, the scales and minimums
@@ -154,31 +237,6 @@ unsafe fn scaled_sum(
         _mm512_extracti64x4_epi64(sumi, 1),
     );
     _mm256_cvtepi32_ps(sumi)
-}
-
-/// `for $k in 0..$r { $body }` written out for `$r` up to 4, so that per-row accumulators
-/// indexed by `$k` live in registers: left as a loop, the compiler kept them on the stack and
-/// each row's multiply-add waited on the last one's store.
-macro_rules! unroll4 {
-    ($r:expr, $k:ident, $body:block) => {{
-        const { assert!($r <= 4) };
-        if $r > 0 {
-            let $k = 0;
-            $body
-        }
-        if $r > 1 {
-            let $k = 1;
-            $body
-        }
-        if $r > 2 {
-            let $k = 2;
-            $body
-        }
-        if $r > 3 {
-            let $k = 3;
-            $body
-        }
-    }};
 }
 
 /// `R` Q4_K weight rows (`stride` bytes apart) against one input row, as `R` calls of
@@ -299,51 +357,73 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_q6_k(w: &[u8], a: &Act256, row: usize) -> f32 {
     let nb = w.len() / Q6_K_BYTES;
-    let mut acc = _mm256_setzero_ps();
-    let mut offset = 0f32;
+    rows_q6_k::<1>(w.as_ptr(), w.len(), nb, a, row)[0]
+}
+
+/// [`rows_q4_k`] for Q6_K: `R` rows against one input row, the activation block loaded once
+/// for all, the offset of 32 taken off through the sums per 16 in one `vpmaddwd`.
+///
+/// # Safety
+/// As `dot_q6_k`; `w` starts `R` whole rows of `nb` super-blocks, `stride` bytes apart.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn rows_q6_k<const R: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [f32; R] {
+    let mut acc = [_mm256_setzero_ps(); R];
+    let mut offset = [0f32; R];
     let low = _mm256_set1_epi8(0x0F);
-    let (ahead, chunk, lines) = lookahead1(w, nb);
+    let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
     for b in 0..nb {
         prefetch_ahead_l2(ahead, chunk, lines, b);
-        let blk = &w[Q6_K_BYTES * b..Q6_K_BYTES * (b + 1)];
         let (dy, yq, bsums) = a.block(row, b);
-        let d = f16_at(blk.as_ptr().add(208)) * dy;
-        let sc = &blk[192..208];
-        // Stored as 0..63 with an offset of 32, removed with the sums per 16.
-        let corr: i32 = (0..16)
-            .map(|k| (sc[k] as i8) as i32 * bsums[k] as i32)
-            .sum();
-        offset += d * (32 * corr) as f32;
-        let mut sumi = _mm256_setzero_si256();
-        for half in 0..2 {
-            let ql = blk.as_ptr().add(64 * half);
-            let qh = _mm256_loadu_si256(blk.as_ptr().add(128 + 32 * half) as *const __m256i);
-            let b1 = _mm256_loadu_si256(ql as *const __m256i);
-            let b2 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
-            let h0 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4);
-            let h1 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2);
-            let h2 = _mm256_and_si256(qh, _mm256_set1_epi8(0x30));
-            let h3 = _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0xC0u8 as i8)), 2);
-            let q = [
-                _mm256_or_si256(_mm256_and_si256(b1, low), h0),
-                _mm256_or_si256(_mm256_and_si256(b2, low), h1),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), low), h2),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), low), h3),
+        let sums = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+        unroll4!(R, k, {
+            let blk = w.add(k * stride + Q6_K_BYTES * b);
+            let d = f16_at(blk.add(208)) * dy;
+            let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(blk.add(192) as *const __m128i));
+            let corr = _mm256_madd_epi16(sc16, sums);
+            offset[k] += d * (32 * hsum_i32(corr)) as f32;
+            // Scales 0..7 in both 128-bit halves, and 8..15: a piece's two scales (one per
+            // half) are then one in-lane shuffle away.
+            let dup = [
+                _mm256_permute2x128_si256(sc16, sc16, 0x00),
+                _mm256_permute2x128_si256(sc16, sc16, 0x11),
             ];
-            let yp = yq.as_ptr().add(128 * half);
-            let s = &sc[8 * half..];
-            for (k, &qk) in q.iter().enumerate() {
-                let p = _mm256_maddubs_epi16(qk, load(yp.add(32 * k)));
-                let scale = _mm256_set_m128i(
-                    _mm_set1_epi16((s[2 * k + 1] as i8) as i16),
-                    _mm_set1_epi16((s[2 * k] as i8) as i16),
-                );
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+            let mut sumi = _mm256_setzero_si256();
+            for half in 0..2 {
+                let ql = blk.add(64 * half);
+                let qh = _mm256_loadu_si256(blk.add(128 + 32 * half) as *const __m256i);
+                let b1 = _mm256_loadu_si256(ql as *const __m256i);
+                let b2 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
+                let h0 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4);
+                let h1 = _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2);
+                let h2 = _mm256_and_si256(qh, _mm256_set1_epi8(0x30));
+                let h3 = _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0xC0u8 as i8)), 2);
+                let q = [
+                    _mm256_or_si256(_mm256_and_si256(b1, low), h0),
+                    _mm256_or_si256(_mm256_and_si256(b2, low), h1),
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), low), h2),
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), low), h3),
+                ];
+                let yp = yq.as_ptr().add(128 * half);
+                for (j, &qj) in q.iter().enumerate() {
+                    let p = _mm256_maddubs_epi16(qj, load(yp.add(32 * j)));
+                    let scale = _mm256_shuffle_epi8(dup[half], word(2 * j, 2 * j + 1));
+                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+                }
             }
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[k]);
+        });
     }
-    hsum(acc) - offset
+    let mut out = [0f32; R];
+    for k in 0..R {
+        out[k] = hsum(acc[k]) - offset[k];
+    }
+    out
 }
 
 /// [`dot_q6_k`] on AVX-512 VNNI: two of its 32-element pieces a register, `vpdpwssd` with the
@@ -891,13 +971,13 @@ pub unsafe fn attend<const N: usize>(
 
 /// How 32 unsigned × 32 signed bytes become 8 float sums: `maddubs` + `madd` on AVX2, one
 /// `vpdpbusd` where AVX-512 VNNI is available (and no 16-bit intermediate to saturate).
-trait MulSum {
+pub(crate) trait MulSum {
     unsafe fn mul_sum(ux: __m256i, sy: __m256i) -> __m256;
     /// Q5_0's fifth bits (32 of them at `qh`) added to its nibbles as 16s.
     unsafe fn fifth_bits(nibbles: __m256i, qh: *const u8) -> __m256i;
 }
 
-struct Avx2;
+pub(crate) struct Avx2;
 struct Vnni;
 
 impl MulSum for Avx2 {
@@ -934,18 +1014,6 @@ impl MulSum for Vnni {
 /// issued a tile at a time, 58-70 with these.
 const LEAD: usize = 2;
 
-/// The same for a kernel that works through one row at a time: 4·`LEAD` rows ahead.
-#[inline(always)]
-fn lookahead1(w: &[u8], nb: usize) -> (*const u8, usize, usize) {
-    let stride = w.len();
-    let chunk = stride / nb.max(1);
-    (
-        w.as_ptr().wrapping_add(LEAD * 4 * stride),
-        chunk,
-        chunk.div_ceil(64) + 1,
-    )
-}
-
 #[inline(always)]
 unsafe fn prefetch_ahead(ahead: *const u8, chunk: usize, lines: usize, b: usize) {
     let at = ahead.wrapping_add(b * chunk);
@@ -970,15 +1038,15 @@ unsafe fn prefetch_ahead_l2(ahead: *const u8, chunk: usize, lines: usize, b: usi
 /// A 32-element block format: where its quants are, and how they unpack to bytes that
 /// `MulSum` multiplies (unsigned, or signed with `SIGNED`), with the block's scale `d` and a
 /// correction `c` such that the block's dot product is d·Σ(q·y)·dy + c·Σy·dy.
-trait Block32 {
+pub(crate) trait Block32 {
     const BYTES: usize;
     const SIGNED: bool;
     unsafe fn unpack<M: MulSum>(blk: *const u8) -> (__m256i, f32, f32);
 }
 
 struct BQ8_0;
-struct BQ4_1;
-struct BQ5_0;
+pub(crate) struct BQ4_1;
+pub(crate) struct BQ5_0;
 
 impl Block32 for BQ8_0 {
     const BYTES: usize = Q8_0_BYTES;
