@@ -854,19 +854,19 @@ impl Cols {
                 QType::F32 => return None,
             });
         }
-        // Q8_0's signed weights would saturate `vpmaddubsw`'s pair sums; it keeps the rows.
         match qtype {
             QType::Q4K => Some(Super(narrow::q4_k_cols, narrow::q4_k_cols2)),
             QType::Q6K => Some(Super(narrow::q6_k_cols, narrow::q6_k_cols2)),
+            QType::Q8_0 => Some(Small(narrow::q8_0_cols, narrow::q8_0_cols2)),
             QType::Q4_1 => Some(Small(narrow::q4_1_cols, narrow::q4_1_cols2)),
             QType::Q5_0 => Some(Small(narrow::q5_0_cols, narrow::q5_0_cols2)),
-            QType::Q8_0 | QType::F32 => None,
+            QType::F32 => None,
         }
     }
 }
 
 /// As [`matmul`], for a prompt: many input rows, on the column tiles where the CPU has them
-/// (AVX-512 VNNI, or AVX2 for all but Q8_0), so that each weight block is unpacked once per
+/// (AVX-512 VNNI, else AVX2), so that each weight block is unpacked once per
 /// several input rows. The
 /// sums are the same integers as `matmul`'s, added in another order, so a row's result may
 /// differ from a decode step's in the last bits; decode batches therefore keep `matmul`.

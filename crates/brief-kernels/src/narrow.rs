@@ -17,7 +17,7 @@
 use std::arch::x86_64::*;
 
 use super::act::{Act256T, Act32T, GROUP};
-use super::blocks::{q4k_scales_mins, Q4_K_BYTES, Q6_K_BYTES};
+use super::blocks::{q4k_scales_mins, Q4_K_BYTES, Q6_K_BYTES, Q8_0_BYTES};
 use super::wide::COL_R;
 use super::x86::{Avx2, Block32, BQ4_1, BQ5_0};
 
@@ -309,6 +309,64 @@ unsafe fn cols32<B: Block32, const NG: usize>(
     store(&acc)
 }
 
+/// Q8_0 on the AVX2 column tiles: its weights are signed, so each quad multiplies |w| (the
+/// unsigned operand) by the activations given w's signs (`vpsignb`), and the pair sums (up
+/// to 2 · 128 · 127 = 32,512) go to 32 bits at once; one float step per block.
+///
+/// # Safety
+/// As [`q4k_cols`], for Q8_0 rows and activations interleaved from 32-element blocks.
+#[inline(always)]
+unsafe fn q8_0_body<const NG: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act32T,
+    group: usize,
+) -> [[[f32; GROUP]; COL_R]; NG] {
+    const R: usize = COL_R;
+    debug_assert!(group + NG <= a.groups && nb == a.blocks);
+    let flip = _mm256_set1_epi8(0x80u8 as i8);
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[[_mm256_setzero_ps(); 2]; R]; NG];
+    let mut signed = [[0u8; 32]; R];
+    let mut abs = [[0u8; 32]; R];
+    for b in 0..nb {
+        let mut d = [0f32; R];
+        for k in 0..R {
+            let blk = w.add(k * stride + Q8_0_BYTES * b);
+            let q = _mm256_loadu_si256(blk.add(2) as *const __m256i);
+            _mm256_storeu_si256(signed[k].as_mut_ptr() as *mut __m256i, q);
+            _mm256_storeu_si256(abs[k].as_mut_ptr() as *mut __m256i, _mm256_abs_epi8(q));
+            d[k] = f16_at(blk);
+        }
+        for g in 0..NG {
+            let at = (group + g) * nb + b;
+            for h in 0..2 {
+                let yb = a.qs.as_ptr().add(at * 32 * GROUP + 4 * HALF * h);
+                let mut sumi = [_mm256_setzero_si256(); R];
+                for q in 0..8 {
+                    let y = acts(yb.add(q * 4 * GROUP), flip);
+                    for k in 0..R {
+                        let ys = _mm256_sign_epi8(y, quad(signed[k].as_ptr().add(4 * q)));
+                        let p = _mm256_maddubs_epi16(quad(abs[k].as_ptr().add(4 * q)), ys);
+                        sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(p, ones));
+                    }
+                }
+                let dy = _mm256_loadu_ps(a.d.as_ptr().add(at * GROUP + HALF * h));
+                for k in 0..R {
+                    let f = &mut acc[g][k][h];
+                    *f = _mm256_fmadd_ps(
+                        _mm256_cvtepi32_ps(sumi[k]),
+                        _mm256_mul_ps(_mm256_set1_ps(d[k]), dy),
+                        *f,
+                    );
+                }
+            }
+        }
+    }
+    store(&acc)
+}
+
 /// The accumulators (group, weight row, half) as sixteen outputs per weight row and group.
 #[inline(always)]
 unsafe fn store<const NG: usize>(acc: &[[[__m256; 2]; COL_R]; NG]) -> [[[f32; GROUP]; COL_R]; NG] {
@@ -352,4 +410,5 @@ cols! {
     q6_k_cols, q6_k_cols2 => q6k_cols, Act256T;
     q4_1_cols, q4_1_cols2 => cols32<BQ4_1>, Act32T;
     q5_0_cols, q5_0_cols2 => cols32<BQ5_0>, Act32T;
+    q8_0_cols, q8_0_cols2 => q8_0_body, Act32T;
 }

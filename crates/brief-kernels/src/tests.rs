@@ -388,6 +388,7 @@ fn avx2_column_tiles_agree_with_the_portable_rows() {
         (GgmlDType::Q6K, 768),
         (GgmlDType::Q4_1, 544),
         (GgmlDType::Q5_0, 544),
+        (GgmlDType::Q8_0, 544),
     ] {
         let (rows, in_rows) = (8, 37);
         let (_, m) = matrix(t, rows, cols, 11);
@@ -418,10 +419,10 @@ fn avx2_column_tiles_agree_with_the_portable_rows() {
                             )
                         }
                         _ => {
-                            let (f1, f2): (One<Act32T>, Two<Act32T>) = if m.qtype == QType::Q4_1 {
-                                (narrow::q4_1_cols, narrow::q4_1_cols2)
-                            } else {
-                                (narrow::q5_0_cols, narrow::q5_0_cols2)
+                            let (f1, f2): (One<Act32T>, Two<Act32T>) = match m.qtype {
+                                QType::Q4_1 => (narrow::q4_1_cols, narrow::q4_1_cols2),
+                                QType::Q5_0 => (narrow::q5_0_cols, narrow::q5_0_cols2),
+                                _ => (narrow::q8_0_cols, narrow::q8_0_cols2),
                             };
                             let t = &input.q32t;
                             (
