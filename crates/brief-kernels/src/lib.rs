@@ -490,34 +490,67 @@ pub fn attend_tile(
         assert!(k.len() >= (span.end - 1) * stride + hd && v.len() >= (span.end - 1) * stride + hd);
         assert!(span.end <= i32::MAX as usize);
     }
+    attend_tile_on(has_avx512f(), q, spans, k, v, stride, scale, scratch, out);
+}
+
+/// [`attend_tile`] past its checks, on the 512-bit tiles (`wide`, where the CPU has AVX-512)
+/// or the 256-bit ones (AVX2), else one query at a time.
+#[allow(clippy::too_many_arguments)]
+fn attend_tile_on(
+    wide: bool,
+    q: &[&[f32]],
+    spans: &[std::ops::Range<usize>],
+    k: &[f16],
+    v: &[f16],
+    stride: usize,
+    scale: f32,
+    scratch: &mut Vec<f32>,
+    out: &mut [&mut [f32]],
+) {
+    let hd = q.first().map_or(0, |x| x.len());
     #[cfg(target_arch = "x86_64")]
-    if has_avx512f() && matches!(hd, 32 | 64 | 128 | 256) {
+    if has_avx2() && matches!(hd, 32 | 64 | 128 | 256) {
         let qp: Vec<*const f32> = q.iter().map(|x| x.as_ptr()).collect();
         let op: Vec<*mut f32> = out.iter_mut().map(|x| x.as_mut_ptr()).collect();
         let first: Vec<usize> = spans.iter().map(|s| s.start).collect();
         let end: Vec<usize> = spans.iter().map(|s| s.end).collect();
         let (k, v) = (k.as_ptr(), v.as_ptr());
-        // SAFETY: the CPU features were checked, and every bound just above; the outputs are
+        let (f, e) = (&first, &end);
+        // SAFETY: the CPU features were checked (AVX-512 F only where `wide` says so, which
+        // callers take from `has_avx512f`), and every bound by `attend_tile`; the outputs are
         // distinct `&mut` slices.
         unsafe {
-            match hd {
+            match (wide, hd) {
                 // MiniLM's heads.
-                32 => {
-                    x86::attend_tile512::<2>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                (true, 32) => {
+                    x86::attend_tile512::<2>(&qp, f, e, k, v, stride, scale, scratch, &op)
                 }
-                64 => {
-                    x86::attend_tile512::<4>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                (true, 64) => {
+                    x86::attend_tile512::<4>(&qp, f, e, k, v, stride, scale, scratch, &op)
                 }
-                128 => {
-                    x86::attend_tile512::<8>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                (true, 128) => {
+                    x86::attend_tile512::<8>(&qp, f, e, k, v, stride, scale, scratch, &op)
                 }
-                _ => {
-                    x86::attend_tile512::<16>(&qp, &first, &end, k, v, stride, scale, scratch, &op)
+                (true, _) => {
+                    x86::attend_tile512::<16>(&qp, f, e, k, v, stride, scale, scratch, &op)
+                }
+                (false, 32) => {
+                    x86::attend_tile256::<4>(&qp, f, e, k, v, stride, scale, scratch, &op)
+                }
+                (false, 64) => {
+                    x86::attend_tile256::<8>(&qp, f, e, k, v, stride, scale, scratch, &op)
+                }
+                (false, 128) => {
+                    x86::attend_tile256::<16>(&qp, f, e, k, v, stride, scale, scratch, &op)
+                }
+                (false, _) => {
+                    x86::attend_tile256::<32>(&qp, f, e, k, v, stride, scale, scratch, &op)
                 }
             }
         }
         return;
     }
+    let _ = wide;
     for ((qm, span), om) in q.iter().zip(spans).zip(out.iter_mut()) {
         let at = span.start * stride;
         let len = span.end - span.start;

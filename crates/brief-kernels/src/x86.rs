@@ -1353,3 +1353,145 @@ pub unsafe fn attend_tile512<const N: usize>(
         }
     }
 }
+
+/// [`attend_tile512`] on AVX2: eight queries to a register against eight keys at a time, the
+/// same running max and sum per lane, for CPUs without AVX-512 (`N` eight-wide pieces of a
+/// head).
+///
+/// # Safety
+/// The CPU has AVX2, FMA and F16C; `q[m]` holds 8·N floats and `out[m]` room for them; `k` and
+/// `v` point at rows of at least 8·N halves `stride` apart, valid for every position below
+/// the largest `end`; `first[m] <= end[m] < 2³¹`.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn attend_tile256<const N: usize>(
+    q: &[*const f32],
+    first: &[usize],
+    end: &[usize],
+    k: *const f16,
+    v: *const f16,
+    stride: usize,
+    scale: f32,
+    scratch: &mut Vec<f32>,
+    out: &[*mut f32],
+) {
+    const L: usize = 8;
+    let hd = L * N;
+    let count = q.len();
+    let chunks = count.div_ceil(L);
+    let per = hd * L;
+    scratch.clear();
+    scratch.resize(2 * chunks * per + 2 * per, 0.0);
+    let (qt, rest) = scratch.split_at_mut(chunks * per);
+    let (ot, rest) = rest.split_at_mut(chunks * per);
+    let (kf, vf) = rest.split_at_mut(per);
+    for (m, qm) in q.iter().enumerate() {
+        let base = (m / L) * per + m % L;
+        for d in 0..hd {
+            qt[base + d * L] = *qm.add(d) * scale;
+        }
+    }
+    let lanes = |xs: &[usize], c: usize| {
+        let mut a = [0i32; L];
+        for (l, x) in xs[L * c..count.min(L * c + L)].iter().enumerate() {
+            a[l] = *x as i32;
+        }
+        a
+    };
+    let firsts: Vec<[i32; L]> = (0..chunks).map(|c| lanes(first, c)).collect();
+    let ends: Vec<[i32; L]> = (0..chunks).map(|c| lanes(end, c)).collect();
+    let mut maxes = vec![_mm256_set1_ps(-1e30); chunks];
+    let mut sums = vec![_mm256_setzero_ps(); chunks];
+    let lo = first.iter().copied().min().unwrap_or(0);
+    let hi = end.iter().copied().max().unwrap_or(0);
+    let (kfp, vfp) = (kf.as_mut_ptr(), vf.as_mut_ptr());
+    let mut j0 = lo;
+    while j0 < hi {
+        let nk = (hi - j0).min(L);
+        for t in 0..L {
+            for i in 0..N {
+                let (kx, vx) = if t < nk {
+                    let at = (j0 + t) * stride + L * i;
+                    (ld8(k.add(at)), ld8(v.add(at)))
+                } else {
+                    (_mm256_setzero_ps(), _mm256_setzero_ps())
+                };
+                _mm256_storeu_ps(kfp.add(t * hd + L * i), kx);
+                _mm256_storeu_ps(vfp.add(t * hd + L * i), vx);
+            }
+        }
+        for c in 0..chunks {
+            let (fc, ec) = (&firsts[c], &ends[c]);
+            // Nothing in this block is visible to any query of the chunk (padding lanes see
+            // nothing: their end is 0).
+            if ec.iter().all(|&e| e as usize <= j0) || fc.iter().all(|&f| f as usize >= j0 + nk) {
+                continue;
+            }
+            let qc = qt.as_ptr().add(c * per);
+            let mut s = [_mm256_setzero_ps(); L];
+            for d in 0..hd {
+                let qd = _mm256_loadu_ps(qc.add(d * L));
+                for (t, st) in s.iter_mut().enumerate() {
+                    *st = _mm256_fmadd_ps(_mm256_set1_ps(*kfp.add(t * hd + d)), qd, *st);
+                }
+            }
+            let (fv, ev) = (
+                _mm256_loadu_si256(fc.as_ptr() as *const __m256i),
+                _mm256_loadu_si256(ec.as_ptr() as *const __m256i),
+            );
+            let mut top = maxes[c];
+            for (t, st) in s.iter_mut().enumerate() {
+                let j = _mm256_set1_epi32((j0 + t) as i32);
+                // first <= j < end: not (first > j), and end > j.
+                let seen =
+                    _mm256_andnot_si256(_mm256_cmpgt_epi32(fv, j), _mm256_cmpgt_epi32(ev, j));
+                *st = _mm256_blendv_ps(
+                    _mm256_set1_ps(f32::NEG_INFINITY),
+                    *st,
+                    _mm256_castsi256_ps(seen),
+                );
+                top = _mm256_max_ps(top, *st);
+            }
+            let alpha = exp8(_mm256_sub_ps(maxes[c], top));
+            maxes[c] = top;
+            let mut total = _mm256_setzero_ps();
+            for st in s.iter_mut() {
+                *st = exp8(_mm256_sub_ps(*st, top));
+                total = _mm256_add_ps(total, *st);
+            }
+            sums[c] = _mm256_fmadd_ps(sums[c], alpha, total);
+            // out = out·alpha + Σₜ pₜ·vₜ, four dimensions at a time beside the eight weights
+            // in registers.
+            let oc = ot.as_mut_ptr().add(c * per);
+            let mut d0 = 0;
+            while d0 < hd {
+                let mut o = [_mm256_setzero_ps(); 4];
+                for (i, oi) in o.iter_mut().enumerate() {
+                    *oi = _mm256_mul_ps(_mm256_loadu_ps(oc.add((d0 + i) * L)), alpha);
+                }
+                for (t, pt) in s.iter().enumerate() {
+                    let vt = vfp.add(t * hd + d0);
+                    for (i, oi) in o.iter_mut().enumerate() {
+                        *oi = _mm256_fmadd_ps(_mm256_set1_ps(*vt.add(i)), *pt, *oi);
+                    }
+                }
+                for (i, oi) in o.iter().enumerate() {
+                    _mm256_storeu_ps(oc.add((d0 + i) * L), *oi);
+                }
+                d0 += 4;
+            }
+        }
+        j0 += nk;
+    }
+    for c in 0..chunks {
+        let mut inv = [0f32; L];
+        _mm256_storeu_ps(inv.as_mut_ptr(), sums[c]);
+        let oc = ot.as_ptr().add(c * per);
+        for l in 0..(count - L * c).min(L) {
+            let (o, iv) = (out[L * c + l], 1.0 / inv[l]);
+            for d in 0..hd {
+                *o.add(d) = *oc.add(d * L + l) * iv;
+            }
+        }
+    }
+}
