@@ -914,25 +914,37 @@ pub fn matmul_prompt(pool: &Pool, jobs: &mut [MatMul<'_>]) {
     matmul(pool, jobs)
 }
 
-/// Weight rows `band` of `w` against every input row on the column tiles (`pair(r, g)`: weight
-/// rows r..r + COL_R × the 32 input rows of groups g and g + 1, see `wide::q4_k_cols2`;
-/// `tile(r, g)` the same for group g alone, for an odd last group), into `out` (input rows ×
-/// `rows`). Rows past a whole tile at the end of the band take the one-row product.
+/// Weight rows `band` of `w` against every input row on the column tiles `one` and `two`
+/// over `acts`, the input's interleaved form (`two(r, g)`: weight rows r..r + COL_R × the 32
+/// input rows of groups g and g + 1, see `wide::q4_k_cols2`; `one(r, g)` the same for group g
+/// alone, for an odd last group), into `out` (input rows × `rows`). Rows past a whole tile at
+/// the end of the band take the one-row product. The caller has checked that `acts` was made
+/// from this input, fresh, with `w`'s blocks a row, and that the tiles are this CPU's.
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
-fn columns(
+fn columns<A>(
     w: &QMatrix,
     input: &Input,
     out: SendPtr,
     rows: usize,
     band: Range<usize>,
+    acts: &A,
     groups: usize,
-    tile: impl Fn(usize, usize) -> [[f32; act::GROUP]; wide::COL_R],
-    pair: impl Fn(usize, usize) -> [[[f32; act::GROUP]; wide::COL_R]; 2],
+    (one, two): (ColTile<A>, ColPair<A>),
 ) {
     const R: usize = wide::COL_R;
     const G: usize = act::GROUP;
     assert!(groups * G >= input.rows && band.end <= w.rows);
+    let (p, stride, nb) = (
+        w.bytes.as_slice().as_ptr(),
+        w.row_bytes(),
+        w.cols / w.qtype.block_len(),
+    );
+    // SAFETY (both): the caller checked the tiles and `acts` (above); the loop below asks only
+    // for whole tiles of rows inside the band and groups that exist (a pair only where
+    // g + 1 < groups).
+    let tile = |r: usize, g: usize| unsafe { one(p.wrapping_add(r * stride), stride, nb, acts, g) };
+    let pair = |r: usize, g: usize| unsafe { two(p.wrapping_add(r * stride), stride, nb, acts, g) };
     // As in `wide_matmul`: a band of weight rows small enough to stay in L2 per pass.
     let step = (64 * 1024 / w.row_bytes().max(1)).clamp(R, 128) / R * R;
     let mut r0 = band.start;
@@ -1006,39 +1018,16 @@ fn wide_matmul(pool: &Pool, jobs: &mut [MatMul<'_>]) {
             );
             base += rows;
             let (t256, t32) = (&input.q256t, &input.q32t);
-            let (p, stride) = (w.bytes.as_slice().as_ptr(), w.row_bytes());
             let nb = w.cols / w.qtype.block_len();
-            // SAFETY (each kernel call below): `Cols::of` chose the tiles by this CPU's
-            // features, the interleaved form was made (fresh) from this input with nb blocks a
-            // row, and `columns` asks only for whole tiles of rows inside the band and groups
-            // that exist (a pair only where g + 1 < groups).
+            // `Cols::of` chose the tiles by this CPU's features; the interleaved form must be
+            // this input's, fresh, with nb blocks a row.
             match Cols::of(w.qtype) {
                 Some(Cols::Super(one, two)) if input.fresh256t && t256.blocks == nb => {
-                    let at = |r: usize| p.wrapping_add(r * stride);
-                    columns(
-                        w,
-                        input,
-                        out,
-                        rows,
-                        a..b,
-                        t256.groups,
-                        |r, g| unsafe { one(at(r), stride, nb, t256, g) },
-                        |r, g| unsafe { two(at(r), stride, nb, t256, g) },
-                    );
+                    columns(w, input, out, rows, a..b, t256, t256.groups, (one, two));
                     continue;
                 }
                 Some(Cols::Small(one, two)) if input.fresh32t && t32.blocks == nb => {
-                    let at = |r: usize| p.wrapping_add(r * stride);
-                    columns(
-                        w,
-                        input,
-                        out,
-                        rows,
-                        a..b,
-                        t32.groups,
-                        |r, g| unsafe { one(at(r), stride, nb, t32, g) },
-                        |r, g| unsafe { two(at(r), stride, nb, t32, g) },
-                    );
+                    columns(w, input, out, rows, a..b, t32, t32.groups, (one, two));
                     continue;
                 }
                 _ => {}

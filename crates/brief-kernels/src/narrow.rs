@@ -17,9 +17,9 @@
 use std::arch::x86_64::*;
 
 use super::act::{Act256T, Act32T, GROUP};
-use super::blocks::{q4k_scales_mins, Q4_K_BYTES, Q6_K_BYTES, Q8_0_BYTES};
+use super::blocks::{q4k_scales_mins, Q4_K_BYTES, Q6_K_BYTES};
 use super::wide::COL_R;
-use super::x86::{Avx2, Block32, BQ4_1, BQ5_0};
+use super::x86::{Avx2, Block32, BQ4_1, BQ5_0, BQ8_0};
 
 /// Input rows to a 256-bit half of a group.
 const HALF: usize = GROUP / 2;
@@ -243,10 +243,12 @@ unsafe fn q6k_cols<const NG: usize>(
     store(&acc)
 }
 
-/// A 32-element format with unsigned weights (Q4_1, Q5_0) on the AVX2 column tiles: per block
-/// and weight row, the 32 weights unpacked once for every group, four quads at a time summed
-/// in 16 bits (at most 4 · 2 · 31 · 127 = 31,496), then one float step per half: dy·d·Σw·y +
-/// c·Σy·dy.
+/// A 32-element format on the AVX2 column tiles: per block and weight row, the 32 weights
+/// unpacked once for every group, then one float step per half: dy·d·Σw·y + c·Σy·dy.
+/// Unsigned weights (Q4_1, Q5_0) sum four quads at a time in 16 bits (at most 4 · 2 · 31 ·
+/// 127 = 31,496). Q8_0's are signed, so each quad multiplies |w| (the unsigned operand) by
+/// the activations given w's signs (`vpsignb`), and its pair sums (up to 2 · 128 · 127 =
+/// 32,512) go to 32 bits at once.
 ///
 /// # Safety
 /// As [`q4k_cols`], for rows of `B` blocks and activations interleaved from 32-element blocks.
@@ -259,18 +261,24 @@ unsafe fn cols32<B: Block32, const NG: usize>(
     group: usize,
 ) -> [[[f32; GROUP]; COL_R]; NG] {
     const R: usize = COL_R;
-    const { assert!(!B::SIGNED) };
     debug_assert!(group + NG <= a.groups && nb == a.blocks);
     let flip = _mm256_set1_epi8(0x80u8 as i8);
     let ones = _mm256_set1_epi16(1);
     let mut acc = [[[_mm256_setzero_ps(); 2]; R]; NG];
+    // The unsigned operand (the weights, or |w|), and a signed format's weights for their signs.
     let mut wb = [[0u8; 32]; R];
+    let mut signs = [[0u8; 32]; R];
     for b in 0..nb {
         let mut d = [0f32; R];
         let mut c = [0f32; R];
         for k in 0..R {
             let (u, dk, ck) = B::unpack::<Avx2>(w.add(k * stride + B::BYTES * b));
-            _mm256_storeu_si256(wb[k].as_mut_ptr() as *mut __m256i, u);
+            if B::SIGNED {
+                _mm256_storeu_si256(signs[k].as_mut_ptr() as *mut __m256i, u);
+                _mm256_storeu_si256(wb[k].as_mut_ptr() as *mut __m256i, _mm256_abs_epi8(u));
+            } else {
+                _mm256_storeu_si256(wb[k].as_mut_ptr() as *mut __m256i, u);
+            }
             d[k] = dk;
             c[k] = ck;
         }
@@ -279,17 +287,28 @@ unsafe fn cols32<B: Block32, const NG: usize>(
             for h in 0..2 {
                 let yb = a.qs.as_ptr().add(at * 32 * GROUP + 4 * HALF * h);
                 let mut sumi = [_mm256_setzero_si256(); R];
-                for four in 0..2 {
-                    let mut s16 = [_mm256_setzero_si256(); R];
-                    for q in 4 * four..4 * four + 4 {
+                if B::SIGNED {
+                    for q in 0..8 {
                         let y = acts(yb.add(q * 4 * GROUP), flip);
                         for k in 0..R {
-                            let p = _mm256_maddubs_epi16(quad(wb[k].as_ptr().add(4 * q)), y);
-                            s16[k] = _mm256_add_epi16(s16[k], p);
+                            let ys = _mm256_sign_epi8(y, quad(signs[k].as_ptr().add(4 * q)));
+                            let p = _mm256_maddubs_epi16(quad(wb[k].as_ptr().add(4 * q)), ys);
+                            sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(p, ones));
                         }
                     }
-                    for k in 0..R {
-                        sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s16[k], ones));
+                } else {
+                    for four in 0..2 {
+                        let mut s16 = [_mm256_setzero_si256(); R];
+                        for q in 4 * four..4 * four + 4 {
+                            let y = acts(yb.add(q * 4 * GROUP), flip);
+                            for k in 0..R {
+                                let p = _mm256_maddubs_epi16(quad(wb[k].as_ptr().add(4 * q)), y);
+                                s16[k] = _mm256_add_epi16(s16[k], p);
+                            }
+                        }
+                        for k in 0..R {
+                            sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s16[k], ones));
+                        }
                     }
                 }
                 let dy = _mm256_loadu_ps(a.d.as_ptr().add(at * GROUP + HALF * h));
@@ -301,65 +320,10 @@ unsafe fn cols32<B: Block32, const NG: usize>(
                         _mm256_mul_ps(_mm256_set1_ps(d[k]), dy),
                         *f,
                     );
-                    *f = _mm256_fmadd_ps(_mm256_set1_ps(c[k]), sy, *f);
-                }
-            }
-        }
-    }
-    store(&acc)
-}
-
-/// Q8_0 on the AVX2 column tiles: its weights are signed, so each quad multiplies |w| (the
-/// unsigned operand) by the activations given w's signs (`vpsignb`), and the pair sums (up
-/// to 2 · 128 · 127 = 32,512) go to 32 bits at once; one float step per block.
-///
-/// # Safety
-/// As [`q4k_cols`], for Q8_0 rows and activations interleaved from 32-element blocks.
-#[inline(always)]
-unsafe fn q8_0_body<const NG: usize>(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act32T,
-    group: usize,
-) -> [[[f32; GROUP]; COL_R]; NG] {
-    const R: usize = COL_R;
-    debug_assert!(group + NG <= a.groups && nb == a.blocks);
-    let flip = _mm256_set1_epi8(0x80u8 as i8);
-    let ones = _mm256_set1_epi16(1);
-    let mut acc = [[[_mm256_setzero_ps(); 2]; R]; NG];
-    let mut signed = [[0u8; 32]; R];
-    let mut abs = [[0u8; 32]; R];
-    for b in 0..nb {
-        let mut d = [0f32; R];
-        for k in 0..R {
-            let blk = w.add(k * stride + Q8_0_BYTES * b);
-            let q = _mm256_loadu_si256(blk.add(2) as *const __m256i);
-            _mm256_storeu_si256(signed[k].as_mut_ptr() as *mut __m256i, q);
-            _mm256_storeu_si256(abs[k].as_mut_ptr() as *mut __m256i, _mm256_abs_epi8(q));
-            d[k] = f16_at(blk);
-        }
-        for g in 0..NG {
-            let at = (group + g) * nb + b;
-            for h in 0..2 {
-                let yb = a.qs.as_ptr().add(at * 32 * GROUP + 4 * HALF * h);
-                let mut sumi = [_mm256_setzero_si256(); R];
-                for q in 0..8 {
-                    let y = acts(yb.add(q * 4 * GROUP), flip);
-                    for k in 0..R {
-                        let ys = _mm256_sign_epi8(y, quad(signed[k].as_ptr().add(4 * q)));
-                        let p = _mm256_maddubs_epi16(quad(abs[k].as_ptr().add(4 * q)), ys);
-                        sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(p, ones));
+                    // Q8_0 has no offset (c = 0).
+                    if !B::SIGNED {
+                        *f = _mm256_fmadd_ps(_mm256_set1_ps(c[k]), sy, *f);
                     }
-                }
-                let dy = _mm256_loadu_ps(a.d.as_ptr().add(at * GROUP + HALF * h));
-                for k in 0..R {
-                    let f = &mut acc[g][k][h];
-                    *f = _mm256_fmadd_ps(
-                        _mm256_cvtepi32_ps(sumi[k]),
-                        _mm256_mul_ps(_mm256_set1_ps(d[k]), dy),
-                        *f,
-                    );
                 }
             }
         }
@@ -410,5 +374,5 @@ cols! {
     q6_k_cols, q6_k_cols2 => q6k_cols, Act256T;
     q4_1_cols, q4_1_cols2 => cols32<BQ4_1>, Act32T;
     q5_0_cols, q5_0_cols2 => cols32<BQ5_0>, Act32T;
-    q8_0_cols, q8_0_cols2 => q8_0_body, Act32T;
+    q8_0_cols, q8_0_cols2 => cols32<BQ8_0>, Act32T;
 }

@@ -1044,7 +1044,7 @@ pub(crate) trait Block32 {
     unsafe fn unpack<M: MulSum>(blk: *const u8) -> (__m256i, f32, f32);
 }
 
-struct BQ8_0;
+pub(crate) struct BQ8_0;
 pub(crate) struct BQ4_1;
 pub(crate) struct BQ5_0;
 
