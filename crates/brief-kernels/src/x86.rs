@@ -1215,17 +1215,298 @@ fn exp16(x: __m512) -> __m512 {
     _mm512_maskz_mov_ps(!tiny, _mm512_mul_ps(p, _mm512_castsi512_ps(pow2n)))
 }
 
+/// The vector operations the attention tiles need, at one register width: `L` f32 lanes.
+trait Lanes: Copy {
+    /// Scores against `first[m] <= j < end[m]`, one lane a query: which lanes see key j.
+    type Seen: Copy;
+    unsafe fn splat(x: f32) -> Self;
+    unsafe fn load(p: *const f32) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    /// `L` cached halves as floats.
+    unsafe fn halves(p: *const f16) -> Self;
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    unsafe fn mul(self, b: Self) -> Self;
+    unsafe fn add(self, b: Self) -> Self;
+    unsafe fn sub(self, b: Self) -> Self;
+    unsafe fn max(self, b: Self) -> Self;
+    /// e^x, 0 at -inf.
+    unsafe fn exp(self) -> Self;
+    /// The lanes whose span holds key `j` (`first`, `end`: `L` values each).
+    unsafe fn seen(j: i32, first: *const i32, end: *const i32) -> Self::Seen;
+    /// These values where `seen`, -inf elsewhere.
+    unsafe fn only(self, seen: Self::Seen) -> Self;
+}
+
+#[derive(Clone, Copy)]
+struct W512(__m512);
+#[derive(Clone, Copy)]
+struct W256(__m256);
+
+impl Lanes for W512 {
+    type Seen = __mmask16;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        Self(_mm512_set1_ps(x))
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(_mm512_loadu_ps(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm512_storeu_ps(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn halves(p: *const f16) -> Self {
+        Self(ld16(p))
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        Self(_mm512_fmadd_ps(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Self(_mm512_mul_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        Self(_mm512_add_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        Self(_mm512_sub_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        Self(_mm512_max_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn exp(self) -> Self {
+        Self(exp16(self.0))
+    }
+    #[inline(always)]
+    unsafe fn seen(j: i32, first: *const i32, end: *const i32) -> __mmask16 {
+        let j = _mm512_set1_epi32(j);
+        let (f, e) = (
+            _mm512_loadu_si512(first as *const _),
+            _mm512_loadu_si512(end as *const _),
+        );
+        _mm512_cmpge_epi32_mask(j, f) & _mm512_cmplt_epi32_mask(j, e)
+    }
+    #[inline(always)]
+    unsafe fn only(self, seen: __mmask16) -> Self {
+        Self(_mm512_mask_mov_ps(
+            _mm512_set1_ps(f32::NEG_INFINITY),
+            seen,
+            self.0,
+        ))
+    }
+}
+
+impl Lanes for W256 {
+    type Seen = __m256;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        Self(_mm256_set1_ps(x))
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(_mm256_loadu_ps(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm256_storeu_ps(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn halves(p: *const f16) -> Self {
+        Self(ld8(p))
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        Self(_mm256_fmadd_ps(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Self(_mm256_mul_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        Self(_mm256_add_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        Self(_mm256_sub_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        Self(_mm256_max_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn exp(self) -> Self {
+        Self(exp8(self.0))
+    }
+    #[inline(always)]
+    unsafe fn seen(j: i32, first: *const i32, end: *const i32) -> __m256 {
+        let j = _mm256_set1_epi32(j);
+        let (f, e) = (
+            _mm256_loadu_si256(first as *const __m256i),
+            _mm256_loadu_si256(end as *const __m256i),
+        );
+        // first <= j < end: not (first > j), and end > j.
+        _mm256_castsi256_ps(_mm256_andnot_si256(
+            _mm256_cmpgt_epi32(f, j),
+            _mm256_cmpgt_epi32(e, j),
+        ))
+    }
+    #[inline(always)]
+    unsafe fn only(self, seen: __m256) -> Self {
+        Self(_mm256_blendv_ps(
+            _mm256_set1_ps(f32::NEG_INFINITY),
+            self.0,
+            seen,
+        ))
+    }
+}
+
 /// Prompt attention in tiles, flash-attention style: many query heads that share one kv head
-/// (query m sees cached positions `first[m]..end[m]`), sixteen queries to a register (one
-/// lane each) against sixteen keys at a time, with a running max and sum per lane. Every
-/// product is a broadcast FMA: no horizontal sums, and each block of keys and values is
-/// converted from f16 once for all the queries, where one query at a time converted it and
-/// summed each score across its lanes.
+/// (query m sees cached positions `first[m]..end[m]`), `L` queries to a register (one lane
+/// each) against `L` keys at a time, with a running max and sum per lane. Every product is a
+/// broadcast FMA: no horizontal sums, and each block of keys and values is converted from
+/// f16 once for all the queries, where one query at a time converted it and summed each
+/// score across its lanes. A head is `N` registers wide; the output is updated `OD`
+/// dimensions at a time beside the `L` weights in registers.
 ///
 /// # Safety
-/// The CPU has AVX-512 F (and AVX2, FMA, F16C); `q[m]` holds 16·N floats and `out[m]` room
-/// for them; `k` and `v` point at rows of at least 16·N halves `stride` apart, valid for every
-/// position below the largest `end`; `first[m] <= end[m] < 2³¹`.
+/// The CPU has what `V` needs; `q[m]` holds L·N floats and `out[m]` room for them; `k` and
+/// `v` point at rows of at least L·N halves `stride` apart, valid for every position below
+/// the largest `end`; `first[m] <= end[m] < 2³¹`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn attend_tiles<V: Lanes, const L: usize, const N: usize, const OD: usize>(
+    q: &[*const f32],
+    first: &[usize],
+    end: &[usize],
+    k: *const f16,
+    v: *const f16,
+    stride: usize,
+    scale: f32,
+    scratch: &mut Vec<f32>,
+    out: &[*mut f32],
+) {
+    let hd = L * N;
+    let count = q.len();
+    let chunks = count.div_ceil(L);
+    // Per chunk: the queries transposed (dimension-major, lane = query, pre-scaled) and the
+    // output likewise; then one block of keys and one of values as floats.
+    let per = hd * L;
+    scratch.clear();
+    scratch.resize(2 * chunks * per + 2 * per, 0.0);
+    let (qt, rest) = scratch.split_at_mut(chunks * per);
+    let (ot, rest) = rest.split_at_mut(chunks * per);
+    let (kf, vf) = rest.split_at_mut(per);
+    for (m, qm) in q.iter().enumerate() {
+        let base = (m / L) * per + m % L;
+        for d in 0..hd {
+            qt[base + d * L] = *qm.add(d) * scale;
+        }
+    }
+    // Each chunk's spans, `L` lanes a chunk; padding lanes see nothing (their end is 0).
+    let lanes = |xs: &[usize]| {
+        let mut a = vec![0i32; chunks * L];
+        for (m, x) in xs.iter().enumerate() {
+            a[m] = *x as i32;
+        }
+        a
+    };
+    let (firsts, ends) = (lanes(first), lanes(end));
+    let mut maxes = vec![V::splat(-1e30); chunks];
+    let mut sums = vec![V::splat(0.0); chunks];
+    let lo = first.iter().copied().min().unwrap_or(0);
+    let hi = end.iter().copied().max().unwrap_or(0);
+    let (kfp, vfp) = (kf.as_mut_ptr(), vf.as_mut_ptr());
+    let mut j0 = lo;
+    while j0 < hi {
+        let nk = (hi - j0).min(L);
+        for t in 0..L {
+            for i in 0..N {
+                let (kx, vx) = if t < nk {
+                    let at = (j0 + t) * stride + L * i;
+                    (V::halves(k.add(at)), V::halves(v.add(at)))
+                } else {
+                    (V::splat(0.0), V::splat(0.0))
+                };
+                kx.store(kfp.add(t * hd + L * i));
+                vx.store(vfp.add(t * hd + L * i));
+            }
+        }
+        for c in 0..chunks {
+            let (fc, ec) = (&firsts[c * L..][..L], &ends[c * L..][..L]);
+            // Nothing in this block is visible to any query of the chunk.
+            if ec.iter().all(|&e| e as usize <= j0) || fc.iter().all(|&f| f as usize >= j0 + nk) {
+                continue;
+            }
+            let qc = qt.as_ptr().add(c * per);
+            let mut s = [V::splat(0.0); L];
+            for d in 0..hd {
+                let qd = V::load(qc.add(d * L));
+                for (t, st) in s.iter_mut().enumerate() {
+                    *st = V::splat(*kfp.add(t * hd + d)).mul_add(qd, *st);
+                }
+            }
+            let mut top = maxes[c];
+            for (t, st) in s.iter_mut().enumerate() {
+                let seen = V::seen((j0 + t) as i32, fc.as_ptr(), ec.as_ptr());
+                *st = st.only(seen);
+                top = top.max(*st);
+            }
+            let alpha = maxes[c].sub(top).exp();
+            maxes[c] = top;
+            let mut total = V::splat(0.0);
+            for st in s.iter_mut() {
+                *st = st.sub(top).exp();
+                total = total.add(*st);
+            }
+            sums[c] = sums[c].mul_add(alpha, total);
+            // out = out·alpha + Σₜ pₜ·vₜ.
+            let oc = ot.as_mut_ptr().add(c * per);
+            let mut d0 = 0;
+            while d0 < hd {
+                let mut o = [V::splat(0.0); OD];
+                for (i, oi) in o.iter_mut().enumerate() {
+                    *oi = V::load(oc.add((d0 + i) * L)).mul(alpha);
+                }
+                for (t, pt) in s.iter().enumerate() {
+                    let vt = vfp.add(t * hd + d0);
+                    for (i, oi) in o.iter_mut().enumerate() {
+                        *oi = V::splat(*vt.add(i)).mul_add(*pt, *oi);
+                    }
+                }
+                for (i, oi) in o.iter().enumerate() {
+                    oi.store(oc.add((d0 + i) * L));
+                }
+                d0 += OD;
+            }
+        }
+        j0 += nk;
+    }
+    let mut inv = [0f32; L];
+    for c in 0..chunks {
+        sums[c].store(inv.as_mut_ptr());
+        let oc = ot.as_ptr().add(c * per);
+        for l in 0..(count - L * c).min(L) {
+            let (o, iv) = (out[L * c + l], 1.0 / inv[l]);
+            for d in 0..hd {
+                *o.add(d) = *oc.add(d * L + l) * iv;
+            }
+        }
+    }
+}
+
+/// [`attend_tiles`] on AVX-512: sixteen queries to a register against sixteen keys at a
+/// time, heads of 16·N.
+///
+/// # Safety
+/// The CPU has AVX-512 F (and AVX2, FMA, F16C); otherwise as [`attend_tiles`] with L = 16.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c,avx512f")]
 pub unsafe fn attend_tile512<const N: usize>(
@@ -1239,129 +1520,14 @@ pub unsafe fn attend_tile512<const N: usize>(
     scratch: &mut Vec<f32>,
     out: &[*mut f32],
 ) {
-    let hd = 16 * N;
-    let count = q.len();
-    let chunks = count.div_ceil(16);
-    // Per chunk: the queries transposed (dimension-major, lane = query, pre-scaled) and the
-    // output likewise; then one block of keys and one of values as floats.
-    let per = hd * 16;
-    scratch.clear();
-    scratch.resize(2 * chunks * per + 2 * per, 0.0);
-    let (qt, rest) = scratch.split_at_mut(chunks * per);
-    let (ot, rest) = rest.split_at_mut(chunks * per);
-    let (kf, vf) = rest.split_at_mut(per);
-    for (m, qm) in q.iter().enumerate() {
-        let base = (m / 16) * per + m % 16;
-        for d in 0..hd {
-            qt[base + d * 16] = *qm.add(d) * scale;
-        }
-    }
-    let lanes = |xs: &[usize], c: usize, pad: i32| {
-        let mut a = [pad; 16];
-        for (l, x) in xs[16 * c..count.min(16 * c + 16)].iter().enumerate() {
-            a[l] = *x as i32;
-        }
-        a
-    };
-    let firsts: Vec<[i32; 16]> = (0..chunks).map(|c| lanes(first, c, 0)).collect();
-    let ends: Vec<[i32; 16]> = (0..chunks).map(|c| lanes(end, c, 0)).collect();
-    let mut maxes = vec![_mm512_set1_ps(-1e30); chunks];
-    let mut sums = vec![_mm512_setzero_ps(); chunks];
-    let lo = first.iter().copied().min().unwrap_or(0);
-    let hi = end.iter().copied().max().unwrap_or(0);
-    let (kfp, vfp) = (kf.as_mut_ptr(), vf.as_mut_ptr());
-    let mut j0 = lo;
-    while j0 < hi {
-        let nk = (hi - j0).min(16);
-        for t in 0..16 {
-            for i in 0..N {
-                let (kx, vx) = if t < nk {
-                    let at = (j0 + t) * stride + 16 * i;
-                    (ld16(k.add(at)), ld16(v.add(at)))
-                } else {
-                    (_mm512_setzero_ps(), _mm512_setzero_ps())
-                };
-                _mm512_storeu_ps(kfp.add(t * hd + 16 * i), kx);
-                _mm512_storeu_ps(vfp.add(t * hd + 16 * i), vx);
-            }
-        }
-        for c in 0..chunks {
-            let (fc, ec) = (&firsts[c], &ends[c]);
-            // Nothing in this block is visible to any query of the chunk.
-            if ec.iter().all(|&e| e as usize <= j0) || fc.iter().all(|&f| f as usize >= j0 + nk) {
-                continue;
-            }
-            let qc = qt.as_ptr().add(c * per);
-            let mut s = [_mm512_setzero_ps(); 16];
-            for d in 0..hd {
-                let qd = _mm512_loadu_ps(qc.add(d * 16));
-                for (t, st) in s.iter_mut().enumerate() {
-                    *st = _mm512_fmadd_ps(_mm512_set1_ps(*kfp.add(t * hd + d)), qd, *st);
-                }
-            }
-            let (fv, ev) = (
-                _mm512_loadu_si512(fc.as_ptr() as *const _),
-                _mm512_loadu_si512(ec.as_ptr() as *const _),
-            );
-            let mut top = maxes[c];
-            for (t, st) in s.iter_mut().enumerate() {
-                let j = _mm512_set1_epi32((j0 + t) as i32);
-                let seen = _mm512_cmpge_epi32_mask(j, fv) & _mm512_cmplt_epi32_mask(j, ev);
-                *st = _mm512_mask_mov_ps(_mm512_set1_ps(f32::NEG_INFINITY), seen, *st);
-                top = _mm512_max_ps(top, *st);
-            }
-            let alpha = exp16(_mm512_sub_ps(maxes[c], top));
-            maxes[c] = top;
-            let mut total = _mm512_setzero_ps();
-            for st in s.iter_mut() {
-                *st = exp16(_mm512_sub_ps(*st, top));
-                total = _mm512_add_ps(total, *st);
-            }
-            sums[c] = _mm512_fmadd_ps(sums[c], alpha, total);
-            // out = out·alpha + Σₜ pₜ·vₜ, eight dimensions at a time beside the sixteen
-            // weights in registers.
-            let oc = ot.as_mut_ptr().add(c * per);
-            let mut d0 = 0;
-            while d0 < hd {
-                let mut o = [_mm512_setzero_ps(); 8];
-                for (i, oi) in o.iter_mut().enumerate() {
-                    *oi = _mm512_mul_ps(_mm512_loadu_ps(oc.add((d0 + i) * 16)), alpha);
-                }
-                for (t, pt) in s.iter().enumerate() {
-                    let vt = vfp.add(t * hd + d0);
-                    for (i, oi) in o.iter_mut().enumerate() {
-                        *oi = _mm512_fmadd_ps(_mm512_set1_ps(*vt.add(i)), *pt, *oi);
-                    }
-                }
-                for (i, oi) in o.iter().enumerate() {
-                    _mm512_storeu_ps(oc.add((d0 + i) * 16), *oi);
-                }
-                d0 += 8;
-            }
-        }
-        j0 += nk;
-    }
-    for c in 0..chunks {
-        let mut inv = [0f32; 16];
-        _mm512_storeu_ps(inv.as_mut_ptr(), sums[c]);
-        let oc = ot.as_ptr().add(c * per);
-        for l in 0..(count - 16 * c).min(16) {
-            let (o, iv) = (out[16 * c + l], 1.0 / inv[l]);
-            for d in 0..hd {
-                *o.add(d) = *oc.add(d * 16 + l) * iv;
-            }
-        }
-    }
+    attend_tiles::<W512, 16, N, 8>(q, first, end, k, v, stride, scale, scratch, out)
 }
 
-/// [`attend_tile512`] on AVX2: eight queries to a register against eight keys at a time, the
-/// same running max and sum per lane, for CPUs without AVX-512 (`N` eight-wide pieces of a
-/// head).
+/// [`attend_tiles`] on AVX2: eight queries to a register against eight keys at a time, heads
+/// of 8·N, for CPUs without AVX-512.
 ///
 /// # Safety
-/// The CPU has AVX2, FMA and F16C; `q[m]` holds 8·N floats and `out[m]` room for them; `k` and
-/// `v` point at rows of at least 8·N halves `stride` apart, valid for every position below
-/// the largest `end`; `first[m] <= end[m] < 2³¹`.
+/// The CPU has AVX2, FMA and F16C; otherwise as [`attend_tiles`] with L = 8.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn attend_tile256<const N: usize>(
@@ -1375,123 +1541,5 @@ pub unsafe fn attend_tile256<const N: usize>(
     scratch: &mut Vec<f32>,
     out: &[*mut f32],
 ) {
-    const L: usize = 8;
-    let hd = L * N;
-    let count = q.len();
-    let chunks = count.div_ceil(L);
-    let per = hd * L;
-    scratch.clear();
-    scratch.resize(2 * chunks * per + 2 * per, 0.0);
-    let (qt, rest) = scratch.split_at_mut(chunks * per);
-    let (ot, rest) = rest.split_at_mut(chunks * per);
-    let (kf, vf) = rest.split_at_mut(per);
-    for (m, qm) in q.iter().enumerate() {
-        let base = (m / L) * per + m % L;
-        for d in 0..hd {
-            qt[base + d * L] = *qm.add(d) * scale;
-        }
-    }
-    let lanes = |xs: &[usize], c: usize| {
-        let mut a = [0i32; L];
-        for (l, x) in xs[L * c..count.min(L * c + L)].iter().enumerate() {
-            a[l] = *x as i32;
-        }
-        a
-    };
-    let firsts: Vec<[i32; L]> = (0..chunks).map(|c| lanes(first, c)).collect();
-    let ends: Vec<[i32; L]> = (0..chunks).map(|c| lanes(end, c)).collect();
-    let mut maxes = vec![_mm256_set1_ps(-1e30); chunks];
-    let mut sums = vec![_mm256_setzero_ps(); chunks];
-    let lo = first.iter().copied().min().unwrap_or(0);
-    let hi = end.iter().copied().max().unwrap_or(0);
-    let (kfp, vfp) = (kf.as_mut_ptr(), vf.as_mut_ptr());
-    let mut j0 = lo;
-    while j0 < hi {
-        let nk = (hi - j0).min(L);
-        for t in 0..L {
-            for i in 0..N {
-                let (kx, vx) = if t < nk {
-                    let at = (j0 + t) * stride + L * i;
-                    (ld8(k.add(at)), ld8(v.add(at)))
-                } else {
-                    (_mm256_setzero_ps(), _mm256_setzero_ps())
-                };
-                _mm256_storeu_ps(kfp.add(t * hd + L * i), kx);
-                _mm256_storeu_ps(vfp.add(t * hd + L * i), vx);
-            }
-        }
-        for c in 0..chunks {
-            let (fc, ec) = (&firsts[c], &ends[c]);
-            // Nothing in this block is visible to any query of the chunk (padding lanes see
-            // nothing: their end is 0).
-            if ec.iter().all(|&e| e as usize <= j0) || fc.iter().all(|&f| f as usize >= j0 + nk) {
-                continue;
-            }
-            let qc = qt.as_ptr().add(c * per);
-            let mut s = [_mm256_setzero_ps(); L];
-            for d in 0..hd {
-                let qd = _mm256_loadu_ps(qc.add(d * L));
-                for (t, st) in s.iter_mut().enumerate() {
-                    *st = _mm256_fmadd_ps(_mm256_set1_ps(*kfp.add(t * hd + d)), qd, *st);
-                }
-            }
-            let (fv, ev) = (
-                _mm256_loadu_si256(fc.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(ec.as_ptr() as *const __m256i),
-            );
-            let mut top = maxes[c];
-            for (t, st) in s.iter_mut().enumerate() {
-                let j = _mm256_set1_epi32((j0 + t) as i32);
-                // first <= j < end: not (first > j), and end > j.
-                let seen =
-                    _mm256_andnot_si256(_mm256_cmpgt_epi32(fv, j), _mm256_cmpgt_epi32(ev, j));
-                *st = _mm256_blendv_ps(
-                    _mm256_set1_ps(f32::NEG_INFINITY),
-                    *st,
-                    _mm256_castsi256_ps(seen),
-                );
-                top = _mm256_max_ps(top, *st);
-            }
-            let alpha = exp8(_mm256_sub_ps(maxes[c], top));
-            maxes[c] = top;
-            let mut total = _mm256_setzero_ps();
-            for st in s.iter_mut() {
-                *st = exp8(_mm256_sub_ps(*st, top));
-                total = _mm256_add_ps(total, *st);
-            }
-            sums[c] = _mm256_fmadd_ps(sums[c], alpha, total);
-            // out = out·alpha + Σₜ pₜ·vₜ, four dimensions at a time beside the eight weights
-            // in registers.
-            let oc = ot.as_mut_ptr().add(c * per);
-            let mut d0 = 0;
-            while d0 < hd {
-                let mut o = [_mm256_setzero_ps(); 4];
-                for (i, oi) in o.iter_mut().enumerate() {
-                    *oi = _mm256_mul_ps(_mm256_loadu_ps(oc.add((d0 + i) * L)), alpha);
-                }
-                for (t, pt) in s.iter().enumerate() {
-                    let vt = vfp.add(t * hd + d0);
-                    for (i, oi) in o.iter_mut().enumerate() {
-                        *oi = _mm256_fmadd_ps(_mm256_set1_ps(*vt.add(i)), *pt, *oi);
-                    }
-                }
-                for (i, oi) in o.iter().enumerate() {
-                    _mm256_storeu_ps(oc.add((d0 + i) * L), *oi);
-                }
-                d0 += 4;
-            }
-        }
-        j0 += nk;
-    }
-    for c in 0..chunks {
-        let mut inv = [0f32; L];
-        _mm256_storeu_ps(inv.as_mut_ptr(), sums[c]);
-        let oc = ot.as_ptr().add(c * per);
-        for l in 0..(count - L * c).min(L) {
-            let (o, iv) = (out[L * c + l], 1.0 / inv[l]);
-            for d in 0..hd {
-                *o.add(d) = *oc.add(d * L + l) * iv;
-            }
-        }
-    }
+    attend_tiles::<W256, 8, N, 4>(q, first, end, k, v, stride, scale, scratch, out)
 }
