@@ -129,6 +129,8 @@ fn products_match_dequantized_matmul_one_row() {
     check_products(37, 576, 1);
     check_products(29, 896, 1);
     check_products(19, 1536, 1);
+    // Fewer than the eight 32-element blocks whose scales are read together.
+    check_products(7, 96, 1);
 }
 
 #[test]
@@ -518,8 +520,14 @@ fn batched_products_are_bitwise_the_one_row_products() {
     // tiles; each product must be exactly what the lone step's `dot` gives, or a text would
     // change with the company it is decoded in.
     let pool = Pool::new(2);
-    for &t in TYPES {
-        let (rows, cols, in_rows) = (13, 512, 9);
+    // 17 and 3 blocks of 32: a last group of fewer than eight blocks, and only such a group.
+    for (&t, (rows, cols, in_rows)) in TYPES
+        .iter()
+        .flat_map(|t| [(13usize, 512usize, 9usize), (13, 544, 9), (7, 96, 6)].map(|s| (t, s)))
+    {
+        if !cols.is_multiple_of(QType::from_ggml(t).unwrap().block_len()) {
+            continue;
+        }
         let (_, m) = matrix(t, rows, cols, 5);
         let x = lcg(17, in_rows * cols, 2.0);
         let mut input = Input::default();
