@@ -774,21 +774,23 @@ fn k_step(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[f32; K_ST
 }
 
 /// Two K-quant weight rows from `r` against four input rows from `row`, where this CPU has a
-/// tile for the type (AVX2): the prompt path on CPUs without AVX-512 VNNI, and batches of
-/// decode steps everywhere (bitwise the one-row products, so a batch says what each step says).
+/// tile for the type (AVX-512 VNNI, else AVX2): the prompt path on CPUs without the column
+/// tiles, and batches of decode steps everywhere (bitwise the one-row products, so a batch
+/// says what each step says).
 fn k_batch(w: &QMatrix, r: usize, input: &Input, row: usize) -> Option<[[f32; 4]; 2]> {
     #[cfg(target_arch = "x86_64")]
     if has_avx2() && matches!(w.qtype, QType::Q4K | QType::Q6K) {
         assert!(r + 2 <= w.rows && row + 4 <= input.rows && w.cols == input.cols);
         let (p, stride, nb) = (w.row(r).as_ptr(), w.row_bytes(), w.cols / 256);
-        // SAFETY: the CPU features were checked; rows r, r+1 of `w` and row..row+4 of the
-        // input exist (just checked), and the input was quantized (`Input::prepare`) for this
-        // type with the same row length.
+        // SAFETY: the CPU features were checked (VNNI's tiles only where `has_vnni`); rows
+        // r, r+1 of `w` and row..row+4 of the input exist (just checked), and the input was
+        // quantized (`Input::prepare`) for this type with the same row length.
         return Some(unsafe {
-            if w.qtype == QType::Q4K {
-                x86::dot2x4_q4_k(p, stride, nb, &input.q256, row)
-            } else {
-                x86::dot2x4_q6_k(p, stride, nb, &input.q256, row)
+            match (w.qtype == QType::Q4K, has_vnni()) {
+                (true, true) => x86::dot2x4_q4_k_vnni(p, stride, nb, &input.q256, row),
+                (true, false) => x86::dot2x4_q4_k(p, stride, nb, &input.q256, row),
+                (false, true) => x86::dot2x4_q6_k_vnni(p, stride, nb, &input.q256, row),
+                (false, false) => x86::dot2x4_q6_k(p, stride, nb, &input.q256, row),
             }
         });
     }

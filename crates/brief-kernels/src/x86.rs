@@ -217,26 +217,33 @@ unsafe fn act_block(yp: *const i8) -> [__m512i; 4] {
     ]
 }
 
-/// The four 64-element chunks of a super-block, each times its scales (spread by `perm` from
-/// `sc`) and its activations: `vpdpwssd` summing into the eight lanes `dot_q4_k` and `dot_q6_k`
-/// use, so that the results are theirs bit for bit.
+/// The four 64-element chunks of a super-block, each times its scales (`scales[j]`: chunk j's
+/// spread from the super-block's by [`spread_scales`]) and its activations: `vpdpwssd` summing
+/// into the eight lanes `dot_q4_k` and `dot_q6_k` use, so that the results are theirs bit for
+/// bit.
 #[inline(always)]
-unsafe fn scaled_sum(
-    chunk: impl Fn(usize) -> __m512i,
-    y: &[__m512i; 4],
-    perm: &[__m512i; 4],
-    sc: __m512i,
-) -> __m256 {
+unsafe fn scaled_sum(chunks: &[__m512i; 4], y: &[__m512i; 4], scales: &[__m512i; 4]) -> __m256 {
     let mut sumi = _mm512_setzero_si512();
     for j in 0..4 {
-        let s = _mm512_permutexvar_epi16(perm[j], sc);
-        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(chunk(j), y[j]), s);
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(chunks[j], y[j]), scales[j]);
     }
     let sumi = _mm256_add_epi32(
         _mm512_castsi512_si256(sumi),
         _mm512_extracti64x4_epi64(sumi, 1),
     );
     _mm256_cvtepi32_ps(sumi)
+}
+
+/// A super-block's 16-bit scales `sc` spread to its four chunks' lanes by `perm`.
+#[inline(always)]
+unsafe fn spread_scales(perm: &[__m512i; 4], sc: __m512i) -> [__m512i; 4] {
+    // Written out: `array::from_fn`'s closure is not compiled with the caller's features.
+    [
+        _mm512_permutexvar_epi16(perm[0], sc),
+        _mm512_permutexvar_epi16(perm[1], sc),
+        _mm512_permutexvar_epi16(perm[2], sc),
+        _mm512_permutexvar_epi16(perm[3], sc),
+    ]
 }
 
 /// `R` Q4_K weight rows (`stride` bytes apart) against one input row, as `R` calls of
@@ -255,10 +262,41 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
     a: &Act256,
     row: usize,
 ) -> [f32; R] {
+    q4_k_vnni::<R, 1>(w, stride, nb, a, row).map(|r| r[0])
+}
+
+/// Two Q4_K weight rows × four activation rows on AVX-512 VNNI: a batch of decode steps,
+/// each pair bitwise what [`rows_q4_k_vnni`] gives it alone (see [`q4_k_vnni`]).
+///
+/// # Safety
+/// As `rows_q4_k_vnni`, with two weight rows and four activation rows from `row`.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot2x4_q4_k_vnni(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; 4]; 2] {
+    q4_k_vnni::<2, 4>(w, stride, nb, a, row)
+}
+
+/// `R` Q4_K weight rows × `C` activation rows from `row`, each pair's float steps those of
+/// [`dot_q4_k`]: a super-block's nibbles and spread scales are unpacked once for all `C`
+/// inputs (a batch of four decode steps of the 1.5B model unpacked them once each on the
+/// AVX2 tiles before).
+#[inline(always)]
+unsafe fn q4_k_vnni<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
     use super::blocks::q4k_scales_mins;
     use super::wide::{idx, Q4K_IDX};
-    let mut acc = [_mm256_setzero_ps(); R];
-    let mut mins = [0f32; R];
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut mins = [[0f32; C]; R];
     let low = _mm256_set1_epi8(0x0F);
     let perm = [
         idx(&Q4K_IDX[0]),
@@ -269,25 +307,26 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
     let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
     for b in 0..nb {
         prefetch_ahead_l2(ahead, chunk, lines, b);
-        let (dy, yq, bsums) = a.block(row, b);
-        let per32 = _mm_hadd_epi16(
-            _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
-            _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
-        );
-        let y = act_block(yq.as_ptr());
+        let mut dy = [0f32; C];
+        let mut yp = [std::ptr::null::<i8>(); C];
+        let mut per32 = [_mm_setzero_si128(); C];
+        for c in 0..C {
+            let (d, yq, bsums) = a.block(row + c, b);
+            dy[c] = d;
+            yp[c] = yq.as_ptr();
+            per32[c] = _mm_hadd_epi16(
+                _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
+                _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
+            );
+        }
         unroll4!(R, k, {
             let p = w.add(k * stride + Q4_K_BYTES * b);
-            let d = f16_at(p) * dy;
-            let dmin = f16_at(p.add(2)) * dy;
+            let (d0, dmin0) = (f16_at(p), f16_at(p.add(2)));
             let (s8, m8) = q4k_scales_mins(&*(p.add(4) as *const [u8; 12]));
             let mn = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64));
-            let summ = _mm_madd_epi16(mn, per32);
-            let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
-            let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
-            mins[k] += dmin * _mm_cvtsi128_si32(summ) as f32;
             let sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
             let qs = p.add(16);
-            let nibbles = |i: usize| {
+            let nibble = |i: usize| {
                 let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
                 _mm512_inserti64x4(
                     _mm512_castsi256_si512(_mm256_and_si256(bits, low)),
@@ -295,13 +334,23 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
                     1,
                 )
             };
-            let sum = scaled_sum(nibbles, &y, &perm, sc);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k]);
+            let nibbles = [nibble(0), nibble(1), nibble(2), nibble(3)];
+            let scales = spread_scales(&perm, sc);
+            for c in 0..C {
+                let summ = _mm_madd_epi16(mn, per32[c]);
+                let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
+                let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
+                mins[k][c] += dmin0 * dy[c] * _mm_cvtsi128_si32(summ) as f32;
+                let sum = scaled_sum(&nibbles, &act_block(yp[c]), &scales);
+                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dy[c]), sum, acc[k][c]);
+            }
         });
     }
-    let mut out = [0f32; R];
+    let mut out = [[0f32; C]; R];
     for k in 0..R {
-        out[k] = hsum(acc[k]) - mins[k];
+        for c in 0..C {
+            out[k][c] = hsum(acc[k][c]) - mins[k][c];
+        }
     }
     out
 }
@@ -318,9 +367,36 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
     a: &Act256,
     row: usize,
 ) -> [f32; R] {
+    q6_k_vnni::<R, 1>(w, stride, nb, a, row).map(|r| r[0])
+}
+
+/// [`dot2x4_q4_k_vnni`] for Q6_K.
+///
+/// # Safety
+/// As `rows_q6_k_vnni`, with two weight rows and four activation rows from `row`.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot2x4_q6_k_vnni(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; 4]; 2] {
+    q6_k_vnni::<2, 4>(w, stride, nb, a, row)
+}
+
+/// [`q4_k_vnni`] for Q6_K, each pair's float steps those of [`dot_q6_k`].
+#[inline(always)]
+unsafe fn q6_k_vnni<const R: usize, const C: usize>(
+    w: *const u8,
+    stride: usize,
+    nb: usize,
+    a: &Act256,
+    row: usize,
+) -> [[f32; C]; R] {
     use super::wide::{idx, Q6kChunks, Q6K_IDX};
-    let mut acc = [_mm256_setzero_ps(); R];
-    let mut offset = [0f32; R];
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut offset = [[0f32; C]; R];
     let q6 = Q6kChunks::new();
     let perm = [
         idx(&Q6K_IDX[0]),
@@ -331,23 +407,40 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
     let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
     for b in 0..nb {
         prefetch_ahead_l2(ahead, chunk, lines, b);
-        let (dy, yq, bsums) = a.block(row, b);
-        let sums = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
-        let y = act_block(yq.as_ptr());
+        let mut dy = [0f32; C];
+        let mut yp = [std::ptr::null::<i8>(); C];
+        let mut sums = [_mm256_setzero_si256(); C];
+        for c in 0..C {
+            let (d, yq, bsums) = a.block(row + c, b);
+            dy[c] = d;
+            yp[c] = yq.as_ptr();
+            sums[c] = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+        }
         unroll4!(R, k, {
             let p = w.add(k * stride + Q6_K_BYTES * b);
-            let d = f16_at(p.add(208)) * dy;
+            let d0 = f16_at(p.add(208));
             let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(192) as *const __m128i));
-            let corr = _mm256_madd_epi16(sc16, sums);
-            offset[k] += d * (32 * hsum_i32(corr)) as f32;
-            let sc = _mm512_castsi256_si512(sc16);
-            let sum = scaled_sum(|j| q6.chunk(p, j), &y, &perm, sc);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k]);
+            let chunks = [
+                q6.chunk(p, 0),
+                q6.chunk(p, 1),
+                q6.chunk(p, 2),
+                q6.chunk(p, 3),
+            ];
+            let scales = spread_scales(&perm, _mm512_castsi256_si512(sc16));
+            for c in 0..C {
+                let d = d0 * dy[c];
+                let corr = _mm256_madd_epi16(sc16, sums[c]);
+                offset[k][c] += d * (32 * hsum_i32(corr)) as f32;
+                let sum = scaled_sum(&chunks, &act_block(yp[c]), &scales);
+                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k][c]);
+            }
         });
     }
-    let mut out = [0f32; R];
+    let mut out = [[0f32; C]; R];
     for k in 0..R {
-        out[k] = hsum(acc[k]) - offset[k];
+        for c in 0..C {
+            out[k][c] = hsum(acc[k][c]) - offset[k][c];
+        }
     }
     out
 }
