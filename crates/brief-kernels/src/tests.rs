@@ -555,3 +555,64 @@ fn batched_products_are_bitwise_the_one_row_products() {
         }
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn vnni_k_quant_rows_are_bitwise_the_avx2_rows() {
+    // A text must not depend on whether the CPU has VNNI: the VNNI rows and batch tiles take
+    // the AVX2 rows' float steps over the same exact integers.
+    if !has_vnni() {
+        return;
+    }
+    for t in [GgmlDType::Q4K, GgmlDType::Q6K] {
+        let (rows, cols, in_rows) = (6, 1024, 4);
+        let (_, m) = matrix(t, rows, cols, 23);
+        let x = lcg(31, in_rows * cols, 2.0);
+        let mut input = Input::default();
+        input.set(&x, in_rows, cols);
+        input.prepare(m.qtype);
+        let (p, stride, nb) = (m.row(0).as_ptr(), m.row_bytes(), cols / 256);
+        let a = &input.q256;
+        // SAFETY: the CPU has AVX2 and VNNI (checked above; VNNI implies AVX-512 F/BW/VL
+        // here); the matrix has `rows` whole rows of `nb` super-blocks and the input `in_rows`
+        // rows quantized for them.
+        unsafe {
+            let q4 = t == GgmlDType::Q4K;
+            for i in 0..in_rows {
+                let (avx2, vnni) = if q4 {
+                    (
+                        x86::rows_q4_k::<4>(p, stride, nb, a, i),
+                        x86::rows_q4_k_vnni::<4>(p, stride, nb, a, i),
+                    )
+                } else {
+                    (
+                        x86::rows_q6_k::<4>(p, stride, nb, a, i),
+                        x86::rows_q6_k_vnni::<4>(p, stride, nb, a, i),
+                    )
+                };
+                assert_eq!(
+                    avx2.map(f32::to_bits),
+                    vnni.map(f32::to_bits),
+                    "{t:?} input {i}"
+                );
+            }
+            let pair = p.add(2 * stride);
+            let (avx2, vnni) = if q4 {
+                (
+                    x86::dot2x4_q4_k(pair, stride, nb, a, 0),
+                    x86::dot2x4_q4_k_vnni(pair, stride, nb, a, 0),
+                )
+            } else {
+                (
+                    x86::dot2x4_q6_k(pair, stride, nb, a, 0),
+                    x86::dot2x4_q6_k_vnni(pair, stride, nb, a, 0),
+                )
+            };
+            assert_eq!(
+                avx2.map(|r| r.map(f32::to_bits)),
+                vnni.map(|r| r.map(f32::to_bits)),
+                "{t:?} tile"
+            );
+        }
+    }
+}

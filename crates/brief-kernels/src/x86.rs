@@ -11,6 +11,7 @@ use half::f16;
 
 use super::act::{Act256, Act32};
 use super::blocks::{q4k_scale_min, Q4_1_BYTES, Q4_K_BYTES, Q5_0_BYTES, Q6_K_BYTES, Q8_0_BYTES};
+use super::wide::Q6kChunks;
 
 /// `for $k in 0..$r { $body }` written out for `$r` up to 4, so that per-row accumulators
 /// indexed by `$k` live in registers: left as a loop, the compiler kept them on the stack and
@@ -262,11 +263,11 @@ pub unsafe fn rows_q4_k_vnni<const R: usize>(
     a: &Act256,
     row: usize,
 ) -> [f32; R] {
-    q4_k_vnni::<R, 1>(w, stride, nb, a, row).map(|r| r[0])
+    kquant_vnni::<_, R, 1>(&Q4kVnni::new(), w, stride, nb, a, row).map(|r| r[0])
 }
 
 /// Two Q4_K weight rows × four activation rows on AVX-512 VNNI: a batch of decode steps,
-/// each pair bitwise what [`rows_q4_k_vnni`] gives it alone (see [`q4_k_vnni`]).
+/// each pair bitwise what [`rows_q4_k_vnni`] gives it alone (see [`kquant_vnni`]).
 ///
 /// # Safety
 /// As `rows_q4_k_vnni`, with two weight rows and four activation rows from `row`.
@@ -278,81 +279,7 @@ pub unsafe fn dot2x4_q4_k_vnni(
     a: &Act256,
     row: usize,
 ) -> [[f32; 4]; 2] {
-    q4_k_vnni::<2, 4>(w, stride, nb, a, row)
-}
-
-/// `R` Q4_K weight rows × `C` activation rows from `row`, each pair's float steps those of
-/// [`dot_q4_k`]: a super-block's nibbles and spread scales are unpacked once for all `C`
-/// inputs (a batch of four decode steps of the 1.5B model unpacked them once each on the
-/// AVX2 tiles before).
-#[inline(always)]
-unsafe fn q4_k_vnni<const R: usize, const C: usize>(
-    w: *const u8,
-    stride: usize,
-    nb: usize,
-    a: &Act256,
-    row: usize,
-) -> [[f32; C]; R] {
-    use super::blocks::q4k_scales_mins;
-    use super::wide::{idx, Q4K_IDX};
-    let mut acc = [[_mm256_setzero_ps(); C]; R];
-    let mut mins = [[0f32; C]; R];
-    let low = _mm256_set1_epi8(0x0F);
-    let perm = [
-        idx(&Q4K_IDX[0]),
-        idx(&Q4K_IDX[1]),
-        idx(&Q4K_IDX[2]),
-        idx(&Q4K_IDX[3]),
-    ];
-    let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
-    for b in 0..nb {
-        prefetch_ahead_l2(ahead, chunk, lines, b);
-        let mut dy = [0f32; C];
-        let mut yp = [std::ptr::null::<i8>(); C];
-        let mut per32 = [_mm_setzero_si128(); C];
-        for c in 0..C {
-            let (d, yq, bsums) = a.block(row + c, b);
-            dy[c] = d;
-            yp[c] = yq.as_ptr();
-            per32[c] = _mm_hadd_epi16(
-                _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
-                _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
-            );
-        }
-        unroll4!(R, k, {
-            let p = w.add(k * stride + Q4_K_BYTES * b);
-            let (d0, dmin0) = (f16_at(p), f16_at(p.add(2)));
-            let (s8, m8) = q4k_scales_mins(&*(p.add(4) as *const [u8; 12]));
-            let mn = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64));
-            let sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64)));
-            let qs = p.add(16);
-            let nibble = |i: usize| {
-                let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
-                _mm512_inserti64x4(
-                    _mm512_castsi256_si512(_mm256_and_si256(bits, low)),
-                    _mm256_and_si256(_mm256_srli_epi16(bits, 4), low),
-                    1,
-                )
-            };
-            let nibbles = [nibble(0), nibble(1), nibble(2), nibble(3)];
-            let scales = spread_scales(&perm, sc);
-            for c in 0..C {
-                let summ = _mm_madd_epi16(mn, per32[c]);
-                let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
-                let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
-                mins[k][c] += dmin0 * dy[c] * _mm_cvtsi128_si32(summ) as f32;
-                let sum = scaled_sum(&nibbles, &act_block(yp[c]), &scales);
-                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dy[c]), sum, acc[k][c]);
-            }
-        });
-    }
-    let mut out = [[0f32; C]; R];
-    for k in 0..R {
-        for c in 0..C {
-            out[k][c] = hsum(acc[k][c]) - mins[k][c];
-        }
-    }
-    out
+    kquant_vnni::<_, 2, 4>(&Q4kVnni::new(), w, stride, nb, a, row)
 }
 
 /// [`rows_q4_k_vnni`] for Q6_K: `R` rows as `R` calls of [`dot_q6_k_vnni`] would give them.
@@ -367,7 +294,7 @@ pub unsafe fn rows_q6_k_vnni<const R: usize>(
     a: &Act256,
     row: usize,
 ) -> [f32; R] {
-    q6_k_vnni::<R, 1>(w, stride, nb, a, row).map(|r| r[0])
+    kquant_vnni::<_, R, 1>(&Q6kChunks::new(), w, stride, nb, a, row).map(|r| r[0])
 }
 
 /// [`dot2x4_q4_k_vnni`] for Q6_K.
@@ -382,64 +309,177 @@ pub unsafe fn dot2x4_q6_k_vnni(
     a: &Act256,
     row: usize,
 ) -> [[f32; 4]; 2] {
-    q6_k_vnni::<2, 4>(w, stride, nb, a, row)
+    kquant_vnni::<_, 2, 4>(&Q6kChunks::new(), w, stride, nb, a, row)
 }
 
-/// [`q4_k_vnni`] for Q6_K, each pair's float steps those of [`dot_q6_k`].
+/// One weight row's super-block as the VNNI rows take it: a pair's product is
+/// d·dy·Σ(chunks · y · scales) − c·dy·(the correction's integer).
+struct SuperBlock<T> {
+    d: f32,
+    c: f32,
+    chunks: [__m512i; 4],
+    /// The sixteen-bit scales, before [`spread_scales`].
+    scales: __m512i,
+    /// What [`KQuantVnni::correction`] needs of the weights.
+    corr: T,
+}
+
+/// A K-quant format on the VNNI rows ([`kquant_vnni`]).
+trait KQuantVnni {
+    const BYTES: usize;
+    /// The `vpermw` controls that spread the scales to each chunk's lanes.
+    const IDX: [[i16; 32]; 4];
+    /// What the correction needs of an activation block's sums per 16.
+    type Sums: Copy;
+    type Corr: Copy;
+    unsafe fn sums(bsums: &[i16]) -> Self::Sums;
+    unsafe fn unpack(&self, p: *const u8) -> SuperBlock<Self::Corr>;
+    /// The correction's integer (exact) for one weight row and one activation block.
+    unsafe fn correction(corr: Self::Corr, sums: Self::Sums) -> i32;
+}
+
+/// Q4_K: the minimums against the activations' sums per 32.
+struct Q4kVnni {
+    low: __m256i,
+}
+
+impl Q4kVnni {
+    #[inline(always)]
+    unsafe fn new() -> Self {
+        Self {
+            low: _mm256_set1_epi8(0x0F),
+        }
+    }
+}
+
+impl KQuantVnni for Q4kVnni {
+    const BYTES: usize = Q4_K_BYTES;
+    const IDX: [[i16; 32]; 4] = super::wide::Q4K_IDX;
+    type Sums = __m128i;
+    type Corr = __m128i;
+
+    #[inline(always)]
+    unsafe fn sums(bsums: &[i16]) -> __m128i {
+        _mm_hadd_epi16(
+            _mm_loadu_si128(bsums.as_ptr() as *const __m128i),
+            _mm_loadu_si128(bsums.as_ptr().add(8) as *const __m128i),
+        )
+    }
+
+    #[inline(always)]
+    unsafe fn unpack(&self, p: *const u8) -> SuperBlock<__m128i> {
+        let (s8, m8) = super::blocks::q4k_scales_mins(&*(p.add(4) as *const [u8; 12]));
+        let qs = p.add(16);
+        let nibble = |i: usize| {
+            let bits = _mm256_loadu_si256(qs.add(32 * i) as *const __m256i);
+            _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_and_si256(bits, self.low)),
+                _mm256_and_si256(_mm256_srli_epi16(bits, 4), self.low),
+                1,
+            )
+        };
+        SuperBlock {
+            d: f16_at(p),
+            c: f16_at(p.add(2)),
+            chunks: [nibble(0), nibble(1), nibble(2), nibble(3)],
+            scales: _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(s8 as i64))),
+            corr: _mm_cvtepu8_epi16(_mm_cvtsi64_si128(m8 as i64)),
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn correction(mins: __m128i, per32: __m128i) -> i32 {
+        let summ = _mm_madd_epi16(mins, per32);
+        let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b01_00_11_10));
+        let summ = _mm_add_epi32(summ, _mm_shuffle_epi32(summ, 0b10_11_00_01));
+        _mm_cvtsi128_si32(summ)
+    }
+}
+
+/// Q6_K: the offset of 32, through the scales against the activations' sums per 16.
+impl KQuantVnni for Q6kChunks {
+    const BYTES: usize = Q6_K_BYTES;
+    const IDX: [[i16; 32]; 4] = super::wide::Q6K_IDX;
+    type Sums = __m256i;
+    type Corr = __m256i;
+
+    #[inline(always)]
+    unsafe fn sums(bsums: &[i16]) -> __m256i {
+        _mm256_loadu_si256(bsums.as_ptr() as *const __m256i)
+    }
+
+    #[inline(always)]
+    unsafe fn unpack(&self, p: *const u8) -> SuperBlock<__m256i> {
+        let d = f16_at(p.add(208));
+        let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(192) as *const __m128i));
+        SuperBlock {
+            d,
+            c: d,
+            chunks: [
+                self.chunk(p, 0),
+                self.chunk(p, 1),
+                self.chunk(p, 2),
+                self.chunk(p, 3),
+            ],
+            scales: _mm512_castsi256_si512(sc16),
+            corr: sc16,
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn correction(sc16: __m256i, sums: __m256i) -> i32 {
+        32 * hsum_i32(_mm256_madd_epi16(sc16, sums))
+    }
+}
+
+/// `R` K-quant weight rows × `C` activation rows from `row`, each pair's float steps those of
+/// [`dot_q4_k`] (or [`dot_q6_k`]): a super-block's chunks and spread scales are unpacked once
+/// for all `C` inputs (a batch of four decode steps of the 1.5B model unpacked them once each
+/// on the AVX2 tiles before), the activation block's sums once for all `R` rows.
 #[inline(always)]
-unsafe fn q6_k_vnni<const R: usize, const C: usize>(
+unsafe fn kquant_vnni<K: KQuantVnni, const R: usize, const C: usize>(
+    kq: &K,
     w: *const u8,
     stride: usize,
     nb: usize,
     a: &Act256,
     row: usize,
 ) -> [[f32; C]; R] {
-    use super::wide::{idx, Q6kChunks, Q6K_IDX};
+    use super::wide::idx;
     let mut acc = [[_mm256_setzero_ps(); C]; R];
-    let mut offset = [[0f32; C]; R];
-    let q6 = Q6kChunks::new();
+    let mut corr = [[0f32; C]; R];
     let perm = [
-        idx(&Q6K_IDX[0]),
-        idx(&Q6K_IDX[1]),
-        idx(&Q6K_IDX[2]),
-        idx(&Q6K_IDX[3]),
+        idx(&K::IDX[0]),
+        idx(&K::IDX[1]),
+        idx(&K::IDX[2]),
+        idx(&K::IDX[3]),
     ];
     let (ahead, chunk, lines) = lookahead_rows(w, R * stride, nb);
     for b in 0..nb {
         prefetch_ahead_l2(ahead, chunk, lines, b);
         let mut dy = [0f32; C];
         let mut yp = [std::ptr::null::<i8>(); C];
-        let mut sums = [_mm256_setzero_si256(); C];
+        let mut sums = [K::sums(&[0; 16]); C];
         for c in 0..C {
             let (d, yq, bsums) = a.block(row + c, b);
             dy[c] = d;
             yp[c] = yq.as_ptr();
-            sums[c] = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+            sums[c] = K::sums(bsums);
         }
         unroll4!(R, k, {
-            let p = w.add(k * stride + Q6_K_BYTES * b);
-            let d0 = f16_at(p.add(208));
-            let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(192) as *const __m128i));
-            let chunks = [
-                q6.chunk(p, 0),
-                q6.chunk(p, 1),
-                q6.chunk(p, 2),
-                q6.chunk(p, 3),
-            ];
-            let scales = spread_scales(&perm, _mm512_castsi256_si512(sc16));
+            let sb = kq.unpack(w.add(k * stride + K::BYTES * b));
+            let scales = spread_scales(&perm, sb.scales);
             for c in 0..C {
-                let d = d0 * dy[c];
-                let corr = _mm256_madd_epi16(sc16, sums[c]);
-                offset[k][c] += d * (32 * hsum_i32(corr)) as f32;
-                let sum = scaled_sum(&chunks, &act_block(yp[c]), &scales);
-                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), sum, acc[k][c]);
+                corr[k][c] += sb.c * dy[c] * K::correction(sb.corr, sums[c]) as f32;
+                let sum = scaled_sum(&sb.chunks, &act_block(yp[c]), &scales);
+                acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(sb.d * dy[c]), sum, acc[k][c]);
             }
         });
     }
     let mut out = [[0f32; C]; R];
     for k in 0..R {
         for c in 0..C {
-            out[k][c] = hsum(acc[k][c]) - offset[k][c];
+            out[k][c] = hsum(acc[k][c]) - corr[k][c];
         }
     }
     out
