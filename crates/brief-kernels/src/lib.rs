@@ -962,11 +962,15 @@ fn columns<A>(
                 // SAFETY (each write): row g·G + c < input.rows and weight row r + k < rows
                 // lie inside `out` (checked by the caller), and this thread alone owns the
                 // band's weight rows.
+                // An input row's R products are adjacent in `out`: one R-wide store each, not
+                // R scattered ones (those stores were a tenth of SmolLM2's prefill).
                 let put = |first: usize, v: &[[f32; G]; R]| {
-                    for (k, vk) in v.iter().enumerate() {
-                        for (c, x) in vk.iter().take(live.saturating_sub(first)).enumerate() {
-                            unsafe { *out.get().add((g * G + first + c) * rows + r + k) = *x };
-                        }
+                    for c in 0..live.saturating_sub(first).min(G) {
+                        let four: [f32; R] = std::array::from_fn(|k| v[k][c]);
+                        let at = (g * G + first + c) * rows + r;
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(four.as_ptr(), out.get().add(at), R)
+                        };
                     }
                 };
                 if r + R <= r1 {
