@@ -959,19 +959,19 @@ fn columns<A>(
             let live = (input.rows - g * G).min(span * G);
             let mut r = r0;
             while r < r1 {
-                // SAFETY (each write): row g·G + c < input.rows and weight row r + k < rows
-                // lie inside `out` (checked by the caller), and this thread alone owns the
-                // band's weight rows.
                 // An input row's R products are adjacent in `out`: one R-wide store each, not
                 // R scattered ones (those stores were a tenth of SmolLM2's prefill).
+                // SAFETY (each write): row g·G + c < input.rows and weight rows r..r + R <=
+                // rows lie inside `out` (checked by the caller), and this thread alone owns
+                // the band's weight rows.
                 let put = |first: usize, v: &[[f32; G]; R]| {
-                    for c in 0..live.saturating_sub(first).min(G) {
+                    (0..live.saturating_sub(first).min(G)).for_each(|c| {
                         let four: [f32; R] = std::array::from_fn(|k| v[k][c]);
                         let at = (g * G + first + c) * rows + r;
                         unsafe {
                             std::ptr::copy_nonoverlapping(four.as_ptr(), out.get().add(at), R)
                         };
-                    }
+                    });
                 };
                 if r + R <= r1 {
                     if two {
