@@ -965,6 +965,13 @@ fn columns<A>(
                 // rows lie inside `out` (checked by the caller), and this thread alone owns
                 // the band's weight rows.
                 let put = |first: usize, v: &[[f32; G]; R]| {
+                    let base = (g * G + first) * rows + r;
+                    if live >= first + G {
+                        // SAFETY: as below, for the group's sixteen inputs; the CPU has AVX2
+                        // (the column tiles run only where it does).
+                        unsafe { x86::store_cols(out.get().add(base), rows, v) };
+                        return;
+                    }
                     (0..live.saturating_sub(first).min(G)).for_each(|c| {
                         let four: [f32; R] = std::array::from_fn(|k| v[k][c]);
                         let at = (g * G + first + c) * rows + r;
