@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use brief_kernels::{attend, attend_tile, f16};
+use brief_kernels::{attend, attend_group, attend_tile, f16};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -35,9 +35,16 @@ fn main() {
     // Two FMAs (scores, values) per query head, key seen and dimension.
     let flops = 4.0 * (group * hd) as f64 * (len * (len + 1) / 2) as f64;
     for round in 0..5 {
-        for tiled in [false, true] {
+        for way in ["row by row", "grouped", "tiles"] {
+            let tiled = way == "tiles";
             let t0 = Instant::now();
-            if tiled {
+            if way == "grouped" {
+                for r in 0..len {
+                    let at = r * group * hd..(r + 1) * group * hd;
+                    let (qh, oh) = (&q[at.clone()], &mut out[at]);
+                    attend_group(qh, group, &k, &v, stride, r + 1, scale, &mut scratch, oh);
+                }
+            } else if tiled {
                 for r0 in (0..len).step_by(16) {
                     let rows = r0..(r0 + 16).min(len);
                     let qs: Vec<&[f32]> = q[r0 * group * hd..rows.end * group * hd]
@@ -61,7 +68,7 @@ fn main() {
             let s = t0.elapsed().as_secs_f64();
             println!(
                 "round {round} {:>9}: {:7.1} ms  {:5.1} GFLOP/s",
-                if tiled { "tiles" } else { "row by row" },
+                way,
                 s * 1e3,
                 flops / s / 1e9
             );

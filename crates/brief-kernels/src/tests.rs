@@ -616,3 +616,46 @@ fn vnni_k_quant_rows_are_bitwise_the_avx2_rows() {
         }
     }
 }
+
+/// A group of heads together must say exactly what each head says alone: a decode step's
+/// words may not depend on how its heads were grouped between threads.
+#[test]
+fn grouped_heads_are_bitwise_each_head_alone() {
+    for hd in [32, 64, 128, 256] {
+        for group in [1, 3, 7] {
+            for len in [1, 15, 16, 17, 300] {
+                let stride = hd * 2;
+                let q = lcg(5, group * hd, 2.0);
+                let k = halves(&lcg(6, len * stride, 2.0));
+                let v = halves(&lcg(7, len * stride, 1.0));
+                let scale = 1.0 / (hd as f32).sqrt();
+                let mut scores = Vec::new();
+                let mut grouped = vec![f32::NAN; group * hd];
+                attend_group(
+                    &q,
+                    group,
+                    &k,
+                    &v,
+                    stride,
+                    len,
+                    scale,
+                    &mut scores,
+                    &mut grouped,
+                );
+                for h in 0..group {
+                    let mut one = vec![0f32; hd];
+                    let qh = &q[h * hd..(h + 1) * hd];
+                    attend(qh, &k, &v, stride, len, scale, &mut scores, &mut one);
+                    let got = &grouped[h * hd..(h + 1) * hd];
+                    for (i, (a, b)) in one.iter().zip(got).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "hd {hd} group {group} len {len} head {h} [{i}]: {a} vs {b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

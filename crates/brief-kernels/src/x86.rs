@@ -1013,6 +1013,161 @@ pub unsafe fn attend512<const N: usize>(
     }
 }
 
+/// Heads that one kv head serves at most, for [`attend512_group`]'s per-head state.
+pub const GROUP_MAX: usize = 16;
+
+/// [`attend512`] for `g` query heads that share one kv head (`q` and `out`: `g` heads of 16·N
+/// floats one after another): each block of sixteen keys, then of sixteen values, is converted
+/// from f16 once for all `g` heads, where a head on its own spent as long converting as
+/// multiplying. Every head's floats go through the same operations in the same order as in
+/// [`attend512`], so its output is bitwise that head's alone.
+///
+/// # Safety
+/// As [`attend512`]; `q` and `out` hold `g`·16·N floats, 1 <= `g` <= [`GROUP_MAX`], N <= 8.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn attend512_group<const N: usize>(
+    q: &[f32],
+    g: usize,
+    k: *const f16,
+    v: *const f16,
+    stride: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let hd = 16 * N;
+    assert!(N <= 8 && (1..=GROUP_MAX).contains(&g) && q.len() >= g * hd && out.len() >= g * hd);
+    // Each head's scores, padded to whole vectors for the softmax, then its scaled query.
+    let lanes = len.div_ceil(16) * 16;
+    scores.clear();
+    scores.resize(g * (lanes + hd), 0.0);
+    let (sc, qs) = scores.split_at_mut(g * lanes);
+    for (d, x) in qs.iter_mut().zip(&q[..g * hd]) {
+        *d = x * scale;
+    }
+    // Sixteen keys (or values) as floats: the converted block every head reads.
+    let mut block = [_mm512_setzero_ps(); 16 * 8];
+    let mut maxv = [_mm512_set1_ps(f32::NEG_INFINITY); GROUP_MAX];
+    let mut j = 0;
+    while j + 16 <= len {
+        for t in 0..16 {
+            let kt = k.add((j + t) * stride);
+            for i in 0..N {
+                block[t * N + i] = ld16(kt.add(16 * i));
+            }
+        }
+        for (h, m) in maxv.iter_mut().enumerate().take(g) {
+            let mut qv = [_mm512_setzero_ps(); N];
+            for (i, r) in qv.iter_mut().enumerate() {
+                *r = _mm512_loadu_ps(qs.as_ptr().add(h * hd + 16 * i));
+            }
+            let mut acc = [_mm512_setzero_ps(); 16];
+            for (t, a) in acc.iter_mut().enumerate() {
+                for (i, qi) in qv.iter().enumerate() {
+                    *a = _mm512_fmadd_ps(*qi, block[t * N + i], *a);
+                }
+            }
+            let s16 = sum16(&acc);
+            _mm512_storeu_ps(sc.as_mut_ptr().add(h * lanes + j), s16);
+            *m = _mm512_max_ps(*m, s16);
+        }
+        j += 16;
+    }
+    let mut inv = [0f32; GROUP_MAX];
+    for h in 0..g {
+        let qh = qs.as_ptr().add(h * hd);
+        let mut max = _mm512_reduce_max_ps(maxv[h]);
+        for jj in j..len {
+            let kj = k.add(jj * stride);
+            let mut a = _mm512_setzero_ps();
+            for i in 0..N {
+                a = _mm512_fmadd_ps(_mm512_loadu_ps(qh.add(16 * i)), ld16(kj.add(16 * i)), a);
+            }
+            let s = _mm512_reduce_add_ps(a);
+            max = max.max(s);
+            sc[h * lanes + jj] = s;
+        }
+        inv[h] = softmax_slice(&mut sc[h * lanes..(h + 1) * lanes], len, max);
+    }
+    out[..g * hd].fill(0.0);
+    let mut j = 0;
+    while j < len {
+        let n = (len - j).min(16);
+        for t in 0..n {
+            let vt = v.add((j + t) * stride);
+            for i in 0..N {
+                block[t * N + i] = ld16(vt.add(16 * i));
+            }
+        }
+        // Several heads at a time where their sums fit the registers: as many more
+        // independent chains of FMAs, each head's own order unchanged.
+        let mut h = 0;
+        if N <= 4 {
+            while h + 4 <= g {
+                value_heads::<N, 4>(&block, sc, lanes, j, n, out.as_mut_ptr().add(h * hd), h);
+                h += 4;
+            }
+        }
+        if N <= 8 {
+            while h + 2 <= g {
+                value_heads::<N, 2>(&block, sc, lanes, j, n, out.as_mut_ptr().add(h * hd), h);
+                h += 2;
+            }
+        }
+        while h < g {
+            value_heads::<N, 1>(&block, sc, lanes, j, n, out.as_mut_ptr().add(h * hd), h);
+            h += 1;
+        }
+        j += n;
+    }
+    for h in 0..g {
+        let iv = _mm512_set1_ps(inv[h]);
+        let o = out.as_mut_ptr().add(h * hd);
+        for i in 0..N {
+            _mm512_storeu_ps(
+                o.add(16 * i),
+                _mm512_mul_ps(_mm512_loadu_ps(o.add(16 * i)), iv),
+            );
+        }
+    }
+}
+
+/// Adds `n` converted values of `block` (key positions `j`..) weighted by their scores into
+/// the outputs of heads `h..h + P` (`out`, heads of 16·N floats one after another).
+#[inline(always)]
+unsafe fn value_heads<const N: usize, const P: usize>(
+    block: &[__m512; 128],
+    sc: &[f32],
+    lanes: usize,
+    j: usize,
+    n: usize,
+    out: *mut f32,
+    h: usize,
+) {
+    let hd = 16 * N;
+    let mut acc = [[_mm512_setzero_ps(); N]; P];
+    for (p, a) in acc.iter_mut().enumerate() {
+        for (i, x) in a.iter_mut().enumerate() {
+            *x = _mm512_loadu_ps(out.add(p * hd + 16 * i));
+        }
+    }
+    for t in 0..n {
+        for (p, a) in acc.iter_mut().enumerate() {
+            let w = _mm512_set1_ps(*sc.get_unchecked((h + p) * lanes + j + t));
+            for (i, x) in a.iter_mut().enumerate() {
+                *x = _mm512_fmadd_ps(w, block[t * N + i], *x);
+            }
+        }
+    }
+    for (p, a) in acc.iter().enumerate() {
+        for (i, x) in a.iter().enumerate() {
+            _mm512_storeu_ps(out.add(p * hd + 16 * i), *x);
+        }
+    }
+}
+
 /// One query head against `len` cached positions (keys and values `stride` halves apart):
 /// out = softmax(q·kⱼ · scale) · vⱼ, with the query and the output held in `N` registers
 /// (head dimension 8·N) for the whole pass.
