@@ -12,12 +12,12 @@ use std::path::Path;
 use candle_core::quantized::gguf_file;
 
 use brief_kernels::pointwise::{gate_mul, Gate};
-use brief_kernels::{f16, Pool, QMatrix};
+use brief_kernels::{Pool, QMatrix};
 
 use super::Config;
 use crate::llm::models::kernels::{
-    attention, check_rows, logits, project, rms_norm_in_place, rms_norm_into, Cache, Forward,
-    Heads, Linear, LoadError, OnKernels, RopeTable, Scratch, Tensors,
+    attention, check_rows, logits, project, rms_norm_in_place, rms_norm_into, Cache, CacheShape,
+    Forward, Heads, KvView, Linear, LoadError, OnKernels, RopeTable, Scratch, Tensors,
 };
 use crate::llm::models::MAX_CONTEXT;
 
@@ -113,11 +113,12 @@ impl ModelWeights {
 }
 
 impl Forward for ModelWeights {
-    fn cache_shape(&self) -> (usize, usize) {
-        (
-            self.layers.len(),
-            self.cfg.head_count_kv * self.cfg.head_dim,
-        )
+    fn cache_shape(&self) -> CacheShape {
+        CacheShape {
+            layers: self.layers.len(),
+            kv_heads: self.cfg.head_count_kv,
+            head_dim: self.cfg.head_dim,
+        }
     }
 
     fn run(
@@ -183,7 +184,7 @@ impl Forward for ModelWeights {
                 scale: cfg.attention_scale() as f32,
                 window: layer.sliding.then_some(cfg.sliding_window),
             };
-            let views: Vec<(&[f16], &[f16])> = caches.iter().map(|c| c.layer(l)).collect();
+            let views: Vec<KvView<'_>> = caches.iter().map(|c| c.layer(l)).collect();
             attention(pool, heads, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
             project(

@@ -16,15 +16,14 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 
-use brief_kernels::f16;
 use brief_kernels::pointwise::{gate_mul, Gate};
 use brief_kernels::{Pool, QMatrix};
 
 use super::Config;
 use crate::llm::model::WeightFormat;
 use crate::llm::models::kernels::{
-    attention, check_rows, logits, project, rms_norm_into, Cache, Forward, Heads, Linear,
-    LoadError, OnKernels, RopeTable, Scratch, Tensors,
+    attention, check_rows, logits, project, rms_norm_into, Cache, CacheShape, Forward, Heads,
+    KvView, Linear, LoadError, OnKernels, RopeTable, Scratch, Tensors,
 };
 use crate::llm::models::MAX_CONTEXT;
 
@@ -102,8 +101,12 @@ impl ModelWeights {
 }
 
 impl Forward for ModelWeights {
-    fn cache_shape(&self) -> (usize, usize) {
-        (self.layers.len(), self.cfg.kv_dim())
+    fn cache_shape(&self) -> CacheShape {
+        CacheShape {
+            layers: self.layers.len(),
+            kv_heads: self.cfg.n_kv_head,
+            head_dim: self.cfg.head_dim,
+        }
     }
 
     fn run(
@@ -159,7 +162,7 @@ impl Forward for ModelWeights {
                 let cache = &mut caches[seq];
                 cache.push(l, &s.k[i * kv..(i + 1) * kv], &s.v[i * kv..(i + 1) * kv]);
             }
-            let views: Vec<(&[f16], &[f16])> = caches.iter().map(|c| c.layer(l)).collect();
+            let views: Vec<KvView<'_>> = caches.iter().map(|c| c.layer(l)).collect();
             attention(pool, heads, &s.q, &views, rows, &mut s.attn);
             s.proj.resize(n * d, 0.0);
             project(
